@@ -1,0 +1,125 @@
+import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { StageIdentity, physicalName } from "./common";
+import { EipClaimHandle } from "./eipPool";
+import { nodeUserData } from "./userData";
+
+/** Arguments of a `Bastion`. */
+export interface BastionArgs {
+    /** Names and tags of the stage. */
+    readonly identity: StageIdentity;
+    /** The public vSwitch. */
+    readonly vswitchId: pulumi.Input<string>;
+    /** Security groups of the bastion (the `bastion` group). */
+    readonly securityGroupIds: pulumi.Input<string>[];
+    /** The Fedora CoreOS image. */
+    readonly imageId: pulumi.Input<string>;
+    /** Instance type. Defaults to ecs.t6-c1m1.large. */
+    readonly instanceType?: string;
+    /** The EIP of claim `bastion`. */
+    readonly eip: EipClaimHandle;
+    /** The team's SSH public keys (user `core`). */
+    readonly sshAuthorizedKeys: readonly string[];
+    /** NTP servers (Alibaba's internal ones). */
+    readonly ntpServers: readonly string[];
+    /** Zincati's update server, if the stage has its own. */
+    readonly updateServerUrl?: string;
+}
+
+/** How `@pulumi/command` reaches a host inside the VPC: user core, the deploy key, through the bastion. */
+export type SshConnection = command.types.input.remote.ConnectionArgs;
+
+/**
+ * The only SSH entry into the VPC: a small Fedora CoreOS instance with the `bastion` EIP. It also owns the
+ * program's deploy key (an ED25519 key kept encrypted in the stack state), whose public half every node trusts,
+ * so that `@pulumi/command` can reach nodes without anyone's personal key.
+ */
+export class Bastion extends pulumi.ComponentResource {
+    /** The bastion's public address (its EIP). */
+    public readonly publicAddress: pulumi.Output<string>;
+    public readonly privateIp: pulumi.Output<string>;
+    public readonly instanceId: pulumi.Output<string>;
+    /** The deploy key's public half (OpenSSH), for every node's authorized keys. */
+    public readonly deployPublicKey: pulumi.Output<string>;
+    /** The connection to the bastion itself. */
+    public readonly connection: SshConnection;
+    /** What a command through the bastion must wait for: the instance and its EIP. */
+    public readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:index:Bastion", name, {}, opts);
+        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
+        const deployPublicKey = deployKey.publicKeyOpenssh.apply((key) => key.trim());
+        const hostname = physicalName(args.identity, "bastion");
+        const userData = nodeUserData(
+            this,
+            "bastion",
+            hostname,
+            (late) => ({
+                role: "bastion",
+                hostname,
+                sshAuthorizedKeys: [...args.sshAuthorizedKeys, late.deployPublicKey],
+                ntpServers: args.ntpServers,
+                hosts: [],
+                osUpdates: { updateServerUrl: args.updateServerUrl },
+            }),
+            { deployPublicKey },
+        );
+        const instance = new alicloud.ecs.Instance(
+            `${name}-instance`,
+            {
+                instanceName: hostname,
+                hostName: hostname,
+                description: "SSH bastion: the only SSH entry into the VPC",
+                imageId: args.imageId,
+                instanceType: args.instanceType ?? "ecs.t6-c1m1.large",
+                vswitchId: args.vswitchId,
+                securityGroups: args.securityGroupIds,
+                // The EIP is its public address; a fixed public IP would stop the EIP from attaching.
+                internetMaxBandwidthOut: 0,
+                instanceChargeType: "PostPaid",
+                systemDiskCategory: "cloud_essd",
+                systemDiskSize: 20,
+                systemDiskEncrypted: true,
+                userData: userData.base64,
+                tags: { ...args.identity.tags, role: "bastion" },
+            },
+            // Ignition runs only on first boot: a new config needs a new instance. The EIP stays.
+            { parent: this, replaceOnChanges: ["userData"], deleteBeforeReplace: true },
+        );
+        const association = new alicloud.ecs.EipAssociation(
+            `${name}-eip`,
+            { allocationId: args.eip.allocationId, instanceId: instance.id, instanceType: "EcsInstance" },
+            { parent: this },
+        );
+
+        this.publicAddress = args.eip.address;
+        this.privateIp = instance.privateIp;
+        this.instanceId = instance.id;
+        this.deployPublicKey = deployPublicKey;
+        this.connection = {
+            host: args.eip.address,
+            user: "core",
+            privateKey: deployKey.privateKeyOpenssh,
+            // The instance needs a minute to boot and run Ignition before sshd answers.
+            dialErrorLimit: 30,
+            perDialTimeout: 10,
+        };
+        this.ready = [instance, association];
+        this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
+    }
+
+    /** The connection to a host inside the VPC (by private address), proxied through the bastion. */
+    public connectionTo(host: pulumi.Input<string>): SshConnection {
+        return {
+            host,
+            user: "core",
+            privateKey: this.connection.privateKey,
+            dialErrorLimit: 30,
+            perDialTimeout: 10,
+            proxy: this.connection,
+        };
+    }
+}

@@ -1,0 +1,95 @@
+import * as alicloud from "@pulumi/alicloud";
+import * as pulumi from "@pulumi/pulumi";
+import { StageIdentity, physicalName } from "./common";
+
+/** Arguments of an `EipPool`. */
+export interface EipPoolArgs {
+    /** Names and tags of the stage. */
+    readonly identity: StageIdentity;
+    /** The named claims (`bastion`, `nat`, `apiserver`, `edge-0`, ...); one EIP each. */
+    readonly claims: readonly { readonly name: string; readonly group: string }[];
+    /** How many EIPs the account may hold in the region. Defaults to 20 (Alibaba's default quota). */
+    readonly quota?: number;
+    /** Peak bandwidth of each EIP in Mbit/s. Defaults to 10. */
+    readonly bandwidthMbps?: number;
+}
+
+/** One claimed EIP. */
+export interface EipClaimHandle {
+    readonly allocationId: pulumi.Output<string>;
+    readonly address: pulumi.Output<string>;
+}
+
+/**
+ * Checks claims against the quota; returns the message of the problem, if any. The claims are counted by
+ * group so the message says where the addresses go.
+ */
+export function eipQuotaProblem(claims: readonly { name: string; group: string }[], quota: number): string | undefined {
+    const names = new Set<string>();
+    for (const claim of claims) {
+        if (names.has(claim.name)) {
+            return `EIP claim ${claim.name} is made twice`;
+        }
+        names.add(claim.name);
+    }
+    if (claims.length <= quota) {
+        return undefined;
+    }
+    const byGroup = new Map<string, number>();
+    for (const claim of claims) {
+        byGroup.set(claim.group, (byGroup.get(claim.group) ?? 0) + 1);
+    }
+    return `EIP claims need ${claims.length} (${[...byGroup].map(([g, n]) => `${g} ${n}`).join(", ")}) but eipQuota is ${quota}`;
+}
+
+/**
+ * The stage's public addresses: one EIP per named claim, checked against the account quota before anything is
+ * created. Each EIP is keyed by its claim's name, so adding or removing a claim never touches another one.
+ * Consumers associate their claim themselves (NAT, bastion, API load balancer, edge nodes).
+ */
+export class EipPool extends pulumi.ComponentResource {
+    /** Claim name -> public address. */
+    public readonly addresses: pulumi.Output<Record<string, string>>;
+    private readonly eips: ReadonlyMap<string, alicloud.ecs.EipAddress>;
+
+    constructor(name: string, args: EipPoolArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:index:EipPool", name, {}, opts);
+        const problem = eipQuotaProblem(args.claims, args.quota ?? 20);
+        if (problem) {
+            throw new pulumi.ResourceError(problem, this);
+        }
+        const eips = new Map<string, alicloud.ecs.EipAddress>();
+        for (const claim of args.claims) {
+            eips.set(
+                claim.name,
+                new alicloud.ecs.EipAddress(
+                    `${name}-${claim.name}`,
+                    {
+                        addressName: physicalName(args.identity, "eip", claim.name),
+                        description: `EIP claim ${claim.name} (${claim.group})`,
+                        bandwidth: String(args.bandwidthMbps ?? 10),
+                        internetChargeType: "PayByTraffic",
+                        paymentType: "PayAsYouGo",
+                        isp: "BGP",
+                        tags: { ...args.identity.tags, "eip-claim": claim.name },
+                    },
+                    { parent: this },
+                ),
+            );
+        }
+        this.eips = eips;
+        this.addresses = pulumi
+            .all([...eips].map(([claim, eip]) => eip.ipAddress.apply((address) => [claim, address] as const)))
+            .apply((pairs) => Object.fromEntries(pairs));
+        this.registerOutputs({ addresses: this.addresses });
+    }
+
+    /** The EIP of a claim; throws (naming the claims there are) if it was never made. */
+    public claim(claimName: string): EipClaimHandle {
+        const eip = this.eips.get(claimName);
+        if (!eip) {
+            throw new pulumi.ResourceError(`EIP claim ${claimName} is not in the pool (claims: ${[...this.eips.keys()].join(", ")})`, this);
+        }
+        return { allocationId: eip.id, address: eip.ipAddress };
+    }
+}

@@ -1,0 +1,166 @@
+import * as alicloud from "@pulumi/alicloud";
+import * as pulumi from "@pulumi/pulumi";
+import { StorageConfig } from "../config/stageConfig";
+import { nodePaths } from "../ignition/paths";
+import { Bastion } from "./bastion";
+import { StageIdentity, physicalName } from "./common";
+import { IngressRule, createIngressRules } from "./network";
+import { NodeSettings } from "./nodePool";
+import { nodeUserData } from "./userData";
+
+/** Arguments of a `SharedStorage`. */
+export interface SharedStorageArgs {
+    /** Names and tags of the stage. */
+    readonly identity: StageIdentity;
+    /** The stage's choice: Alibaba NAS, or an NFS server on its own ECS node. */
+    readonly storage: StorageConfig;
+    readonly vpcId: pulumi.Input<string>;
+    /** The first node vSwitch: where the mount target or the NFS node lives. */
+    readonly vswitchId: pulumi.Input<string>;
+    /** Its zone. */
+    readonly zone: string;
+    /** The node vSwitch CIDRs: the only networks allowed to mount. */
+    readonly clientCidrs: readonly string[];
+    /** nfs-server: security groups of the nodes and the bastion (the NFS node admits them). */
+    readonly securityGroupIds: { readonly nodes: pulumi.Input<string>; readonly bastion: pulumi.Input<string> };
+    /** nfs-server: the image, settings and bastion every node gets. */
+    readonly imageId: pulumi.Input<string>;
+    readonly settings: Pick<NodeSettings, "sshAuthorizedKeys" | "ntpServers" | "hosts" | "updateServerUrl">;
+    readonly bastion: Bastion;
+}
+
+/** The NFS server's security rules: NFS from the nodes, SSH from the bastion, nothing else. */
+export function nfsServerIngressRules(): IngressRule[] {
+    return [
+        { group: "nfs", protocol: "tcp", ports: "2049/2049", source: { group: "nodes" }, why: "NFSv4 from the Kubernetes nodes" },
+        { group: "nfs", protocol: "tcp", ports: "22/22", source: { group: "bastion" }, why: "SSH to the NFS node only through the bastion" },
+    ];
+}
+
+/**
+ * The NFS server behind the cluster's default StorageClass (the write-up's lesson: pods move between hosts, so
+ * host-local disks are useless). Either Alibaba NAS (managed NFS) or, cheaper for small stages, an ECS node
+ * with its own cloud disk. Whatever holds data is protected and survives the stack's deletion.
+ */
+export class SharedStorage extends pulumi.ComponentResource {
+    /** NFS server address (NAS mount-target domain or the node's private IP). */
+    public readonly server: pulumi.Output<string>;
+    /** The exported path. */
+    public readonly path: string;
+
+    constructor(name: string, args: SharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:index:SharedStorage", name, {}, opts);
+        const tags = { ...args.identity.tags, role: "storage" };
+        const s = args.storage;
+        if (s.kind === "nas") {
+            const fileSystem = new alicloud.nas.FileSystem(
+                `${name}-nas`,
+                {
+                    protocolType: "NFS",
+                    storageType: s.nasStorageType,
+                    fileSystemType: "standard",
+                    encryptType: 1,
+                    zoneId: args.zone,
+                    description: physicalName(args.identity, "shared-storage"),
+                    tags,
+                },
+                // The data of every PersistentVolume: never deleted by pulumi, not even by pulumi destroy.
+                { parent: this, protect: true, retainOnDelete: true },
+            );
+            const accessGroup = new alicloud.nas.AccessGroup(
+                `${name}-access`,
+                { accessGroupName: physicalName(args.identity, "nodes"), accessGroupType: "Vpc", fileSystemType: "standard", description: "Kubernetes node vSwitches" },
+                { parent: this },
+            );
+            args.clientCidrs.forEach((cidr, i) => {
+                new alicloud.nas.AccessRule(
+                    `${name}-access-${cidr.replace(/[./]/g, "_")}`,
+                    {
+                        accessGroupName: accessGroup.accessGroupName,
+                        sourceCidrIp: cidr,
+                        rwAccessType: "RDWR",
+                        // The provisioner creates a directory per volume and chowns it.
+                        userAccessType: "no_squash",
+                        priority: i + 1,
+                        fileSystemType: "standard",
+                    },
+                    { parent: this },
+                );
+            });
+            const mountTarget = new alicloud.nas.MountTarget(
+                `${name}-mount`,
+                { fileSystemId: fileSystem.id, accessGroupName: accessGroup.accessGroupName, networkType: "Vpc", vpcId: args.vpcId, vswitchId: args.vswitchId },
+                { parent: this, protect: true, retainOnDelete: true },
+            );
+            this.server = mountTarget.mountTargetDomain;
+            this.path = "/";
+        } else {
+            const group = new alicloud.ecs.SecurityGroup(
+                `${name}-sg-nfs`,
+                { vpcId: args.vpcId, securityGroupName: physicalName(args.identity, "nfs"), description: "NFS server", innerAccessPolicy: "Drop", tags },
+                { parent: this },
+            );
+            createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
+            const hostname = physicalName(args.identity, "nfs");
+            const disk = new alicloud.ecs.EcsDisk(
+                `${name}-data`,
+                {
+                    diskName: `${hostname}-data`,
+                    description: "Data of every PersistentVolume",
+                    zoneId: args.zone,
+                    category: s.diskCategory,
+                    size: s.diskGb,
+                    encrypted: true,
+                    enableAutoSnapshot: true,
+                    deleteAutoSnapshot: false,
+                    tags: { ...tags, data: "nfs" },
+                },
+                { parent: this, protect: true, retainOnDelete: true },
+            );
+            const userData = nodeUserData(
+                this,
+                name,
+                hostname,
+                (late) => ({
+                    role: "nfs-server",
+                    hostname,
+                    sshAuthorizedKeys: [...args.settings.sshAuthorizedKeys, late.deployPublicKey],
+                    ntpServers: args.settings.ntpServers,
+                    hosts: args.settings.hosts,
+                    osUpdates: { updateServerUrl: args.settings.updateServerUrl },
+                    nfsServer: { dataDiskId: late.dataDiskId!, exportCidrs: args.clientCidrs },
+                }),
+                { deployPublicKey: args.bastion.deployPublicKey, dataDiskId: disk.id },
+            );
+            const instance = new alicloud.ecs.Instance(
+                `${name}-node`,
+                {
+                    instanceName: hostname,
+                    hostName: hostname,
+                    description: "NFS server of the default StorageClass",
+                    imageId: args.imageId,
+                    instanceType: s.instanceType,
+                    vswitchId: args.vswitchId,
+                    securityGroups: [group.id],
+                    internetMaxBandwidthOut: 0,
+                    instanceChargeType: "PostPaid",
+                    systemDiskCategory: s.diskCategory,
+                    systemDiskSize: 20,
+                    systemDiskEncrypted: true,
+                    userData: userData.base64,
+                    tags: { ...tags, node: hostname },
+                },
+                // Like a controller: it serves data, so a new config or image never replaces it by itself.
+                { parent: this, ignoreChanges: ["userData", "imageId"] },
+            );
+            new alicloud.ecs.EcsDiskAttachment(
+                `${name}-data`,
+                { diskId: disk.id, instanceId: instance.id, deleteWithInstance: false },
+                { parent: this },
+            );
+            this.server = instance.privateIp;
+            this.path = nodePaths.nfsExportDir;
+        }
+        this.registerOutputs({ server: this.server, path: this.path });
+    }
+}

@@ -1,0 +1,405 @@
+/**
+ * Every project config key, declared once: its Pulumi type, description, default and schema.
+ *
+ * `Pulumi.yaml`'s `config:` block and the README's config reference are generated from this list
+ * (`npm run config:sync`), and a test fails when they drift. Nothing else declares a key.
+ */
+import { z } from "zod";
+
+/** The Pulumi project name: the namespace of every key below and the first part of every physical name. */
+export const PROJECT = "coreos-platform";
+
+/** The one provider key the program reads; each stage file sets it. */
+export const REGION_KEY = "alicloud:region";
+
+/** Pulumi's project-config types (`Pulumi.yaml` `config.<key>.type`). */
+export type PulumiConfigType = "string" | "integer" | "boolean" | "array" | "object";
+
+/** The declaration of one key. */
+export interface KeySpec {
+    /** The type the Pulumi CLI checks stack values against. */
+    readonly type: PulumiConfigType;
+    /** For arrays: the element type. */
+    readonly items?: PulumiConfigType;
+    /** One or two sentences for `Pulumi.yaml` and the README. */
+    readonly description: string;
+    /** The schema the loader parses the value with. Fields of objects carry their own defaults. */
+    readonly schema: z.ZodType;
+    /** Whether the key has a default. Keys without one must be set in every stage file. */
+    readonly required?: boolean;
+    /** Whether a non-empty value must be a Pulumi secret (`pulumi config set --secret`). */
+    readonly secret?: boolean;
+    /** The default as written; the declared default is this (or `{}`) parsed by the schema, so fields fill in. */
+    readonly default?: unknown;
+}
+
+// ---- shared field schemas -------------------------------------------------------------------------------
+
+const cidrText = z.string({ error: "must be a string like 10.0.0.0/16" });
+
+const instanceType = z
+    .string()
+    .regex(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an ECS instance type like ecs.g7.large" });
+
+const diskCategory = z.enum(["cloud_essd", "cloud_essd_entry", "cloud_auto", "cloud_ssd", "cloud_efficiency"], {
+    error: "must be one of cloud_essd, cloud_essd_entry, cloud_auto, cloud_ssd, cloud_efficiency",
+});
+
+const systemDiskGb = (dflt: number) =>
+    z.int({ error: "must be a whole number of GiB" }).min(20, { error: "must be at least 20 GiB (Alibaba's minimum system disk)" }).max(2048, { error: "must be at most 2048 GiB" }).default(dflt);
+
+/** Kubernetes label keys a kubelet may set on its own Node (NodeRestriction refuses other kubernetes.io keys). */
+const labelKey = z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+        error: "must be a Kubernetes label key (optional DNS prefix/, then up to 63 alphanumerics, '-', '_', '.')",
+    })
+    .refine(
+        (key) => {
+            const prefix = key.includes("/") ? key.split("/")[0] : "";
+            const restricted = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+            return !restricted || /(^|\.)(node\.kubernetes\.io|kubelet\.kubernetes\.io)$/.test(prefix);
+        },
+        {
+            error:
+                "uses a kubernetes.io/k8s.io prefix other than node.kubernetes.io/ or kubelet.kubernetes.io/; " +
+                "the NodeRestriction admission plugin would refuse the kubelet's registration",
+        },
+    );
+
+const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, {
+    error: "must be a Kubernetes label value (up to 63 alphanumerics, '-', '_', '.')",
+}).max(63, { error: "must be at most 63 characters" });
+
+const taint = z.strictObject({
+    key: labelKey,
+    value: labelValue.optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
+        error: "must be NoSchedule, PreferNoSchedule or NoExecute",
+    }),
+});
+
+function poolSchema(defaults: { count: number; min: number; max: number; instanceType: string; systemDiskGb: number }, countRule?: { values: number[]; why: string }) {
+    let count = z.int({ error: "must be a whole number" })
+        .min(defaults.min, { error: `must be between ${defaults.min} and ${defaults.max}` })
+        .max(defaults.max, { error: `must be between ${defaults.min} and ${defaults.max}` });
+    if (countRule) {
+        count = count.refine((n) => countRule.values.includes(n), { error: countRule.why }) as unknown as typeof count;
+    }
+    return {
+        count: count.default(defaults.count),
+        instanceType: instanceType.default(defaults.instanceType),
+        systemDiskGb: systemDiskGb(defaults.systemDiskGb),
+        diskCategory: diskCategory.default("cloud_essd"),
+    };
+}
+
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, {
+    error: "must be a lower-case DNS name",
+});
+
+/** Names that become Kubernetes object names with suffixes ("-canary", "-config"). */
+const appName = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+    error: "must be a DNS-1035 label of at most 40 characters (lower-case letters, digits, '-', starting with a letter)",
+});
+
+const image = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+)?(\/[-a-z0-9._]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, {
+        error: "must be a container image reference like registry.example.com/team/app:1.2.3",
+    })
+    .refine((ref) => /@sha256:/.test(ref) || /:[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(ref.split("/").pop() ?? ""), {
+        error: "must pin a tag or a digest (a re-run has to deploy the same image)",
+    })
+    .refine((ref) => !/:latest$/.test(ref), { error: "must not use the tag 'latest' (a re-run has to deploy the same image)" });
+
+const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { error: "must be a CPU quantity like 500m or 2" });
+const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, { error: "must be a memory quantity like 512Mi or 2Gi" });
+const port = z.int({ error: "must be a port number" }).min(1, { error: "must be between 1 and 65535" }).max(65535, { error: "must be between 1 and 65535" });
+
+const route = z.strictObject({
+    host: dnsName,
+    path: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "must be a URL path starting with /" }).default("/"),
+});
+
+const springBootApp = z.strictObject({
+    kind: z.literal("spring-boot"),
+    name: appName,
+    image,
+    replicas: z.int().min(1, { error: "must be between 1 and 100" }).max(100, { error: "must be between 1 and 100" }).default(2),
+    port: port.default(8080),
+    managementPort: port.default(8081),
+    cpu: cpuQuantity.default("500m"),
+    memory: memoryQuantity.default("1Gi"),
+    maxRamPercentage: z.number().min(25, { error: "must be between 25 and 90 (percent of the container memory limit)" }).max(90, { error: "must be between 25 and 90 (percent of the container memory limit)" }).default(75),
+    config: z.record(z.string(), z.unknown()).default({}),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()).default({}),
+    route: route.optional(),
+    autoscale: z
+        .strictObject({
+            minReplicas: z.int().min(1, { error: "must be at least 1" }),
+            maxReplicas: z.int().max(100, { error: "must be at most 100" }),
+            cpuUtilization: z.int().min(10, { error: "must be between 10 and 100 (percent)" }).max(100, { error: "must be between 10 and 100 (percent)" }).default(70),
+        })
+        .optional(),
+    canary: z
+        .strictObject({
+            image,
+            weight: z.int({ error: "must be a whole number" }).min(0, { error: "must be between 0 and 100 (percent of requests)" }).max(100, { error: "must be between 0 and 100 (percent of requests)" }),
+        })
+        .optional(),
+});
+
+const reactApp = z.strictObject({
+    kind: z.literal("react"),
+    name: appName,
+    image,
+    replicas: z.int().min(1, { error: "must be between 1 and 100" }).max(100, { error: "must be between 1 and 100" }).default(2),
+    cpu: cpuQuantity.default("100m"),
+    memory: memoryQuantity.default("128Mi"),
+    route,
+    apiServices: z.array(appName).default([]),
+});
+
+const app = z.discriminatedUnion("kind", [springBootApp, reactApp], {
+    error: "must have kind spring-boot or react",
+});
+
+const storage = z.discriminatedUnion(
+    "kind",
+    [
+        z.strictObject({
+            kind: z.literal("nas"),
+            nasStorageType: z.enum(["Capacity", "Performance", "Premium"], { error: "must be Capacity, Performance or Premium" }).default("Capacity"),
+            reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
+        }),
+        z.strictObject({
+            kind: z.literal("nfs-server"),
+            instanceType: instanceType.default("ecs.g7.large"),
+            diskGb: z.int().min(20, { error: "must be between 20 and 32768 GiB" }).max(32768, { error: "must be between 20 and 32768 GiB" }).default(100),
+            diskCategory: diskCategory.default("cloud_essd"),
+            reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
+        }),
+    ],
+    { error: "must have kind nas or nfs-server" },
+);
+
+// ---- the keys --------------------------------------------------------------------------------------------
+
+export const KEYS = {
+    zones: {
+        type: "array",
+        items: "string",
+        description:
+            "Alibaba zones for the node vSwitches, at least two (nodes are spread over them round-robin). The first zone also holds the public vSwitch.",
+        required: true,
+        schema: z.array(z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, { error: "must be an Alibaba zone id like cn-hangzhou-i" })),
+    },
+    vpcCidr: {
+        type: "string",
+        description: "The VPC's CIDR (private range, /8 to /24). Unique per stage so that stages can be peered.",
+        required: true,
+        schema: cidrText,
+    },
+    publicVswitchCidr: {
+        type: "string",
+        description: "CIDR of the public vSwitch (bastion, NAT gateway) inside vpcCidr, in the first zone.",
+        required: true,
+        schema: cidrText,
+    },
+    nodeVswitchCidrs: {
+        type: "array",
+        items: "string",
+        description: "CIDRs of the node vSwitches inside vpcCidr, one per entry of zones, in the same order.",
+        required: true,
+        schema: z.array(cidrText),
+    },
+    podCidr: {
+        type: "string",
+        description: "The pod network (flannel); each node gets a /24 of it. Must not overlap the VPC or serviceCidr.",
+        required: true,
+        schema: cidrText,
+    },
+    serviceCidr: {
+        type: "string",
+        description:
+            "The Service network (/12 to /24). Its 1st address is the kubernetes Service, its 10th the cluster DNS.",
+        required: true,
+        schema: cidrText,
+    },
+    adminCidrs: {
+        type: "array",
+        items: "string",
+        description: "Networks allowed to reach the bastion (SSH) and the Kubernetes API (6443). Never 0.0.0.0/0.",
+        required: true,
+        schema: z.array(cidrText).min(1, { error: "must name at least one network (the team's office or VPN)" }),
+    },
+    sshAuthorizedKeys: {
+        type: "array",
+        items: "string",
+        description: "SSH public keys of the user core on every node (keys only; password login is off).",
+        required: true,
+        schema: z
+            .array(
+                z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, {
+                    error: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+                }),
+            )
+            .min(1, { error: "must hold at least one key (there is no other way in)" }),
+    },
+    eipQuota: {
+        type: "integer",
+        description: "EIPs this stage may hold (Alibaba's default quota is 20 per account and region).",
+        default: 20,
+        schema: z.int().min(3, { error: "must be at least 3 (bastion, nat and apiserver)" }).max(500, { error: "must be at most 500" }),
+    },
+    eipBandwidthMbps: {
+        type: "integer",
+        description: "Peak bandwidth of each EIP in Mbit/s (pay by traffic).",
+        default: 10,
+        schema: z.int().min(1, { error: "must be between 1 and 500 Mbit/s" }).max(500, { error: "must be between 1 and 500 Mbit/s" }),
+    },
+    image: {
+        type: "object",
+        description:
+            "The Fedora CoreOS image: {id: m-...} for an image already in the region, or {ossBucket, ossObject} to import the aliyun qcow2 uploaded to OSS in the same region.",
+        required: true,
+        schema: z.union(
+            [
+                z.strictObject({ id: z.string().regex(/^m-[a-z0-9]+$/, { error: "must be an ECS image id like m-bp1..." }) }),
+                z.strictObject({
+                    ossBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { error: "must be an OSS bucket name" }),
+                    ossObject: z.string().regex(/^[^/].*\.qcow2$/, { error: "must be the OSS object key of the Fedora CoreOS aliyun .qcow2" }),
+                }),
+            ],
+            { error: "must be {id: m-...} or {ossBucket, ossObject}" },
+        ),
+    },
+    bastionInstanceType: {
+        type: "string",
+        description: "Instance type of the bastion.",
+        default: "ecs.t6-c1m1.large",
+        schema: instanceType,
+    },
+    controllers: {
+        type: "object",
+        description:
+            "The control-plane pool: {count (1, 3 or 5), instanceType, systemDiskGb, diskCategory, etcdDiskGb}. Each controller runs an etcd member on its own protected disk.",
+        schema: z.strictObject({
+            ...poolSchema({ count: 1, min: 1, max: 5, instanceType: "ecs.g7.large", systemDiskGb: 50 }, {
+                values: [1, 3, 5],
+                why: "must be 1, 3 or 5 (etcd needs an odd number of members for a quorum)",
+            }),
+            etcdDiskGb: z.int().min(20, { error: "must be between 20 and 1024 GiB" }).max(1024, { error: "must be between 20 and 1024 GiB" }).default(20),
+        }),
+    },
+    workers: {
+        type: "object",
+        description:
+            "The worker pool: {count (0-1000), instanceType, systemDiskGb, diskCategory, labels, taints}. Workers are replaced when their Ignition changes.",
+        schema: z.strictObject({
+            ...poolSchema({ count: 2, min: 0, max: 1000, instanceType: "ecs.g7.xlarge", systemDiskGb: 100 }),
+            labels: z.record(labelKey, labelValue).default({}),
+            taints: z.array(taint).default([]),
+        }),
+    },
+    edge: {
+        type: "object",
+        description:
+            "The edge pool that runs ingress and holds one EIP per node (claims edge-0, edge-1, ...): {count, instanceType, systemDiskGb, diskCategory, labels, taints}.",
+        schema: z.strictObject({
+            ...poolSchema({ count: 1, min: 0, max: 100, instanceType: "ecs.c7.large", systemDiskGb: 50 }),
+            labels: z.record(labelKey, labelValue).default({}),
+            taints: z.array(taint).default([]),
+        }),
+    },
+    clusterDomain: {
+        type: "string",
+        description: "The cluster's DNS domain.",
+        default: "cluster.local",
+        schema: dnsName,
+    },
+    dns: {
+        type: "object",
+        description:
+            "Cluster DNS (CoreDNS): {upstreams: resolvers for names outside the cluster (default: Alibaba's VPC resolvers), stubDomains: {domain: [resolver, ...]}}.",
+        schema: z.strictObject({
+            upstreams: z.array(z.string()).min(1, { error: "must name at least one resolver" }).default(["100.100.2.136", "100.100.2.138"]),
+            stubDomains: z.record(dnsName, z.array(z.string()).min(1, { error: "must name at least one resolver" })).default({}),
+        }),
+    },
+    osUpdateServerUrl: {
+        type: "string",
+        description:
+            "Zincati's update server (Cincinnati base URL), e.g. one inside the VPC to avoid paying for external traffic. Empty: Fedora's public server.",
+        default: "",
+        schema: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be an http(s) URL or empty" })]),
+    },
+    pki: {
+        type: "object",
+        description:
+            "Certificate lifetimes in days: {caValidityDays, certValidityDays, renewBeforeDays}. A pulumi up inside the renewal window re-issues the leaf certificates and copies them to the controllers.",
+        schema: z.strictObject({
+            caValidityDays: z.int().min(365, { error: "must be between 365 and 7300 days" }).max(7300, { error: "must be between 365 and 7300 days" }).default(3650),
+            certValidityDays: z.int().min(30, { error: "must be between 30 and 1825 days" }).max(1825, { error: "must be between 30 and 1825 days" }).default(365),
+            renewBeforeDays: z.int().min(7, { error: "must be between 7 and 180 days" }).max(180, { error: "must be between 7 and 180 days" }).default(30),
+        }),
+    },
+    storage: {
+        type: "object",
+        description:
+            "The NFS server behind the default StorageClass: {kind: nas, nasStorageType} (Alibaba NAS) or {kind: nfs-server, instanceType, diskGb, diskCategory} (an ECS node with its own disk); both take reclaimPolicy (default Retain).",
+        default: { kind: "nas" },
+        schema: storage,
+    },
+    ingress: {
+        type: "object",
+        description:
+            "Ingress on the edge pool: {mode: hostNetwork (ports 80/443 on the edge nodes) or nodePort, rateLimitRps (per client IP), tlsSecretName (an existing Secret for the default certificate)}.",
+        schema: z.strictObject({
+            mode: z.enum(["hostNetwork", "nodePort"], { error: "must be hostNetwork or nodePort" }).default("hostNetwork"),
+            rateLimitRps: z.int().min(1, { error: "must be between 1 and 10000" }).max(10000, { error: "must be between 1 and 10000" }).default(20),
+            tlsSecretName: z.union([z.literal(""), dnsName]).default(""),
+        }),
+    },
+    ingressTlsCertificate: {
+        type: "string",
+        description: "PEM certificate chain for the ingress default certificate; set together with ingressTlsKey.",
+        default: "",
+        schema: z.union([z.literal(""), z.string().regex(/^-----BEGIN CERTIFICATE-----/, { error: "must be a PEM certificate" })]),
+    },
+    ingressTlsKey: {
+        type: "string",
+        description: "PEM private key of ingressTlsCertificate. A secret: pulumi config set --secret ingressTlsKey < key.pem",
+        default: "",
+        secret: true,
+        schema: z.union([z.literal(""), z.string().regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: "must be a PEM private key" })]),
+    },
+    apps: {
+        type: "array",
+        items: "object",
+        description:
+            "Business services: spring-boot services {kind, name, image, replicas, port, managementPort, cpu, memory, maxRamPercentage, config, env, route, autoscale, canary} and react apps {kind, name, image, replicas, route, apiServices}.",
+        default: [],
+        schema: z.array(app),
+    },
+    appSecrets: {
+        type: "object",
+        description:
+            "Secret environment variables per app: {<app>: {<NAME>: value}}. A secret: pulumi config set --secret --path appSecrets.orders.DB_PASSWORD ...",
+        default: {},
+        secret: true,
+        schema: z.record(appName, z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string())),
+    },
+} satisfies Record<string, KeySpec>;
+
+export type KeyName = keyof typeof KEYS;
+
+/** The default of a key as Pulumi.yaml declares it (object keys: their schema applied to `{}`). */
+export function keyDefault(name: KeyName): unknown {
+    const spec: KeySpec = KEYS[name];
+    if (spec.required) {
+        return undefined;
+    }
+    return spec.schema.parse(spec.default ?? {});
+}

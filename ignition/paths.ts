@@ -1,0 +1,59 @@
+/**
+ * Where things live on a node. Ignition units (ignition/), the files copied over SSH (components/controlPlane.ts,
+ * components/nodePool.ts) and the static pods (controlplane/) all use these names, so they cannot drift apart.
+ *
+ * Secrets never travel in user data: everything marked "over SSH" is copied through the bastion after boot, and
+ * `.path` units start the services that need it once it is there.
+ */
+export const nodePaths = {
+    /** Kubelet binary, downloaded and sha256-checked on first boot (/usr is read-only on Fedora CoreOS). */
+    kubeletBinary: "/opt/bin/kubelet",
+    /** CNI plugins from the containernetworking release (FCOS no longer ships them). */
+    cniBinDir: "/opt/cni/bin",
+    cniConfDir: "/etc/cni/net.d",
+    kubeletConfig: "/etc/kubernetes/kubelet.yaml",
+    /** Over SSH: the cluster CA certificate (public), written before the bootstrap kubeconfig. */
+    clusterCaCert: "/etc/kubernetes/ca.crt",
+    /** Over SSH: the bootstrap-token kubeconfig; its appearance starts the kubelet (kubelet.path). */
+    bootstrapKubeconfig: "/etc/kubernetes/bootstrap-kubeconfig",
+    /** Written by the kubelet after TLS bootstrapping. */
+    kubeletKubeconfig: "/var/lib/kubelet/kubeconfig",
+    staticPodDir: "/etc/kubernetes/manifests",
+    /** Controllers, over SSH: control-plane keys and certificates. */
+    pkiDir: "/etc/kubernetes/pki",
+    /** Controllers, over SSH: kubeconfigs of controller-manager, scheduler and admin. */
+    controllerManagerKubeconfig: "/etc/kubernetes/controller-manager.conf",
+    schedulerKubeconfig: "/etc/kubernetes/scheduler.conf",
+    adminKubeconfig: "/etc/kubernetes/admin.conf",
+    /** Controllers, over SSH: etcd's CA, server and peer certificates; server.crt's appearance starts etcd. */
+    etcdPkiDir: "/etc/ssl/etcd",
+    etcdDataDir: "/var/lib/etcd",
+    /** The NFS server's export. */
+    nfsExportDir: "/var/srv/nfs",
+    /** Marker of the one-shot control-plane bootstrap (RBAC applied). */
+    bootstrapDoneMarker: "/var/lib/coreos-platform/bootstrap.done",
+} as const;
+
+/** File names inside `nodePaths.pkiDir` and `nodePaths.etcdPkiDir`. */
+export const pkiFiles = {
+    ca: "ca.crt",
+    caKey: "ca.key",
+    apiserver: "apiserver.crt",
+    apiserverKey: "apiserver.key",
+    apiserverKubeletClient: "apiserver-kubelet-client.crt",
+    apiserverKubeletClientKey: "apiserver-kubelet-client.key",
+    serviceAccountPublic: "service-account.pub",
+    serviceAccountKey: "service-account.key",
+    frontProxyCa: "front-proxy-ca.crt",
+    frontProxyClient: "front-proxy-client.crt",
+    frontProxyClientKey: "front-proxy-client.key",
+    etcdCa: "etcd-ca.crt",
+    etcdClient: "etcd-client.crt",
+    etcdClientKey: "etcd-client.key",
+    /** In etcdPkiDir. */
+    etcdServer: "server.crt",
+    etcdServerKey: "server.key",
+    etcdPeer: "peer.crt",
+    etcdPeerKey: "peer.key",
+    etcdTrustedCa: "ca.crt",
+} as const;

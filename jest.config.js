@@ -1,0 +1,9 @@
+/** Jest: TypeScript through ts-jest (transpile only; `npm run typecheck` checks types), one runtime per file. */
+module.exports = {
+    testEnvironment: "node",
+    roots: ["<rootDir>/tests"],
+    testMatch: ["**/*.test.ts"],
+    transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+    testTimeout: 300000,
+    maxWorkers: 2,
+};

@@ -1,0 +1,210 @@
+/**
+ * The stage-config loader: every rule, tested with a bad value laid over a real stage file, checking that the
+ * message names the key, the value and the rule. The real stage files must load.
+ */
+import { PROJECT, StageConfigError, parseStageConfig, stageConfigFromFiles } from "../../config";
+import { listStages } from "../../config/stageFiles";
+
+const key = (name: string) => `${PROJECT}:${name}`;
+
+/** The problems reported for dev with `overrides` laid over it (fails the test if the config loads). */
+function problemsOf(overrides: Record<string, unknown>, stage = "dev"): string[] {
+    try {
+        stageConfigFromFiles(stage, overrides);
+    } catch (err) {
+        if (err instanceof StageConfigError) {
+            return err.problems.map((p) => err.message.split("\n").find((line) => line.includes(p.key) && line.includes(p.rule)) ?? "");
+        }
+        throw err;
+    }
+    throw new Error(`the config loaded although ${JSON.stringify(overrides)} should be refused`);
+}
+
+function expectProblem(overrides: Record<string, unknown>, ...fragments: string[]): void {
+    const problems = problemsOf(overrides);
+    const match = problems.find((p) => fragments.every((f) => p.includes(f)));
+    if (!match) {
+        throw new Error(`no problem mentions ${JSON.stringify(fragments)}; got:\n${problems.join("\n")}`);
+    }
+}
+
+describe("the real stage files", () => {
+    test.each(listStages())("%s loads and is frozen", (stage) => {
+        const cfg = stageConfigFromFiles(stage);
+        expect(cfg.stage).toBe(stage);
+        expect(Object.isFrozen(cfg)).toBe(true);
+        expect(Object.isFrozen(cfg.workers)).toBe(true);
+        expect(() => ((cfg.workers as { count: number }).count = 99)).toThrow();
+    });
+
+    test("the three stages exist", () => {
+        expect(listStages()).toEqual(expect.arrayContaining(["dev", "staging", "prod"]));
+    });
+
+    test("defaults fill the fields a stage file leaves out", () => {
+        const cfg = stageConfigFromFiles("dev");
+        // Pulumi.dev.yaml sets edge.count only implicitly and no controllers block at all.
+        expect(cfg.controllers.count).toBe(1);
+        expect(cfg.edge.instanceType).toMatch(/^ecs\./);
+        expect(cfg.pki.caValidityDays).toBeGreaterThan(cfg.pki.certValidityDays);
+    });
+
+    test("the cluster DNS address is the 10th address of the service CIDR", () => {
+        const cfg = stageConfigFromFiles("dev", { [key("serviceCidr")]: "172.20.0.0/16" });
+        expect(cfg.cluster.dnsServiceIp).toBe("172.20.0.10");
+        expect(cfg.cluster.apiServiceIp).toBe("172.20.0.1");
+    });
+});
+
+describe("CIDR rules", () => {
+    test("a malformed CIDR is named with its value", () => {
+        expectProblem({ [key("vpcCidr")]: "10.10.0.0/33" }, "vpcCidr", '"10.10.0.0/33"', "valid IPv4 CIDR");
+        expectProblem({ [key("podCidr")]: "ten.0.0.0/8" }, "podCidr", '"ten.0.0.0/8"', "not an IPv4 CIDR");
+    });
+
+    test("host bits set are refused with the network meant", () => {
+        expectProblem({ [key("vpcCidr")]: "10.10.3.0/16" }, "vpcCidr", "host bits", "10.10.0.0/16");
+    });
+
+    test("a vSwitch outside the VPC", () => {
+        expectProblem({ [key("nodeVswitchCidrs")]: ["10.10.16.0/20", "10.99.32.0/20"] }, "nodeVswitchCidrs[1]", '"10.99.32.0/20"', "outside vpcCidr 10.10.0.0/16");
+    });
+
+    test("vSwitches overlapping each other", () => {
+        expectProblem({ [key("nodeVswitchCidrs")]: ["10.10.16.0/20", "10.10.16.0/21"] }, "nodeVswitchCidrs[1]", "overlaps nodeVswitchCidrs[0]");
+        expectProblem({ [key("publicVswitchCidr")]: "10.10.16.0/24" }, "overlaps publicVswitchCidr");
+    });
+
+    test("pod or service CIDR overlapping the VPC or each other", () => {
+        expectProblem({ [key("podCidr")]: "10.10.128.0/17" }, "podCidr", "overlaps vpcCidr 10.10.0.0/16");
+        expectProblem({ [key("serviceCidr")]: "10.244.128.0/24" }, "serviceCidr", "overlaps podCidr 10.244.0.0/16");
+        expectProblem({ [key("serviceCidr")]: "100.100.0.0/16" }, "serviceCidr", "100.64.0.0/10");
+    });
+
+    test("the pod network must hold a /24 per node", () => {
+        expectProblem({ [key("podCidr")]: "10.244.0.0/23", [key("workers")]: { count: 5 } }, "podCidr", "7 nodes need 7 /24s");
+    });
+
+    test("admin CIDRs never open SSH and the API to the internet", () => {
+        expectProblem({ [key("adminCidrs")]: ["0.0.0.0/0"] }, "adminCidrs[0]", '"0.0.0.0/0"', "never be open to the internet");
+    });
+});
+
+describe("zones and pools", () => {
+    test("fewer than two zones", () => {
+        expectProblem({ [key("zones")]: ["cn-hangzhou-i"], [key("nodeVswitchCidrs")]: ["10.10.16.0/20"] }, "zones", "at least two different zones");
+    });
+
+    test("a zone of another region", () => {
+        expectProblem({ [key("zones")]: ["cn-hangzhou-i", "cn-beijing-a"] }, "zones[1]", '"cn-beijing-a"', "not a zone of region cn-hangzhou");
+    });
+
+    test("one node vSwitch per zone", () => {
+        expectProblem({ [key("nodeVswitchCidrs")]: ["10.10.16.0/20"] }, "nodeVswitchCidrs", "one CIDR per zone", "zones lists 2");
+    });
+
+    test("node counts out of range", () => {
+        expectProblem({ [key("controllers")]: { count: 4 } }, "controllers.count", "4", "1, 3 or 5");
+        expectProblem({ [key("workers")]: { count: 1001 } }, "workers.count", "1001", "between 0 and 1000");
+        expectProblem({ [key("edge")]: { count: -1 } }, "edge.count", "-1", "between 0 and 100");
+    });
+
+    test("a label the NodeRestriction plugin would refuse", () => {
+        expectProblem({ [key("workers")]: { labels: { "node-role.kubernetes.io/worker": "" } } }, "workers.labels", "NodeRestriction");
+    });
+});
+
+describe("EIP quota", () => {
+    test("claims over the quota list every claim group and its count", () => {
+        expectProblem({ [key("edge")]: { count: 20 } }, "eipQuota = 20", "EIP claims need 23 (bastion 1, nat 1, apiserver 1, edge 20) but eipQuota is 20");
+    });
+
+    test("a raised quota admits them", () => {
+        const cfg = stageConfigFromFiles("dev", { [key("edge")]: { count: 20 }, [key("eipQuota")]: 23 });
+        expect(cfg.eip.claims.map((c) => c.name)).toEqual(["bastion", "nat", "apiserver", ...Array.from({ length: 20 }, (_, i) => `edge-${i}`)]);
+    });
+});
+
+describe("keys", () => {
+    test("an unknown key in the stage file is a typo, with a suggestion", () => {
+        expectProblem({ [key("workerz")]: { count: 3 } }, "workerz", "not a key of this project", "did you mean workers?");
+    });
+
+    test("an unknown field inside an object key", () => {
+        expectProblem({ [key("workers")]: { cuont: 3 } }, "workers.cuont", "not a field");
+    });
+
+    test("a required key that is missing", () => {
+        expectProblem({ [key("vpcCidr")]: undefined }, "vpcCidr", "(not set)", "is required");
+    });
+
+    test("a wrong type names the key", () => {
+        expectProblem({ [key("eipQuota")]: "twenty" }, "eipQuota", '"twenty"');
+    });
+
+    test("a secret key set in plain text is refused without echoing it", () => {
+        const problems = problemsOf({ [key("ingressTlsKey")]: "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----", [key("ingressTlsCertificate")]: "-----BEGIN CERTIFICATE-----\nabc" });
+        const line = problems.find((p) => p.includes("ingressTlsKey"));
+        expect(line).toContain("must be a secret");
+        expect(line).not.toContain("abc");
+    });
+
+    test("a secure value is a secret and loads", () => {
+        const cfg = stageConfigFromFiles("dev", {
+            [key("ingressTlsKey")]: { secure: "v1:AAAA" },
+            [key("ingressTlsCertificate")]: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        });
+        expect(cfg.ingress.tls).toBeDefined();
+    });
+
+    test("every failure is reported at once", () => {
+        const problems = problemsOf({
+            [key("vpcCidr")]: "10.10.0.0/33",
+            [key("controllers")]: { count: 2 },
+            [key("workerz")]: 1,
+            [key("adminCidrs")]: ["0.0.0.0/0"],
+        });
+        for (const k of ["vpcCidr", "controllers.count", "workerz", "adminCidrs[0]"]) {
+            expect(problems.some((p) => p.includes(k))).toBe(true);
+        }
+    });
+
+    test("the stack name goes into names and must be short and lower-case", () => {
+        const values = { zones: ["cn-hangzhou-i", "cn-hangzhou-j"] };
+        let message = "";
+        try {
+            parseStageConfig({ stage: "Dev_Stage", region: "cn-hangzhou", values, secretKeys: new Set() });
+        } catch (err) {
+            message = String(err);
+        }
+        expect(message).toContain('(stack name) = "Dev_Stage": must be 2-20 lower-case letters');
+    });
+});
+
+describe("applications", () => {
+    const apps = (list: unknown[]) => ({ [key("apps")]: list });
+    const api = { kind: "spring-boot", name: "orders", image: "registry.example.com/shop/orders:1.0.0" };
+
+    test("an unknown service in a proxy rule", () => {
+        expectProblem(apps([api, { kind: "react", name: "web", image: "registry.example.com/shop/web:1.0.0", route: { host: "shop.example.com" }, apiServices: ["billing"] }]),
+            "apps[1].apiServices[0]", "app web", "/api/billing", "does not exist");
+    });
+
+    test("a canary weight out of range", () => {
+        expectProblem(apps([{ ...api, route: { host: "shop.example.com" }, canary: { image: "registry.example.com/shop/orders:1.1.0", weight: 120 } }]), "apps[0].canary.weight", "120", "between 0 and 100");
+    });
+
+    test("duplicate names and routes", () => {
+        expectProblem(apps([api, { ...api }]), "apps[1].name", "already the name of apps[0]");
+        expectProblem(apps([{ ...api, route: { host: "a.example.com" } }, { ...api, name: "billing", route: { host: "a.example.com" } }]), "apps[1].route", "app billing", "already served by apps[0] (orders)");
+    });
+
+    test("an unpinned image", () => {
+        expectProblem(apps([{ ...api, image: "registry.example.com/shop/orders:latest" }]), "apps[0].image", "latest");
+        expectProblem(apps([{ ...api, image: "registry.example.com/shop/orders" }]), "apps[0].image", "pin a tag or a digest");
+    });
+
+    test("secrets for an app that does not exist", () => {
+        expectProblem({ [key("appSecrets")]: { billing: { DB_PASSWORD: { secure: "v1:x" } } } }, "appSecrets.billing", "names no spring-boot app");
+    });
+});

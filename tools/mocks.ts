@@ -1,0 +1,62 @@
+/**
+ * Deterministic stand-ins for what the cloud would compute (ids, addresses, generated keys), for the mock
+ * runtime. Values derive from the resource's name only, so two runs give identical results.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+function digest(text: string): Buffer {
+    return crypto.createHash("sha256").update(text).digest();
+}
+
+/** A fake public address in 198.18.0.0/15 (RFC 2544's benchmarking range: never a real host). */
+export function fakePublicIp(name: string): string {
+    const d = digest(name);
+    return `198.${18 + (d[0] & 1)}.${d[1]}.${(d[2] % 254) + 1}`;
+}
+
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+    switch (type) {
+        case "alicloud:ecs/eipAddress:EipAddress":
+            return { ipAddress: fakePublicIp(name) };
+        case "alicloud:ecs/instance:Instance":
+            return { privateIp: inputs.privateIp ?? `10.255.${digest(name)[0]}.${(digest(name)[1] % 254) + 1}`, publicIp: "" };
+        case "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer":
+            return { address: inputs.address ?? "10.255.255.1" };
+        case "alicloud:nas/mountTarget:MountTarget":
+            return { mountTargetDomain: `${name}.nas.aliyuncs.com` };
+        case "tls:index/privateKey:PrivateKey":
+            return {
+                privateKeyPem: `mock private key of ${name}`,
+                privateKeyPemPkcs8: `mock pkcs8 private key of ${name}`,
+                publicKeyPem: `mock public key of ${name}`,
+                publicKeyOpenssh: `ssh-ed25519 ${digest(name).toString("base64")} ${name}`,
+            };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: `mock certificate of ${name}` };
+        case "random:index/randomString:RandomString":
+        case "random:index/randomPassword:RandomPassword": {
+            const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+            const bytes = digest(name);
+            const length = Number(inputs.length ?? 16);
+            return { result: Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("") };
+        }
+        case "command:remote:Command":
+        case "command:local:Command":
+            return { stdout: "", stderr: "" };
+        default:
+            return {};
+    }
+}
+
+/** The mocks every offline run uses. */
+export const platformMocks: pulumi.runtime.Mocks = {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+        const id = args.type === "alicloud:ecs/imageImport:ImageImport" ? `m-mock${digest(args.name).toString("hex").slice(0, 16)}` : `${args.name}-id`;
+        return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
+    },
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        return args.inputs;
+    },
+};

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `npm test`: makes sure the outside tools the tests drive are installed (with apt-get when it can), then runs
+# the type check, the Pulumi.yaml/README sync check and every jest test. Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v ignition-validate >/dev/null || missing+=(ignition)
+[ -x /usr/lib/dracut/modules.d/30ignition/ignition ] || missing+=(ignition)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v etcdctl >/dev/null || missing+=(etcd-client)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing test tools: $packages"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
+  else
+    echo "warning: missing test tools ($packages); the tests that need them will fail." >&2
+    echo "         install them with: sudo apt-get install -y $packages" >&2
+  fi
+fi
+
+npx tsc --noEmit -p tsconfig.json
+npx ts-node --transpile-only tools/configSync.ts --check
+npx jest "$@"

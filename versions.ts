@@ -1,0 +1,53 @@
+/**
+ * Every version, image and download the platform runs, in one place. Upgrading is a one-line change here plus a
+ * CHANGELOG entry; node configs, static pods and cluster add-ons all read from this file.
+ *
+ * Sources (checked 2026-11): kubelet and CNI plugin hashes from kubespray's checksums.yml (the sha256 that
+ * dl.k8s.io and the GitHub release publish); image digests where the upstream manifest pins one (ingress-nginx).
+ * Images without a published digest are pinned by tag; see README "Versions" for how to add digests.
+ */
+
+/** A file fetched on the node and checked before use. */
+export interface VerifiedDownload {
+    readonly url: string;
+    readonly sha256: string;
+}
+
+export const KUBERNETES_VERSION = "v1.36.4";
+
+export const versions = {
+    kubernetes: KUBERNETES_VERSION,
+    /** The kubelet binary, fetched on first boot and checked against its sha256 before it is installed. */
+    kubelet: {
+        url: `https://dl.k8s.io/release/${KUBERNETES_VERSION}/bin/linux/amd64/kubelet`,
+        sha256: "cf2562db46c48ab84cc3791540778ee7fb1a0a008529adbb434723dd02ed8b4b",
+    } satisfies VerifiedDownload,
+    /** CNI plugins (bridge, host-local, portmap, loopback): Fedora CoreOS no longer ships them (since FCOS 40). */
+    cniPlugins: {
+        url: "https://github.com/containernetworking/plugins/releases/download/v1.9.1/cni-plugins-linux-amd64-v1.9.1.tgz",
+        sha256: "b98f74a0f8522f0a83867178729c1aa70f2158f90c45a2ca8fa791db1c76b303",
+    } satisfies VerifiedDownload,
+    images: {
+        kubeApiserver: `registry.k8s.io/kube-apiserver:${KUBERNETES_VERSION}`,
+        kubeControllerManager: `registry.k8s.io/kube-controller-manager:${KUBERNETES_VERSION}`,
+        kubeScheduler: `registry.k8s.io/kube-scheduler:${KUBERNETES_VERSION}`,
+        kubeProxy: `registry.k8s.io/kube-proxy:${KUBERNETES_VERSION}`,
+        /** The sandbox image kubespray pairs with Kubernetes 1.36. */
+        pause: "registry.k8s.io/pause:3.10.2",
+        /** etcd 3.6 is the line kubespray pairs with Kubernetes 1.35 and 1.36. */
+        etcd: "quay.io/coreos/etcd:v3.6.14",
+        /** CoreDNS, SkyDNS's maintained successor (the write-up's lesson: run the current release). */
+        coredns: "registry.k8s.io/coredns/coredns:v1.14.7",
+        flannel: "ghcr.io/flannel-io/flannel:v0.28.9",
+        flannelCniPlugin: "ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3",
+        /** ingress-nginx's final release (the project was retired in March 2026; see README "Versions"). */
+        ingressNginx:
+            "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1",
+        nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
+        fleetlock: "quay.io/poseidon/fleetlock:v0.4.0",
+        /** Serves the React apps' static files (and proxies /api/<service>). */
+        nginx: "docker.io/library/nginx:1.29.3-alpine",
+        /** The NFS server on a dedicated node (storage kind nfs-server). */
+        nfsServer: "docker.io/erichough/nfs-server:2.2.1",
+    },
+} as const;
