@@ -13,6 +13,8 @@ import { CoreOsImage } from "./components/coreosImage";
 import { Bastion } from "./components/bastion";
 import { EipPool } from "./components/eipPool";
 import { KubernetesPlatform } from "./components/kubernetesPlatform";
+import { Apps } from "./components/apps";
+import { API_SERVER_PORT, appsSettings, fleetlockUrl, platformSettings } from "./k8s";
 import { Network } from "./components/network";
 import { NodePool, NodeSettings } from "./components/nodePool";
 import { SharedStorage } from "./components/storage";
@@ -67,7 +69,7 @@ export = function platform() {
         ntpServers: ALIBABA_NTP_SERVERS,
         hosts: plan.controllers.map((c) => ({ name: c.hostname, ip: c.privateIp! })),
         updateServerUrl: cfg.osUpdates.updateServerUrl,
-        fleetlockUrl: `http://${cfg.cluster.fleetlockServiceIp}/`,
+        fleetlockUrl: fleetlockUrl(cfg.cluster.fleetlockServiceIp),
         apiServerUrl: plan.apiServerUrl,
         clusterDnsIp: cfg.cluster.dnsServiceIp,
         clusterDomain: cfg.cluster.domain,
@@ -123,6 +125,7 @@ export = function platform() {
         storage: cfg.storage,
         vpcId: network.vpcId,
         vswitchId: network.nodeVswitchIds[0],
+        nfsServerAddress: plan.nfsServerAddress,
         zone: cfg.network.nodeVswitches[0].zone,
         clientCidrs: cfg.network.nodeVswitches.map((v) => v.cidr),
         securityGroupIds: { nodes: nodeGroup, bastion: network.securityGroupIds.bastion },
@@ -131,16 +134,21 @@ export = function platform() {
         bastion,
     });
 
-    new KubernetesPlatform(
+    const cluster = new KubernetesPlatform(
         "cluster",
         {
             provider: controlPlane.provider,
-            config: cfg,
-            apiServer: { host: plan.apiServerInternalAddress, port: 6443 },
+            settings: platformSettings(cfg),
+            apiServer: { host: plan.apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: { server: storage.server, path: storage.path },
             edgeNodeIps: edge.privateIps,
         },
         { dependsOn: [workers, edge] },
+    );
+    new Apps(
+        "apps",
+        { provider: controlPlane.provider, settings: appsSettings(cfg), ingressClassName: cluster.ingressClassName },
+        { dependsOn: [cluster] },
     );
 
     return {

@@ -45,9 +45,9 @@ export const versions = {
             "registry.k8s.io/ingress-nginx/controller:v1.15.1@sha256:594ceea76b01c592858f803f9ff4d2cb40542cae2060410b2c95f75907d659e1",
         nfsProvisioner: "registry.k8s.io/sig-storage/nfs-subdir-external-provisioner:v4.0.2",
         fleetlock: "quay.io/poseidon/fleetlock:v0.4.0",
-        /** Serves the React apps' static files (and proxies /api/<service>). */
-        nginx: "docker.io/library/nginx:1.29.3-alpine",
-        /** The NFS server on a dedicated node (storage kind nfs-server). */
-        nfsServer: "docker.io/erichough/nfs-server:2.2.1",
+        /** Resource metrics for the apps' HorizontalPodAutoscalers. */
+        metricsServer: "registry.k8s.io/metrics-server/metrics-server:v0.8.1",
+        /** kubectl for the one-shot bootstrap on a controller (Fedora CoreOS ships no kubectl). */
+        kubectl: `registry.k8s.io/kubectl:${KUBERNETES_VERSION}`,
     },
 } as const;

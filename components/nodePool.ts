@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlannedNode } from "../config/plan";
 import { HostEntry, NodeIgnitionInput, NodeTaint } from "../ignition/input";
 import { nodePaths } from "../ignition/paths";
+import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS } from "../k8s/scheduling";
 import { Bastion } from "./bastion";
 import { StageIdentity, physicalName } from "./common";
 import { EipPool } from "./eipPool";
@@ -12,12 +13,6 @@ import { nodeUserData } from "./userData";
 /** The Kubernetes roles a pool can have; `edge` is a worker that holds an EIP and runs ingress. */
 export type PoolRole = "controller" | "worker" | "edge";
 
-/** The labels and taint that mark a node's role (NodeRestriction lets a kubelet set node.kubernetes.io/ labels). */
-export const ROLE_LABELS: Record<PoolRole, Record<string, string>> = {
-    controller: { "node.kubernetes.io/controller": "true" },
-    worker: { "node.kubernetes.io/worker": "true" },
-    edge: { "node.kubernetes.io/edge": "true" },
-};
 
 /** What every node of a stage is told at first boot, whatever its pool. */
 export interface NodeSettings {
@@ -120,9 +115,10 @@ export class NodePool extends pulumi.ComponentResource {
         }
         const controller = args.role === "controller";
         const tags = { ...args.identity.tags, role: args.role };
-        const labels = { ...ROLE_LABELS[args.role], ...(args.labels ?? {}) };
+        // The role label and the controllers' taint are what the cluster's workloads select and tolerate (k8s/scheduling.ts).
+        const labels = { [NODE_ROLE_LABELS[args.role]]: "true", ...(args.labels ?? {}) };
         const taints: NodeTaint[] = [
-            ...(controller ? [{ key: "node-role.kubernetes.io/controller", effect: "NoSchedule" as const }] : []),
+            ...(controller ? [{ key: CONTROLLER_TAINT_KEY, effect: "NoSchedule" as const }] : []),
             ...(args.taints ?? []),
         ];
         const snapshots = controller
@@ -190,13 +186,14 @@ export class NodePool extends pulumi.ComponentResource {
                 },
                 controller
                     ? // A new Ignition config or image must never replace a controller (it holds etcd). README: replacing one.
-                      { parent: this, ignoreChanges: ["userData", "imageId"] }
+                      // An explicit replacement frees the fixed address and the etcd disk before the new instance takes them.
+                      { parent: this, ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true }
                     : // Ignition only runs on first boot: a changed config takes effect on a new instance.
                       { parent: this, replaceOnChanges: ["userData"] },
             );
             if (etcdDisk) {
                 new alicloud.ecs.EcsDiskAttachment(
-                    `${key}-etcd`,
+                    `${key}-etcd-attach`,
                     { diskId: etcdDisk.id, instanceId: instance.id, deleteWithInstance: false },
                     { parent: this },
                 );

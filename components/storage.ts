@@ -15,6 +15,8 @@ export interface SharedStorageArgs {
     /** The stage's choice: Alibaba NAS, or an NFS server on its own ECS node. */
     readonly storage: StorageConfig;
     readonly vpcId: pulumi.Input<string>;
+    /** nfs-server: the node's fixed private address in that vSwitch (planCluster's nfsServerAddress). */
+    readonly nfsServerAddress: string;
     /** The first node vSwitch: where the mount target or the NFS node lives. */
     readonly vswitchId: pulumi.Input<string>;
     /** Its zone. */
@@ -141,6 +143,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                     imageId: args.imageId,
                     instanceType: s.instanceType,
                     vswitchId: args.vswitchId,
+                    privateIp: args.nfsServerAddress,
                     securityGroups: [group.id],
                     internetMaxBandwidthOut: 0,
                     instanceChargeType: "PostPaid",
@@ -150,15 +153,16 @@ export class SharedStorage extends pulumi.ComponentResource {
                     userData: userData.base64,
                     tags: { ...tags, node: hostname },
                 },
-                // Like a controller: it serves data, so a new config or image never replaces it by itself.
-                { parent: this, ignoreChanges: ["userData", "imageId"] },
+                // Like a controller: it serves data, so a new config or image never replaces it by itself; an explicit
+                // replacement frees the fixed address (and the disk) before the new node takes them.
+                { parent: this, ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true },
             );
             new alicloud.ecs.EcsDiskAttachment(
-                `${name}-data`,
+                `${name}-data-attach`,
                 { diskId: disk.id, instanceId: instance.id, deleteWithInstance: false },
                 { parent: this },
             );
-            this.server = instance.privateIp;
+            this.server = pulumi.output(args.nfsServerAddress);
             this.path = nodePaths.nfsExportDir;
         }
         this.registerOutputs({ server: this.server, path: this.path });

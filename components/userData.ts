@@ -20,6 +20,9 @@ export const LATE_VALUE_PLACEHOLDERS: LateValues = {
     dataDiskId: `d-${"x".repeat(20)}`,
 };
 
+/** `LateValues` as they arrive: outputs of the resources that produce them. */
+export type LateInputs = { readonly [K in keyof LateValues]: pulumi.Input<LateValues[K]> };
+
 /** A node's user data: the raw Ignition JSON and what ECS receives (base64). */
 export interface NodeUserData {
     readonly raw: pulumi.Output<string>;
@@ -46,13 +49,13 @@ export function nodeUserData(
     pool: string,
     node: string,
     build: (late: LateValues) => NodeIgnitionInput,
-    late: pulumi.Input<LateValues>,
+    late: LateInputs,
 ): NodeUserData {
     const estimatedBytes = Buffer.byteLength(renderNodeIgnition(build(LATE_VALUE_PLACEHOLDERS)));
     if (estimatedBytes > USER_DATA_LIMIT) {
         throw new pulumi.ResourceError(userDataTooLarge(pool, node, estimatedBytes), owner);
     }
-    const raw = pulumi.output(late).apply((values) => {
+    const raw = pulumi.output(late as LateInputs).apply((values: LateValues) => {
         const json = renderNodeIgnition(build(values));
         const bytes = Buffer.byteLength(json);
         if (bytes > USER_DATA_LIMIT) {

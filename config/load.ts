@@ -2,6 +2,9 @@
  * The only place that reads Pulumi config: turns the engine's config into a validated `StageConfig`.
  */
 import * as pulumi from "@pulumi/pulumi";
+// isConfigSecret is internal to the SDK (pinned exactly in package.json): it says which keys the engine marked secret.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 import { KEYS, KeyName, PROJECT, REGION_KEY } from "./keys";
 import { StageConfig, parseStageConfig } from "./stageConfig";
 
@@ -16,8 +19,6 @@ export function decodeConfigValue(name: string, text: string): unknown {
             return text;
         case "integer":
             return /^-?[0-9]+$/.test(text) ? Number(text) : text;
-        case "boolean":
-            return text === "true" ? true : text === "false" ? false : text;
         default:
             try {
                 return JSON.parse(text);
@@ -39,7 +40,7 @@ export function loadStageConfig(): StageConfig {
         }
         const name = fullKey.slice(prefix.length);
         values[name] = decodeConfigValue(name, text);
-        if (pulumi.runtime.isConfigSecret(fullKey)) {
+        if (isConfigSecret(fullKey)) {
             secretKeys.add(name);
         }
     }

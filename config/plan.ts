@@ -31,7 +31,15 @@ export interface ClusterPlan {
     readonly apiServerInternalAddress: string;
     /** https://<internal address>:6443, what kubelets and kube-proxy talk to. */
     readonly apiServerUrl: string;
+    /**
+     * The NFS node's fixed address (storage kind nfs-server), in the first node vSwitch: PersistentVolumes record
+     * their server's address, so it must survive a replacement of the node.
+     */
+    readonly nfsServerAddress: string;
 }
+
+/** The API server's port: on the controllers, on the internal load balancer and on its EIP. */
+export const API_SERVER_PORT = 6443;
 
 const SINGULAR: Record<PoolName, string> = { controllers: "controller", workers: "worker", edge: "edge" };
 
@@ -65,6 +73,8 @@ export function planCluster(cfg: StageConfig): ClusterPlan {
         workers: pool("workers", cfg.workers.count, () => ({})),
         edge: pool("edge", cfg.edge.count, (i) => ({ eipClaim: `edge-${i}` })),
         apiServerInternalAddress,
-        apiServerUrl: `https://${apiServerInternalAddress}:6443`,
+        apiServerUrl: `https://${apiServerInternalAddress}:${API_SERVER_PORT}`,
+        // Below the first vSwitch's controllers (at most 3 of the 5 sit there, since there are at least 2 zones).
+        nfsServerAddress: nthAddress(vswitches[0], lastUsable(0) - 8),
     };
 }

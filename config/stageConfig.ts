@@ -122,7 +122,7 @@ export interface RawStageConfig {
 const ALIBABA_SERVICE_NETWORK = cidr("100.64.0.0/10");
 const PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(cidr);
 /** Flannel (through kube-controller-manager's node CIDR allocator) gives each node a /24 of the pod network. */
-const NODE_POD_PREFIX = 24;
+export const NODE_POD_PREFIX = 24;
 const FIXED_CLAIMS: readonly EipClaim[] = [
     { name: "bastion", group: "bastion" },
     { name: "nat", group: "nat" },
@@ -178,7 +178,6 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         v[name] = result.data;
     }
 
-    const has = (...names: KeyName[]) => names.every((n) => v[n] !== undefined);
     const region = typeof raw.region === "string" ? raw.region : "";
 
     // Zones.

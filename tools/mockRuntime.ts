@@ -15,6 +15,8 @@ const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
 const settings = require("@pulumi/pulumi/runtime/settings");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const state = require("@pulumi/pulumi/runtime/state");
 
 /** One registered resource, as the engine would have received it. */
 export interface RecordedResource {
@@ -113,6 +115,10 @@ function nameOf(urn: string): string {
 class RecordingMonitor extends MockMonitor {
     public readonly records: RecordedResource[] = [];
 
+    constructor(mocks: pulumi.runtime.Mocks) {
+        super(mocks);
+    }
+
     async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
         const parentUrn: string = req.getParent();
         const inputs = normalizeUnknowns(rpc.deserializeProperties(req.getObject(), true)) as Record<string, unknown>;
@@ -155,7 +161,11 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
         const engineConfig = engineConfigFor(stage, options.overrides, options.dir);
         await pulumi.runtime.setMocks(platformMocks, PROJECT, stage, preview);
         const monitor = new RecordingMonitor(platformMocks);
+        // setMockOptions resets the features setMocks turned on (secrets among them): without restoring them,
+        // secrets would reach the monitor as plain values.
+        const features = Object.fromEntries(Object.entries(state.getStore()).filter(([k]) => k.startsWith("supports")));
         settings.setMockOptions(monitor, PROJECT, stage, preview);
+        Object.assign(state.getStore(), features);
         pulumi.runtime.setAllConfig(engineConfig.values, engineConfig.secretKeys);
 
         // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -53,10 +53,23 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
 /** The mocks every offline run uses. */
 export const platformMocks: pulumi.runtime.Mocks = {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        const id = args.type === "alicloud:ecs/imageImport:ImageImport" ? `m-mock${digest(args.name).toString("hex").slice(0, 16)}` : `${args.name}-id`;
-        return { id, state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
+        return { id: mockId(args.type, args.name), state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         return args.inputs;
     },
 };
+
+/** The id a resource gets: shaped like Alibaba's where something reads it (disk ids reach Ignition, d-...). */
+export function mockId(type: string, name: string): string {
+    const hex = digest(name).toString("hex");
+    switch (type) {
+        case "alicloud:ecs/imageImport:ImageImport":
+            return `m-mock${hex.slice(0, 16)}`;
+        case "alicloud:ecs/ecsDisk:EcsDisk":
+            return `d-${hex.slice(0, 20)}`;
+        default:
+            return `${name}-id`;
+    }
+}
+

@@ -5,17 +5,20 @@
  *   out/<stage>/resources.json        every resource: type, name, parent, inputs (secrets masked),
  *                                     dependencies and the options that guard state
  *   out/<stage>/ignition/<node>.ign   the exact user data of each node
- *   out/<stage>/k8s/*.yaml            every Kubernetes object as it would be applied (Secret data masked)
+ *   out/<stage>/k8s/*.yaml            every Kubernetes object as it would be applied, one file per platform
+ *                                     component or app (secret values masked, their keys kept)
  *   out/<stage>/controlplane/...      static pod manifests and kubeconfig templates
  *
  * and prints a preview-like tree. A bad stage config exits 1 with every problem listed.
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
 import { StageConfigError } from "../config/stageConfig";
 import { PROJECT_DIR } from "../config/stageFiles";
-import { ProgramRun, RecordedResource, maskSecrets, runProgram } from "./mockRuntime";
+import { stageConfigFromFiles } from "../config/offline";
+import { renderControlPlaneArtifacts } from "../controlplane";
+import { manifestFiles, objectsFromRecords } from "../k8s";
+import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, runProgram } from "./mockRuntime";
 
 /** One entry of resources.json. */
 export interface RenderedResource {
@@ -67,19 +70,9 @@ export function renderIgnition(run: ProgramRun): Map<string, string> {
     return out;
 }
 
-/** File name -> YAML of every Kubernetes object the program creates (Secret values masked). */
+/** File name -> YAML of every Kubernetes object the program creates, one file per component or app (secrets masked). */
 export function renderKubernetesObjects(run: ProgramRun): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const r of sortResources(run.resources)) {
-        if (!r.custom || !r.type.startsWith("kubernetes:") || r.type.startsWith("pulumi:providers:")) {
-            continue;
-        }
-        const object = maskSecrets(r.inputs) as Record<string, any>;
-        const meta = object.metadata ?? {};
-        const file = `${meta.namespace ?? "_cluster"}.${String(object.kind ?? r.type.split(":").pop()).toLowerCase()}.${meta.name ?? r.name}.yaml`;
-        out.set(file, YAML.stringify(object, { lineWidth: 0, sortMapEntries: false }));
-    }
-    return out;
+    return manifestFiles(objectsFromRecords(sortResources(run.resources), isSecretValue));
 }
 
 const SUMMARY_INPUTS: Record<string, string[]> = {
@@ -126,7 +119,7 @@ export function renderTree(run: ProgramRun): string {
 }
 
 /** Renders a stage into `outDir/<stage>/` and returns the run. */
-export async function renderStage(stage: string, outDir: string, extraWriters: ((run: ProgramRun, dir: string) => void)[] = []): Promise<ProgramRun> {
+export async function renderStage(stage: string, outDir: string): Promise<ProgramRun> {
     const run = await runProgram(stage);
     const dir = path.join(outDir, stage);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -140,8 +133,10 @@ export async function renderStage(stage: string, outDir: string, extraWriters: (
     for (const [file, yaml] of renderKubernetesObjects(run)) {
         fs.writeFileSync(path.join(dir, "k8s", file), yaml);
     }
-    for (const write of extraWriters) {
-        write(run, dir);
+    // Static pods and kubeconfig templates as the controllers receive them (placeholders for every secret).
+    for (const [file, content] of Object.entries(renderControlPlaneArtifacts(stageConfigFromFiles(stage)))) {
+        fs.mkdirSync(path.dirname(path.join(dir, "controlplane", file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, "controlplane", file), content);
     }
     return run;
 }
@@ -167,7 +162,7 @@ async function main(): Promise<void> {
         for (const [node, json] of ignition) {
             console.log(`  user data ${node}: ${Buffer.byteLength(json)} bytes`);
         }
-        console.log(`written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, ignition/, k8s/)`);
+        console.log(`written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/, k8s/, controlplane/)`);
     } catch (err) {
         if (err instanceof StageConfigError) {
             console.error(err.message);

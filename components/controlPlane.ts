@@ -1,0 +1,230 @@
+import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterPlan } from "../config/plan";
+import {
+    API_SERVER_PORT,
+    ControlPlaneSettings,
+    apiAccessList,
+    cidrSlug,
+    controllerFiles,
+    renderBootstrapManifests,
+    renderBootstrapScript,
+    renderInstallScript,
+    renderReadinessScript,
+} from "../controlplane";
+import { nodePaths } from "../ignition/paths";
+import { certOf, keyOf } from "../pki";
+import { versions } from "../versions";
+import type { Bastion } from "./bastion";
+import { ClusterPki } from "./clusterPki";
+import { StageIdentity, physicalName } from "./common";
+import { EipClaimHandle } from "./eipPool";
+
+/** A controller as the control plane needs it: its planned name and address, and its ECS instance. */
+export interface ControlPlaneController {
+    readonly hostname: string;
+    readonly ip: string;
+    /** The ECS instance: a backend of the API load balancer, and what file delivery waits for. */
+    readonly instance: pulumi.CustomResource;
+}
+
+/** Arguments of a `ControlPlane`. */
+export interface ControlPlaneArgs {
+    /** Names and tags of the stage. */
+    readonly identity: StageIdentity;
+    /** The cluster PKI: certificates, keys and token the controllers receive, and the admin kubeconfig. */
+    readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig">;
+    /** The cluster plan (`planCluster(cfg)`): controllers' names and addresses, the load balancer's address. */
+    readonly plan: ClusterPlan;
+    /** Cluster networking: DNS domain, service and pod CIDRs, the `kubernetes` Service address. */
+    readonly cluster: { readonly domain: string; readonly serviceCidr: string; readonly podCidr: string; readonly apiServiceIp: string };
+    /** The VPC's CIDR: admitted by the API's access list (kubelets, kube-proxy, the bastion). */
+    readonly vpcCidr: string;
+    /** The team's networks: admitted by the API's access list through the `apiserver` EIP. At least one. */
+    readonly adminCidrs: readonly string[];
+    /** The first node vSwitch, which holds the load balancer's fixed address. */
+    readonly vswitchId: pulumi.Input<string>;
+    /** The EIP of claim `apiserver`, bound to the load balancer: the public API endpoint. */
+    readonly apiserverEip: EipClaimHandle;
+    /** The controllers, in plan order (same names and addresses as `plan.controllers`). */
+    readonly controllers: readonly ControlPlaneController[];
+    /** The bastion: every command reaches the controllers through it. */
+    readonly bastion: Pick<Bastion, "connection" | "connectionTo" | "ready">;
+}
+
+/**
+ * The control plane: an intranet load balancer on 6443 in front of the controllers (with the `apiserver` EIP and
+ * a whitelist of the team's networks and the VPC); every controller's keys, kubeconfigs and static pods copied
+ * over SSH through the bastion; a one-shot bootstrap of the RBAC that lets nodes join; a readiness wait on
+ * /healthz; and the `kubernetes.Provider` every later layer uses, which waits for that readiness.
+ *
+ * Commands re-run only when what they carry changes (their inputs are content, never timestamps), so a second
+ * `pulumi up` with the same config runs nothing. Renewed certificates change the delivered files, so they are
+ * copied again and the static pods restart with them.
+ */
+export class ControlPlane extends pulumi.ComponentResource {
+    /** Cluster-admin kubeconfig for https://<apiserver EIP>:6443. Secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** https://<apiserver EIP>:6443 */
+    public readonly apiEndpoint: pulumi.Output<string>;
+    /** The provider of every Kubernetes resource of the stage; it waits for `readiness`. */
+    public readonly provider: k8s.Provider;
+    /** The readiness wait: the API answered /healthz through the load balancer. */
+    public readonly readiness: command.remote.Command;
+    /** The load balancer's id. */
+    public readonly loadBalancerId: pulumi.Output<string>;
+
+    constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:index:ControlPlane", name, {}, opts);
+        const problems = controlPlaneArgsProblems(args);
+        if (problems.length > 0) {
+            throw new pulumi.ResourceError(`ControlPlane ${name}: ${problems.join("; ")}`, this);
+        }
+        const access = apiAccessList(args.adminCidrs, args.vpcCidr);
+        if ("problems" in access) {
+            throw new pulumi.ResourceError(`ControlPlane ${name}: ${access.problems.join("; ")}`, this);
+        }
+        const settings: ControlPlaneSettings = {
+            clusterName: args.pki.clusterName,
+            clusterDomain: args.cluster.domain,
+            serviceCidr: args.cluster.serviceCidr,
+            podCidr: args.cluster.podCidr,
+            controllers: args.controllers.map((c) => ({ hostname: c.hostname, ip: c.ip })),
+        };
+        const tags = { ...args.identity.tags, role: "apiserver" };
+
+        // The load balancer: intranet, at the plan's fixed address, so certificates and kubelets know it in advance.
+        const lb = new alicloud.slb.ApplicationLoadBalancer(
+            `${name}-lb`,
+            {
+                loadBalancerName: physicalName(args.identity, "apiserver"),
+                addressType: "intranet",
+                address: args.plan.apiServerInternalAddress,
+                vswitchId: args.vswitchId,
+                instanceChargeType: "PayByCLCU",
+                paymentType: "PayAsYouGo",
+                tags,
+            },
+            { parent: this },
+        );
+        const acl = new alicloud.slb.Acl(`${name}-acl`, { name: physicalName(args.identity, "apiserver-acl"), ipVersion: "ipv4", tags }, { parent: this });
+        // One entry per network, keyed by the network: adding an admin CIDR touches no other entry.
+        const aclEntries = access.entries.map(
+            (entry) => new alicloud.slb.AclEntryAttachment(`${name}-acl-${cidrSlug(entry.cidr)}`, { aclId: acl.id, entry: entry.cidr, comment: entry.comment }, { parent: this }),
+        );
+        const listener = new alicloud.slb.Listener(
+            `${name}-listener`,
+            {
+                loadBalancerId: lb.id,
+                protocol: "tcp",
+                frontendPort: API_SERVER_PORT,
+                backendPort: API_SERVER_PORT,
+                // -1: no bandwidth cap (an intranet load balancer is not billed by bandwidth).
+                bandwidth: -1,
+                scheduler: "wrr",
+                // A TCP check: the apiserver answers unauthenticated HTTP with 401 (anonymous auth is off).
+                healthCheck: "on",
+                healthCheckType: "tcp",
+                healthCheckConnectPort: API_SERVER_PORT,
+                healthCheckInterval: 5,
+                healthyThreshold: 2,
+                unhealthyThreshold: 3,
+                aclStatus: "on",
+                aclType: "white",
+                aclIds: [acl.id],
+                description: "Kubernetes API (kube-apiserver on the controllers)",
+            },
+            { parent: this, dependsOn: aclEntries },
+        );
+        const backends = new alicloud.slb.BackendServer(
+            `${name}-backends`,
+            { loadBalancerId: lb.id, backendServers: args.controllers.map((c) => ({ serverId: c.instance.id, weight: 100, type: "ecs" })) },
+            { parent: this },
+        );
+        const eipAssociation = new alicloud.ecs.EipAssociation(
+            `${name}-eip`,
+            { allocationId: args.apiserverEip.allocationId, instanceId: lb.id, instanceType: "SlbInstance" },
+            { parent: this },
+        );
+
+        // Files: each controller's keys, kubeconfigs, etcd certificates and static pods, over SSH through the bastion.
+        const deliveries = args.controllers.map((controller, i) => {
+            const script = args.pki.material.apply((material) =>
+                renderInstallScript({ target: `controller ${controller.hostname}`, files: controllerFiles(material, settings, i) }),
+            );
+            return new command.remote.Command(
+                `${name}-files-${i}`,
+                {
+                    connection: args.bastion.connectionTo(controller.ip),
+                    create: "sudo bash -s",
+                    stdin: pulumi.secret(script),
+                    // Nothing to undo: the files go with the controller, which is never deleted by accident.
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: [...args.bastion.ready, controller.instance], additionalSecretOutputs: ["stdin"] },
+            );
+        });
+
+        // The one-shot bootstrap on the first controller, once every controller has its files (etcd's quorum).
+        const first = args.controllers[0];
+        const bootstrapScript = args.pki.material.apply((material) =>
+            renderBootstrapScript({
+                target: `controller ${first.hostname}`,
+                manifests: renderBootstrapManifests({ tokenId: material.bootstrapToken.id, tokenSecret: material.bootstrapToken.secret }),
+                markerPath: nodePaths.bootstrapDoneMarker,
+                adminKubeconfigPath: nodePaths.adminKubeconfig,
+                kubectlImage: versions.images.kubectl,
+            }),
+        );
+        const bootstrap = new command.remote.Command(
+            `${name}-bootstrap`,
+            { connection: args.bastion.connectionTo(first.ip), create: "sudo bash -s", stdin: pulumi.secret(bootstrapScript), addPreviousOutputInEnv: false },
+            { parent: this, dependsOn: [...args.bastion.ready, ...deliveries], additionalSecretOutputs: ["stdin"] },
+        );
+
+        // Readiness: /healthz through the internal load balancer, from the bastion (inside the VPC).
+        const readinessScript = args.pki.material.apply((material) =>
+            renderReadinessScript({
+                url: `https://${args.plan.apiServerInternalAddress}:${API_SERVER_PORT}/healthz`,
+                caCertPem: certOf(material, "ca"),
+                clientCertPem: certOf(material, "healthcheck"),
+                clientKeyPem: keyOf(material, "healthcheck"),
+            }),
+        );
+        this.readiness = new command.remote.Command(
+            `${name}-readiness`,
+            { connection: args.bastion.connection, create: "bash -s", stdin: pulumi.secret(readinessScript), addPreviousOutputInEnv: false },
+            { parent: this, dependsOn: [...args.bastion.ready, bootstrap, listener, backends, ...aclEntries], additionalSecretOutputs: ["stdin"] },
+        );
+
+        this.loadBalancerId = lb.id;
+        this.apiEndpoint = pulumi.interpolate`https://${args.apiserverEip.address}:${API_SERVER_PORT}`;
+        this.kubeconfig = args.pki.adminKubeconfig(this.apiEndpoint);
+        // The machine running pulumi reaches the API through the EIP, so it must be in adminCidrs (docs/control-plane.md).
+        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.readiness, eipAssociation] });
+        this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, loadBalancerId: this.loadBalancerId });
+    }
+}
+
+/** Checks the arguments that must agree with each other; one message per problem, naming the property. */
+export function controlPlaneArgsProblems(args: Pick<ControlPlaneArgs, "plan" | "controllers">): string[] {
+    const problems: string[] = [];
+    if (args.controllers.length === 0) {
+        problems.push("controllers must list at least one controller");
+    }
+    if (args.controllers.length !== args.plan.controllers.length) {
+        problems.push(`controllers has ${args.controllers.length} entries but plan.controllers has ${args.plan.controllers.length}; pass every planned controller, in plan order`);
+    }
+    args.controllers.forEach((c, i) => {
+        const planned = args.plan.controllers[i];
+        if (planned && (planned.hostname !== c.hostname || planned.privateIp !== c.ip)) {
+            problems.push(
+                `controllers[${i}] is ${c.hostname} ${c.ip} but the plan says ${planned.hostname} ${planned.privateIp}: ` +
+                    "certificates and etcd's member list are rendered from the plan, so the two must agree",
+            );
+        }
+    });
+    return problems;
+}

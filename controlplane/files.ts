@@ -1,0 +1,106 @@
+/**
+ * Every file a controller receives over SSH, in the order it is installed. The order matters twice: etcd starts
+ * when its serving certificate appears (so it comes last of etcd's files) and the kubelet starts when the
+ * bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
+ */
+import * as crypto from "crypto";
+import { nodePaths, pkiFiles } from "../ignition/paths";
+import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
+import { PkiMaterial, certOf, keyOf } from "../pki/material";
+import { etcdPeerCertName, etcdServerCertName } from "../pki/specs";
+import { renderStaticPods } from "./manifests";
+import { ControlPlaneSettings, LOCAL_API_SERVER_URL } from "./settings";
+
+/** One file on a node. */
+export interface NodeFile {
+    readonly path: string;
+    /** 0600 for anything secret (keys, kubeconfigs with credentials), 0644 for certificates and manifests. */
+    readonly mode: "0600" | "0644";
+    readonly content: string;
+    /** Read by a static pod through a hostPath: labelled container_file_t where SELinux is enforcing. */
+    readonly containerReadable: boolean;
+}
+
+/** A short content hash (hex), for revisions and markers that must change exactly when the content does. */
+export function shortHash(text: string): string {
+    return crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
+}
+
+/**
+ * The hash of everything public a controller's static pods trust or present: when a certificate is re-issued,
+ * the pods' manifests change and the kubelet restarts them, so no component keeps serving an old certificate.
+ */
+export function pkiRevision(material: PkiMaterial, controllerIndex: number): string {
+    const certs = ["ca", "apiserver", "apiserver-kubelet-client", "controller-manager", "scheduler", "front-proxy-ca", "front-proxy-client", "etcd-ca", "etcd-client"];
+    const parts = certs.map((name) => certOf(material, name));
+    parts.push(certOf(material, etcdServerCertName(controllerIndex)), certOf(material, etcdPeerCertName(controllerIndex)));
+    parts.push(material.serviceAccount.publicKeyPem);
+    return shortHash(parts.join("\n"));
+}
+
+/** Files of controller `controllerIndex` (index into `settings.controllers`). */
+export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSettings, controllerIndex: number): NodeFile[] {
+    if (!settings.controllers[controllerIndex]) {
+        throw new Error(`controller index ${controllerIndex} is out of range (${settings.controllers.length} controllers)`);
+    }
+    const caCertPem = certOf(material, "ca");
+    const secret = (path: string, content: string, containerReadable = true): NodeFile => ({ path, mode: "0600", content, containerReadable });
+    const open = (path: string, content: string, containerReadable = true): NodeFile => ({ path, mode: "0644", content, containerReadable });
+    const inPki = (file: string) => `${nodePaths.pkiDir}/${file}`;
+    const inEtcd = (file: string) => `${nodePaths.etcdPkiDir}/${file}`;
+    const clientKubeconfig = (userName: string, spec: string) =>
+        renderKubeconfig({
+            clusterName: settings.clusterName,
+            userName,
+            server: LOCAL_API_SERVER_URL,
+            caCertPem,
+            credentials: { clientCertificatePem: certOf(material, spec), clientKeyPem: keyOf(material, spec) },
+        });
+    const pods = renderStaticPods(settings, controllerIndex, pkiRevision(material, controllerIndex));
+
+    return [
+        // Control-plane PKI (each key before its certificate).
+        open(inPki(pkiFiles.ca), caCertPem),
+        // The CA key: kube-controller-manager signs the kubelets' client certificates with it.
+        secret(inPki(pkiFiles.caKey), keyOf(material, "ca")),
+        secret(inPki(pkiFiles.apiserverKey), keyOf(material, "apiserver")),
+        open(inPki(pkiFiles.apiserver), certOf(material, "apiserver")),
+        secret(inPki(pkiFiles.apiserverKubeletClientKey), keyOf(material, "apiserver-kubelet-client")),
+        open(inPki(pkiFiles.apiserverKubeletClient), certOf(material, "apiserver-kubelet-client")),
+        secret(inPki(pkiFiles.serviceAccountKey), material.serviceAccount.privateKeyPem),
+        open(inPki(pkiFiles.serviceAccountPublic), material.serviceAccount.publicKeyPem),
+        open(inPki(pkiFiles.frontProxyCa), certOf(material, "front-proxy-ca")),
+        secret(inPki(pkiFiles.frontProxyClientKey), keyOf(material, "front-proxy-client")),
+        open(inPki(pkiFiles.frontProxyClient), certOf(material, "front-proxy-client")),
+        open(inPki(pkiFiles.etcdCa), certOf(material, "etcd-ca")),
+        secret(inPki(pkiFiles.etcdClientKey), keyOf(material, "etcd-client")),
+        open(inPki(pkiFiles.etcdClient), certOf(material, "etcd-client")),
+        // Kubeconfigs of the components that talk to the local apiserver.
+        secret(nodePaths.controllerManagerKubeconfig, clientKubeconfig("system:kube-controller-manager", "controller-manager")),
+        secret(nodePaths.schedulerKubeconfig, clientKubeconfig("system:kube-scheduler", "scheduler")),
+        // Used only by the bootstrap step's kubectl (and an admin on the node), never mounted into a pod.
+        secret(nodePaths.adminKubeconfig, clientKubeconfig("admin", "admin"), false),
+        // etcd: its CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
+        // etcd runs under podman, which labels its own volume, so these need no container label from us.
+        open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false),
+        secret(inEtcd(pkiFiles.etcdPeerKey), keyOf(material, etcdPeerCertName(controllerIndex)), false),
+        open(inEtcd(pkiFiles.etcdPeer), certOf(material, etcdPeerCertName(controllerIndex)), false),
+        secret(inEtcd(pkiFiles.etcdServerKey), keyOf(material, etcdServerCertName(controllerIndex)), false),
+        open(inEtcd(pkiFiles.etcdServer), certOf(material, etcdServerCertName(controllerIndex)), false),
+        // Static pods: the kubelet runs them once it starts.
+        ...Object.entries(pods).map(([file, yaml]) => open(`${nodePaths.staticPodDir}/${file}`, yaml, false)),
+        // The kubelet's join: CA, then the bootstrap kubeconfig, whose appearance starts the kubelet (kubelet.path).
+        open(nodePaths.clusterCaCert, caCertPem, false),
+        secret(
+            nodePaths.bootstrapKubeconfig,
+            renderBootstrapKubeconfig({
+                clusterName: settings.clusterName,
+                server: LOCAL_API_SERVER_URL,
+                caCertPem,
+                tokenId: material.bootstrapToken.id,
+                tokenSecret: material.bootstrapToken.secret,
+            }),
+            false,
+        ),
+    ];
+}

@@ -1,0 +1,171 @@
+/**
+ * The kubelet as a plain binary under systemd: a first-boot install unit that downloads the pinned kubelet and
+ * CNI plugins and checks their sha256 before installing them, the KubeletConfiguration, and a `.path` unit that
+ * starts the kubelet once its bootstrap kubeconfig has arrived over SSH (no token travels in user data).
+ */
+import * as YAML from "yaml";
+import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
+import { NodeIgnitionInput, NodeTaint } from "../input";
+import { nodePaths } from "../paths";
+import { unitFile } from "../systemd";
+import { VerifiedDownload, versions } from "../../versions";
+import { CONTAINERD_SOCKET } from "./containerRuntime";
+
+/** The units the kubelet needs before it starts (the network wait guards them). */
+export const KUBELET_UNITS = ["kubelet-install.service", "kubelet.service"] as const;
+
+/** Graceful node shutdown: pods get 45 s, of which the last 30 s are kept for critical pods. */
+const SHUTDOWN_GRACE_SECONDS = 45;
+const SHUTDOWN_GRACE_CRITICAL_SECONDS = 30;
+
+/** Where the install unit records the sha256 of the CNI plugin archive it unpacked. */
+const CNI_INSTALLED_MARKER = "/opt/cni/plugins.sha256";
+
+/** What a node's kubelet is rendered from. */
+export interface KubeletSettings {
+    /** Node name (= hostname). */
+    readonly hostname: string;
+    readonly kubernetes: NonNullable<NodeIgnitionInput["kubernetes"]>;
+    /** Labels and taints of the role, added to the pool's (controllers' label and taint). */
+    readonly roleLabels?: Readonly<Record<string, string>>;
+    readonly roleTaints?: readonly NodeTaint[];
+}
+
+/** Install unit, KubeletConfiguration, logind's shutdown delay, kubelet.service and kubelet.path. */
+export function kubelet(settings: KubeletSettings): NodeConfigPart {
+    const labels = { ...settings.kubernetes.nodeLabels, ...settings.roleLabels };
+    const taints = [...settings.kubernetes.nodeTaints, ...(settings.roleTaints ?? [])];
+    const flags = [
+        `--bootstrap-kubeconfig=${nodePaths.bootstrapKubeconfig}`,
+        `--kubeconfig=${nodePaths.kubeletKubeconfig}`,
+        `--config=${nodePaths.kubeletConfig}`,
+        `--hostname-override=${settings.hostname}`,
+        ...(Object.keys(labels).length > 0 ? [`--node-labels=${formatLabels(labels)}`] : []),
+        ...(taints.length > 0 ? [`--register-with-taints=${taints.map(formatTaint).join(",")}`] : []),
+    ];
+
+    return {
+        steps: [INSTALL_STEP],
+        files: [
+            { path: nodePaths.kubeletConfig, contents: kubeletConfiguration(settings.kubernetes) },
+            // Lets the kubelet's shutdown inhibitor hold the shutdown for the whole grace period.
+            {
+                path: "/etc/systemd/logind.conf.d/50-kubelet-shutdown.conf",
+                contents: unitFile({ Login: { InhibitDelayMaxSec: `${SHUTDOWN_GRACE_SECONDS}s` } }),
+            },
+        ],
+        units: [
+            {
+                name: "kubelet-install.service",
+                enabled: true,
+                contents: unitFile({
+                    Unit: { Description: "Install kubelet and CNI plugins" },
+                    Service: { Type: "oneshot", RemainAfterExit: "yes", ExecStart: `${NODE_SETUP} ${INSTALL_STEP.name}` },
+                    Install: { WantedBy: "multi-user.target" },
+                }),
+            },
+            {
+                name: "kubelet.service",
+                contents: unitFile({
+                    Unit: {
+                        Description: "Kubelet",
+                        Requires: "kubelet-install.service",
+                        // Wants, not Requires: containerd is the image's unit, and the kubelet retries the CRI.
+                        Wants: "containerd.service rpc-statd.service",
+                        After: "kubelet-install.service containerd.service",
+                    },
+                    Service: {
+                        ExecStartPre: `/usr/bin/mkdir -p ${nodePaths.staticPodDir} ${nodePaths.cniConfDir} /var/lib/kubelet/volumeplugins`,
+                        ExecStart: [nodePaths.kubeletBinary, ...flags].join(" \\\n  "),
+                        Restart: "always",
+                        RestartSec: "10",
+                    },
+                }),
+            },
+            {
+                name: "kubelet.path",
+                enabled: true,
+                contents: unitFile({
+                    Unit: { Description: "Start kubelet when its bootstrap kubeconfig arrives" },
+                    Path: { PathExists: nodePaths.bootstrapKubeconfig },
+                    Install: { WantedBy: "multi-user.target" },
+                }),
+            },
+        ],
+    };
+}
+
+function formatLabels(labels: Readonly<Record<string, string>>): string {
+    return Object.keys(labels)
+        .sort()
+        .map((key) => `${key}=${labels[key]}`)
+        .join(",");
+}
+
+function formatTaint(taint: NodeTaint): string {
+    return `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
+}
+
+/**
+ * The install script: each archive is downloaded with retries, checked with `sha256sum -c` and only then
+ * installed; a pinned version that is already installed is left alone, so the unit is a no-op on later boots.
+ */
+const INSTALL_STEP: SetupStep = (() => {
+    const download = (what: VerifiedDownload, file: string) => `download ${what.url} ${what.sha256} "$work/${file}"`;
+    return {
+        name: "install-kubelet",
+        usage: "",
+        body: [
+            // Not local: the EXIT trap runs after the function has returned.
+            "work=$(mktemp -d)",
+            "trap 'rm -rf \"$work\"' EXIT",
+            "download() { # URL SHA256 FILE",
+            '  curl --fail --silent --show-error --location --retry 10 --retry-delay 5 --retry-all-errors --output "$3" "$1"',
+            '  echo "$2  $3" | sha256sum --check --quiet',
+            "}",
+            `if ! echo "${versions.kubelet.sha256}  ${nodePaths.kubeletBinary}" | sha256sum --check --status 2>/dev/null; then`,
+            `  ${download(versions.kubelet, "kubelet")}`,
+            `  install -D -m 0755 "$work/kubelet" ${nodePaths.kubeletBinary}`,
+            "fi",
+            `if [ "$(cat ${CNI_INSTALLED_MARKER} 2>/dev/null)" != ${versions.cniPlugins.sha256} ]; then`,
+            `  ${download(versions.cniPlugins, "cni.tgz")}`,
+            `  mkdir -p ${nodePaths.cniBinDir}`,
+            `  tar -xzf "$work/cni.tgz" --no-same-owner -C ${nodePaths.cniBinDir}`,
+            `  echo ${versions.cniPlugins.sha256} > ${CNI_INSTALLED_MARKER}`,
+            "fi",
+            // Files a unit creates under /opt inherit /opt's label; give them the policy's, as an RPM install would.
+            `restorecon -R ${dirname(nodePaths.kubeletBinary)} ${nodePaths.cniBinDir}`,
+        ],
+    };
+})();
+
+function dirname(path: string): string {
+    return path.slice(0, path.lastIndexOf("/"));
+}
+
+/** KubeletConfiguration: webhook authn/authz, client CA over SSH, rotating certificates, graceful shutdown. */
+function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"]): string {
+    return YAML.stringify({
+        apiVersion: "kubelet.config.k8s.io/v1beta1",
+        kind: "KubeletConfiguration",
+        authentication: {
+            anonymous: { enabled: false },
+            webhook: { enabled: true },
+            x509: { clientCAFile: nodePaths.clusterCaCert },
+        },
+        authorization: { mode: "Webhook" },
+        cgroupDriver: "systemd",
+        clusterDNS: [kubernetes.clusterDnsIp],
+        clusterDomain: kubernetes.clusterDomain,
+        containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
+        readOnlyPort: 0,
+        // systemd-resolved's upstream list; /etc/resolv.conf names its stub, which is unreachable from pods.
+        resolvConf: "/run/systemd/resolve/resolv.conf",
+        rotateCertificates: true,
+        shutdownGracePeriod: `${SHUTDOWN_GRACE_SECONDS}s`,
+        shutdownGracePeriodCriticalPods: `${SHUTDOWN_GRACE_CRITICAL_SECONDS}s`,
+        staticPodPath: nodePaths.staticPodDir,
+        // The default is under /usr, which is read-only on Fedora CoreOS.
+        volumePluginDir: "/var/lib/kubelet/volumeplugins",
+    });
+}

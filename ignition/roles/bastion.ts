@@ -1,0 +1,19 @@
+/**
+ * The bastion: the only SSH entry into the VPC. It runs nothing but sshd, keeps time and takes OS updates in
+ * the weekly window.
+ */
+import { renderIgnitionConfig } from "../builder";
+import { NodeIgnitionInput } from "../input";
+import { coreUser, hostIdentity } from "../pieces/identity";
+import { osUpdates } from "../pieces/osUpdates";
+import { timeSync } from "../pieces/timeSync";
+
+/** The bastion's Ignition config. */
+export function renderBastionIgnition(input: NodeIgnitionInput): string {
+    return renderIgnitionConfig([
+        coreUser(input.sshAuthorizedKeys),
+        hostIdentity(input.hostname, input.hosts),
+        timeSync(input.ntpServers),
+        osUpdates({ kind: "weekly_window" }, input.osUpdates.updateServerUrl),
+    ]);
+}

@@ -1,0 +1,40 @@
+/**
+ * A controller: a Kubernetes node that also holds an etcd member on its own disk and runs the control plane as
+ * static pods (their manifests and keys arrive over SSH). Its kubelet registers with the controller label and
+ * a NoSchedule taint, so ordinary pods stay off it.
+ */
+import { renderIgnitionConfig } from "../builder";
+import { NodeIgnitionInput } from "../input";
+import { nodePaths } from "../paths";
+import { containerRuntime } from "../pieces/containerRuntime";
+import { dataDisk } from "../pieces/dataDisk";
+import { ETCD_UNIT, etcdMember } from "../pieces/etcdMember";
+import { kubernetesHostNetwork, waitForNetwork } from "../pieces/hostNetwork";
+import { coreUser, hostIdentity } from "../pieces/identity";
+import { KUBELET_UNITS, kubelet } from "../pieces/kubelet";
+import { osUpdates } from "../pieces/osUpdates";
+import { timeSync } from "../pieces/timeSync";
+import { fleetLock, networkProbeHost, requireSection } from "./inputSections";
+
+/** The label every controller registers with (Typhoon's; NodeRestriction lets a kubelet set node.kubernetes.io/). */
+export const CONTROLLER_LABELS: Readonly<Record<string, string>> = { "node.kubernetes.io/controller": "true" };
+/** The taint that keeps ordinary pods off controllers. */
+export const CONTROLLER_TAINTS = [{ key: "node-role.kubernetes.io/controller", effect: "NoSchedule" }] as const;
+
+/** A controller's Ignition config. */
+export function renderControllerIgnition(input: NodeIgnitionInput): string {
+    const kubernetes = requireSection(input, "kubernetes");
+    const etcd = requireSection(input, "etcd");
+    return renderIgnitionConfig([
+        coreUser(input.sshAuthorizedKeys),
+        hostIdentity(input.hostname, input.hosts),
+        timeSync(input.ntpServers),
+        kubernetesHostNetwork(),
+        waitForNetwork(networkProbeHost(input), [...KUBELET_UNITS, ETCD_UNIT]),
+        dataDisk({ diskId: etcd.dataDiskId, label: "etcd-data", mountPoint: nodePaths.etcdDataDir }),
+        etcdMember(etcd),
+        containerRuntime(),
+        kubelet({ hostname: input.hostname, kubernetes, roleLabels: CONTROLLER_LABELS, roleTaints: CONTROLLER_TAINTS }),
+        osUpdates(fleetLock(input), input.osUpdates.updateServerUrl),
+    ]);
+}

@@ -1,0 +1,20 @@
+/**
+ * Pure renderers of everything that runs inside the cluster: plain data in, plain Kubernetes objects out.
+ * No Pulumi resources here; components/kubernetesPlatform.ts and components/apps.ts create them.
+ */
+export type { KubeObject, Late, ObjectMeta } from "./objects";
+export { objectKey, objectDependencies, sortObjects } from "./objects";
+export type { PlatformInput, PlatformSettings } from "./platform";
+export { platformInputProblems, platformSettings, renderPlatformObjects } from "./platform";
+export type { AppsInput, AppsSettings } from "./apps";
+export { appsProblems, appsSettings, renderAppObjects } from "./apps";
+export type { LateValues } from "./cluster";
+export { SECRET_PLACEHOLDER, renderClusterObjects, standInLateValues } from "./cluster";
+export type { RecordedObject } from "./manifests";
+export { manifestFiles, objectsFromRecords } from "./manifests";
+export type { ApiServerEndpoint } from "./nodeNetwork";
+export { API_SERVER_PORT } from "./nodeNetwork";
+export { fleetlockUrl } from "./fleetlock";
+export { DEFAULT_STORAGE_CLASS } from "./storage";
+export { INGRESS_CLASS } from "./ingress";
+export { NODE_ROLE_LABELS, CONTROLLER_TAINT_KEY } from "./scheduling";

@@ -1,0 +1,109 @@
+/**
+ * Everything the cluster runs for itself, as plain objects: pod network (flannel, kube-proxy), cluster DNS,
+ * FleetLock, NFS storage and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
+ */
+import { contains, isIpv4Address, parseCidr } from "../config/cidr";
+import type { StageConfig } from "../config/stageConfig";
+import { renderClusterDns } from "./clusterDns";
+import { renderFleetlock } from "./fleetlock";
+import { IngressSettings, renderIngress } from "./ingress";
+import { ApiServerEndpoint, renderFlannel, renderKubeProxy } from "./nodeNetwork";
+import { KubeObject, Late } from "./objects";
+import { NfsExport, renderStorage } from "./storage";
+
+/** The parts of the stage config the platform needs (build it with `platformSettings`). */
+export interface PlatformSettings {
+    /** The pod network flannel manages and kube-proxy treats as cluster-internal. */
+    readonly podCidr: string;
+    /** The Service network; the fixed Service IPs below lie inside it. */
+    readonly serviceCidr: string;
+    /** The cluster's DNS domain. */
+    readonly clusterDomain: string;
+    /** kube-dns's ClusterIP (the 10th service address, = kubelet clusterDNS). */
+    readonly dnsServiceIp: string;
+    /** FleetLock's ClusterIP (Zincati's fleet_lock base_url). */
+    readonly fleetlockServiceIp: string;
+    /** Upstream resolvers and stub domains of cluster DNS. */
+    readonly dns: { readonly upstreams: readonly string[]; readonly stubDomains: Readonly<Record<string, readonly string[]>> };
+    /** What happens to a volume's data when its claim is deleted. */
+    readonly reclaimPolicy: "Retain" | "Delete";
+    /** Ingress mode, default certificate and the edge pool. */
+    readonly ingress: IngressSettings;
+}
+
+/** Everything the platform is rendered from: the stage's settings and what the cloud side provides. */
+export interface PlatformInput extends PlatformSettings {
+    /** The API server's real address, for the agents that run before Service IPs work. */
+    readonly apiServer: ApiServerEndpoint;
+    /** The NFS export behind the default StorageClass. */
+    readonly nfs: NfsExport;
+    /** The edge nodes' private addresses (their EIPs NAT to them); used by the nodePort ingress mode. */
+    readonly edgeNodeIps: Late<string[]>;
+}
+
+/** Picks the platform's settings out of a stage config. */
+export function platformSettings(cfg: StageConfig): PlatformSettings {
+    return {
+        podCidr: cfg.network.podCidr,
+        serviceCidr: cfg.network.serviceCidr,
+        clusterDomain: cfg.cluster.domain,
+        dnsServiceIp: cfg.cluster.dnsServiceIp,
+        fleetlockServiceIp: cfg.cluster.fleetlockServiceIp,
+        dns: cfg.dns,
+        reclaimPolicy: cfg.storage.reclaimPolicy,
+        ingress: {
+            mode: cfg.ingress.mode,
+            tlsSecretName: cfg.ingress.tlsSecretName,
+            ...(cfg.ingress.tls ? { tls: cfg.ingress.tls } : {}),
+            edge: { count: cfg.edge.count, labels: cfg.edge.labels, taints: cfg.edge.taints },
+        },
+    };
+}
+
+/**
+ * The rules the platform's own arguments must meet, as "<property> = <value>: <rule>" lines (empty when fine).
+ * Stage config is validated by its loader; this guards what the cloud side and the composition pass in.
+ */
+export function platformInputProblems(input: PlatformInput): string[] {
+    const problems: string[] = [];
+    const report = (key: string, value: unknown, rule: string) => problems.push(`${key} = ${JSON.stringify(value)}: ${rule}`);
+    const { host, port } = input.apiServer;
+    if (!isIpv4Address(host) && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(host)) {
+        report("apiServer.host", host, "must be an IPv4 address or DNS name (the API load balancer's internal address)");
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        report("apiServer.port", port, "must be a port number between 1 and 65535");
+    }
+    if (!input.nfs.path.startsWith("/")) {
+        report("nfs.path", input.nfs.path, "must be an absolute path on the NFS server (\"/\" for Alibaba NAS)");
+    }
+    if (typeof input.nfs.server === "string" && input.nfs.server.trim() === "") {
+        report("nfs.server", input.nfs.server, "must name the NFS server (NAS mount-target domain or the NFS node's address)");
+    }
+    const services = parseCidr(input.serviceCidr);
+    for (const key of ["dnsServiceIp", "fleetlockServiceIp"] as const) {
+        const ip = input[key];
+        const address = parseCidr(`${ip}/32`);
+        if ("error" in address) {
+            report(key, ip, "must be an IPv4 address");
+        } else if (!("error" in services) && !contains(services, address)) {
+            report(key, ip, `must lie inside serviceCidr ${input.serviceCidr} (a ClusterIP outside it is refused)`);
+        }
+    }
+    if (input.dnsServiceIp === input.fleetlockServiceIp) {
+        report("fleetlockServiceIp", input.fleetlockServiceIp, "must differ from dnsServiceIp");
+    }
+    return problems;
+}
+
+/** Every object of the platform, in a stable order. */
+export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
+    return [
+        ...renderFlannel(input.podCidr, input.apiServer),
+        ...renderKubeProxy(input.podCidr, input.apiServer),
+        ...renderClusterDns({ domain: input.clusterDomain, serviceIp: input.dnsServiceIp, ...input.dns }),
+        ...renderFleetlock(input.fleetlockServiceIp),
+        ...renderStorage(input.nfs, input.reclaimPolicy),
+        ...renderIngress(input.ingress, input.edgeNodeIps),
+    ];
+}

@@ -1,0 +1,335 @@
+/**
+ * The platform's guard rails, as CrossGuard policies. This module only declares them: `policy/index.ts` serves
+ * them as a policy pack (constructing a `PolicyPack` starts a gRPC server at once), and the tests call them
+ * directly with the resources the real program registers under the mock runtime.
+ *
+ * Every policy looks at resource types by their type token rather than through `@pulumi/alicloud`'s classes,
+ * so the pack loads without the provider SDK. Resource policies call `args.notApplicable()` for other types,
+ * as `@pulumi/policy` (1.18 and later) expects.
+ */
+import type {
+    PolicyResource,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { parseCidr } from "../config/cidr";
+import { USER_DATA_LIMIT } from "../ignition/input";
+import { ignitionContents } from "./ignitionContents";
+
+/** Resource type tokens the policies inspect. */
+export const TYPES = {
+    instance: "alicloud:ecs/instance:Instance",
+    ecsDisk: "alicloud:ecs/ecsDisk:EcsDisk",
+    /** The deprecated disk resource: same rules, in case someone reaches for it. */
+    disk: "alicloud:ecs/disk:Disk",
+    securityGroupRule: "alicloud:ecs/securityGroupRule:SecurityGroupRule",
+    eipAddress: "alicloud:ecs/eipAddress:EipAddress",
+    /** Deprecated EIP resource (FACTS.md); still an EIP that counts against the quota. */
+    eip: "alicloud:ecs/eip:Eip",
+    /** A block of EIPs at once: never through the pool. */
+    eipSegment: "alicloud:ecs/eipSegmentAddress:EipSegmentAddress",
+    eipAssociation: "alicloud:ecs/eipAssociation:EipAssociation",
+    loadBalancer: "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer",
+    nasFileSystem: "alicloud:nas/fileSystem:FileSystem",
+    /** The component that owns every EIP (components/eipPool.ts). */
+    eipPool: "platform:index:EipPool",
+    /** The component of the node pools (components/nodePool.ts); its `controllers` instance holds etcd. */
+    nodePool: "platform:index:NodePool",
+} as const;
+
+/** Resource types that allocate EIPs; each one holds one address of the account's quota. */
+const EIP_TYPES: readonly string[] = [TYPES.eipAddress, TYPES.eip];
+
+/** Alibaba's default EIP quota per account and region; the `eip-quota` policy's default. */
+export const DEFAULT_EIP_QUOTA = 20;
+
+/** Ports that must never be reachable from the internet: SSH and the Kubernetes API. */
+export const ADMIN_PORTS: readonly number[] = [22, 6443];
+
+/**
+ * A source network at least this wide (a shorter prefix) counts as "the internet". The stage loader refuses
+ * admin CIDRs wider than /8 for the same reason: no team network is that large, and 0.0.0.0/1 + 128.0.0.0/1 is
+ * 0.0.0.0/0 in two rules.
+ */
+const WIDEST_TEAM_PREFIX = 8;
+
+/** What `data=` tag marks a disk whose loss loses data (components/nodePool.ts, components/storage.ts). */
+const DATA_DISK_TAGS: readonly string[] = ["etcd", "nfs"];
+
+/** An OpenSSH, PKCS#1, PKCS#8 or SEC1 private key in PEM form. */
+const PRIVATE_KEY = /-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----/;
+
+/** Runs `validate` for resources of the given types only; other types are "not applicable". */
+function forTypes(types: readonly string[], validate: ResourceValidation): ResourceValidation {
+    return (args, reportViolation) => {
+        if (!types.includes(args.type)) {
+            args.notApplicable(`applies to ${types.join(", ")}`);
+        }
+        return validate(args, reportViolation);
+    };
+}
+
+/** True when an Alibaba rule (`ipProtocol`, `portRange` "from/to", -1/-1 for all) admits `port` over TCP. */
+export function admitsTcpPort(ipProtocol: unknown, portRange: unknown, port: number): boolean {
+    const protocol = String(ipProtocol ?? "").toLowerCase();
+    if (protocol === "all") {
+        return true;
+    }
+    if (protocol !== "tcp") {
+        return false;
+    }
+    const match = /^(-?\d+)\/(-?\d+)$/.exec(String(portRange ?? ""));
+    if (!match) {
+        // A range we cannot read is treated as open: a guard rail fails closed.
+        return true;
+    }
+    const [from, to] = [Number(match[1]), Number(match[2])];
+    return (from === -1 && to === -1) || (from <= port && port <= to);
+}
+
+/** Why a rule's source counts as the whole internet, or undefined if it does not. */
+function internetSource(props: Record<string, any>): string | undefined {
+    if (typeof props.cidrIp === "string" && props.cidrIp !== "") {
+        const network = parseCidr(props.cidrIp);
+        if ("error" in network) {
+            return `${props.cidrIp} (not a CIDR this policy can read)`;
+        }
+        if (network.prefix < WIDEST_TEAM_PREFIX) {
+            return network.text;
+        }
+    }
+    if (typeof props.ipv6CidrIp === "string" && /\/0$/.test(props.ipv6CidrIp.trim())) {
+        return props.ipv6CidrIp;
+    }
+    return undefined;
+}
+
+/** SSH (22) and the Kubernetes API (6443) are never open to 0.0.0.0/0 (or anything wider than /8, or ::/0). */
+export const noAdminPortsFromInternet: ResourceValidationPolicy = {
+    name: "no-admin-ports-from-internet",
+    description: "No security-group rule opens SSH (22) or the Kubernetes API (6443) to the internet (0.0.0.0/0, anything wider than /8, or ::/0).",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.securityGroupRule], (args, reportViolation) => {
+        const p = args.props;
+        if (p.type !== "ingress" || (p.policy !== undefined && p.policy !== "accept")) {
+            return;
+        }
+        const source = internetSource(p);
+        if (source === undefined) {
+            return;
+        }
+        for (const port of ADMIN_PORTS) {
+            if (admitsTcpPort(p.ipProtocol, p.portRange, port)) {
+                reportViolation(
+                    `rule ${args.name} opens port ${port} (${p.ipProtocol} ${p.portRange}) to ${source}; ` +
+                        "SSH goes through the bastion from adminCidrs only, the API through its ACL'd load balancer",
+                );
+            }
+        }
+    }),
+};
+
+/** No ECS instance (or load balancer) gets a public address of its own; public addresses are pool EIPs. */
+export const noFixedPublicIp: ResourceValidationPolicy = {
+    name: "no-fixed-public-ip",
+    description: "No ECS instance gets a fixed public IP (internetMaxBandwidthOut > 0) and no load balancer is internet-facing: public addresses come only from the EIP pool.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.instance, TYPES.loadBalancer], (args, reportViolation) => {
+        const p = args.props;
+        if (args.type === TYPES.loadBalancer) {
+            if (p.addressType === "internet") {
+                reportViolation(`load balancer ${args.name} is internet-facing; make it intranet and associate a pool EIP (claim) with it`);
+            }
+            return;
+        }
+        if (Number(p.internetMaxBandwidthOut ?? 0) > 0) {
+            reportViolation(
+                `instance ${args.name} sets internetMaxBandwidthOut=${p.internetMaxBandwidthOut}, which gives it a fixed public IP outside the EIP quota ` +
+                    "(and stops an EIP from attaching); set 0 and take an EIP claim from the pool",
+            );
+        }
+        if (p.allocatePublicIp === true) {
+            reportViolation(`instance ${args.name} sets allocatePublicIp; take an EIP claim from the pool instead`);
+        }
+    }),
+};
+
+/** True for an EIP resource that the stage's EIP pool owns. */
+function isPoolEip(r: PolicyResource): boolean {
+    return EIP_TYPES.includes(r.type) && r.parent?.type === TYPES.eipPool;
+}
+
+/** Every EIP is a named claim of the EIP pool, and every association attaches one of those. */
+export const eipOnlyFromPool: StackValidationPolicy = {
+    name: "eip-only-from-pool",
+    description: "Every EIP is created by the EipPool component (one named claim each) and every EIP association attaches a pool EIP.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        // Only types, parents and dependencies are read: they are known at preview, unlike allocation ids.
+        for (const r of args.resources) {
+            if ((EIP_TYPES.includes(r.type) && !isPoolEip(r)) || r.type === TYPES.eipSegment) {
+                reportViolation(`${r.type.split(":").pop()} ${r.name} is not a claim of the EIP pool (${TYPES.eipPool}); add a named claim instead`, r.urn);
+            }
+            if (r.type === TYPES.eipAssociation && !r.dependencies.some(isPoolEip)) {
+                reportViolation(`EIP association ${r.name} does not attach an EIP of the pool; use EipPool.claim(<name>).allocationId`, r.urn);
+            }
+        }
+    },
+};
+
+/** The stage's EIPs fit the account's quota (policy config `quota`, default 20). */
+export const eipQuota: StackValidationPolicy = {
+    name: "eip-quota",
+    description: `The stack holds no more EIPs than the account's quota (policy config "quota", default ${DEFAULT_EIP_QUOTA}).`,
+    enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            quota: {
+                type: "integer",
+                minimum: 1,
+                default: DEFAULT_EIP_QUOTA,
+                description: "EIPs the Alibaba account may hold in the stack's region (Alibaba's default quota is 20).",
+            },
+        },
+    },
+    validateStack: (args, reportViolation) => {
+        // The CLI fills in the schema default; a direct call (tests, older CLIs) may pass no config at all.
+        const quota = args.getConfig<{ quota?: number }>().quota ?? DEFAULT_EIP_QUOTA;
+        const eips = args.resources.filter((r) => EIP_TYPES.includes(r.type));
+        if (eips.length > quota) {
+            reportViolation(
+                `the stack holds ${eips.length} EIPs (${eips.map((r) => r.name).sort().join(", ")}) but the quota is ${quota}; ` +
+                    "lower edge.count, or raise the quota with Alibaba first and then the policy config",
+            );
+        }
+    },
+};
+
+/** System disks and cloud disks are encrypted. */
+export const disksEncrypted: ResourceValidationPolicy = {
+    name: "disks-encrypted",
+    description: "Every ECS system disk and data disk (instance data disks and cloud disks) is encrypted.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.instance, TYPES.ecsDisk, TYPES.disk], (args, reportViolation) => {
+        const p = args.props;
+        if (args.type !== TYPES.instance) {
+            if (p.encrypted !== true) {
+                reportViolation(`disk ${args.name} is not encrypted; set encrypted: true`);
+            }
+            return;
+        }
+        if (p.systemDiskEncrypted !== true) {
+            reportViolation(`instance ${args.name}: the system disk is not encrypted; set systemDiskEncrypted: true`);
+        }
+        for (const [i, disk] of ((p.dataDisks ?? []) as Record<string, unknown>[]).entries()) {
+            if (disk.encrypted !== true) {
+                reportViolation(`instance ${args.name}: dataDisks[${i}] is not encrypted; set encrypted: true`);
+            }
+        }
+    }),
+};
+
+/** True when a URN names the `controllers` node pool ("urn:pulumi:<stack>::<project>::<types>::controllers"). */
+function isControllersPool(urn: string | undefined): boolean {
+    const parts = (urn ?? "").split("::");
+    return parts.length >= 4 && parts[parts.length - 1] === "controllers" && parts[parts.length - 2].split("$").pop() === TYPES.nodePool;
+}
+
+/** True for a disk that holds etcd's or the NFS server's data. */
+function isDataDisk(args: ResourceValidationArgs): boolean {
+    // A disk of the controllers pool is an etcd disk even if someone dropped its tag.
+    return DATA_DISK_TAGS.includes(String((args.props.tags ?? {}).data)) || isControllersPool(args.opts.parent);
+}
+
+/** etcd data disks, the NFS data disk and NAS file systems are `protect`ed. */
+export const dataStoresProtected: ResourceValidationPolicy = {
+    name: "data-stores-protected",
+    description: "etcd data disks (tag data=etcd, or any disk of the controllers pool), the NFS server's data disk (data=nfs) and NAS file systems are protected against deletion.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.ecsDisk, TYPES.disk, TYPES.nasFileSystem], (args, reportViolation) => {
+        if (args.type !== TYPES.nasFileSystem && !isDataDisk(args)) {
+            return;
+        }
+        if (!args.opts.protect) {
+            const what = args.type === TYPES.nasFileSystem ? "NAS file system" : `data disk (data=${(args.props.tags ?? {}).data ?? "etcd"})`;
+            reportViolation(`${what} ${args.name} is not protected; create it with { protect: true } so that no pulumi up or destroy deletes it`);
+        }
+    }),
+};
+
+/** The raw Ignition JSON of an instance's user data (ECS takes base64 of the raw bytes). */
+function rawUserData(props: Record<string, any>): Buffer | undefined {
+    return typeof props.userData === "string" && props.userData !== "" ? Buffer.from(props.userData, "base64") : undefined;
+}
+
+/** User data fits Alibaba's 16 KB budget (raw bytes, before base64). */
+export const userDataWithinBudget: ResourceValidationPolicy = {
+    name: "user-data-within-budget",
+    description: `ECS user data is at most ${USER_DATA_LIMIT} bytes of raw Ignition JSON (Alibaba documents 16 KB before base64).`,
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.instance], (args, reportViolation) => {
+        const raw = rawUserData(args.props);
+        if (raw && raw.length > USER_DATA_LIMIT) {
+            reportViolation(`instance ${args.name}: user data is ${raw.length} bytes, over the ${USER_DATA_LIMIT}-byte budget`);
+        }
+    }),
+};
+
+/** Where in an Ignition config a private key sits, if anywhere (never the key itself). */
+export function privateKeyLocations(raw: string): string[] {
+    const found: string[] = [];
+    if (PRIVATE_KEY.test(raw)) {
+        found.push("the config text");
+    }
+    let contents;
+    try {
+        contents = ignitionContents(raw);
+    } catch {
+        // Not JSON, or an unreadable data: URL: the text search above is all that can be done.
+        return found;
+    }
+    for (const file of contents.files) {
+        if (PRIVATE_KEY.test(file.contents.toString("latin1"))) {
+            found.push(`file ${file.path}`);
+        }
+    }
+    for (const unit of contents.units) {
+        if (PRIVATE_KEY.test(unit.contents) || unit.dropins.some((d) => PRIVATE_KEY.test(d.contents))) {
+            found.push(`unit ${unit.name}`);
+        }
+    }
+    return found;
+}
+
+/** No private key in user data: it is readable by every process on the node and by anyone who may describe it. */
+export const userDataWithoutPrivateKeys: ResourceValidationPolicy = {
+    name: "user-data-without-private-keys",
+    description: "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.instance], (args, reportViolation) => {
+        const raw = rawUserData(args.props);
+        if (!raw) {
+            return;
+        }
+        for (const where of privateKeyLocations(raw.toString("utf8"))) {
+            reportViolation(`instance ${args.name}: user data holds a private key in ${where}; copy keys over SSH through the bastion instead`);
+        }
+    }),
+};
+
+/** Every policy of the pack, in the order the README lists them. */
+export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
+    noAdminPortsFromInternet,
+    noFixedPublicIp,
+    eipOnlyFromPool,
+    eipQuota,
+    disksEncrypted,
+    dataStoresProtected,
+    userDataWithinBudget,
+    userDataWithoutPrivateKeys,
+];
+
+/** The pack's name (what `pulumi preview --policy-pack policy` reports violations under). */
+export const POLICY_PACK_NAME = "coreos-platform-guard-rails";

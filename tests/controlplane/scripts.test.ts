@@ -1,0 +1,230 @@
+/**
+ * The SSH scripts, run for real with bash (as `bash -s`, the way the commands feed them): the file installer in a
+ * scratch directory, the bootstrap with a stand-in podman, the readiness wait against an openssl TLS server that
+ * requires the health-check client certificate.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { NodeFile, controllerFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript } from "../../controlplane";
+import { nodePaths } from "../../ignition/paths";
+import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
+import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
+import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
+import { attempt, requireTools, removeScratchDirs, scratchDir } from "../pki/helpers/tools";
+
+const bash = (script: string, env: NodeJS.ProcessEnv = {}) => attempt("bash", ["-s"], { input: script, env: { ...process.env, ...env }, timeoutMs: 60000 });
+
+describe("the file installer", () => {
+    let root: string;
+    let files: NodeFile[];
+    beforeAll(() => {
+        requireTools("bash");
+        root = scratchDir("install");
+        files = [
+            { path: `${root}/etc/kubernetes/pki/ca.crt`, mode: "0644", content: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n", containerReadable: true },
+            { path: `${root}/etc/kubernetes/pki/ca.key`, mode: "0600", content: "secret key's bytes, with 'quotes' and $dollars and `backticks`\nPLATFORM_EOF\n", containerReadable: true },
+            { path: `${root}/etc/kubernetes/manifests/kube-apiserver.yaml`, mode: "0644", content: "kind: Pod\n", containerReadable: false },
+            { path: `${root}/etc/kubernetes/no-trailing-newline`, mode: "0600", content: "exact", containerReadable: false },
+        ];
+    });
+
+    test("installs every file with its exact content and mode, and says how many changed", () => {
+        const r = bash(renderInstallScript({ target: "controller c-0", files }));
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        for (const f of files) {
+            expect(fs.readFileSync(f.path, "utf8")).toBe(f.content);
+            expect((fs.statSync(f.path).mode & 0o777).toString(8)).toBe(f.mode.slice(1));
+        }
+        expect(r.stdout).toContain("controller c-0: 4 of 4 files changed");
+        // Directories it creates are private (umask 077).
+        expect((fs.statSync(`${root}/etc/kubernetes/pki`).mode & 0o777).toString(8)).toBe("700");
+    });
+
+    test("a second run changes nothing (so no .path unit or static pod is disturbed) and leaves no temporary files", () => {
+        const before = files.map((f) => fs.statSync(f.path).mtimeMs);
+        const r = bash(renderInstallScript({ target: "controller c-0", files }));
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("0 of 4 files changed");
+        expect(files.map((f) => fs.statSync(f.path).mtimeMs)).toEqual(before);
+        const leftovers = fs.readdirSync(`${root}/etc/kubernetes/pki`).filter((n) => n.startsWith("."));
+        expect(leftovers).toEqual([]);
+    });
+
+    test("a changed file, or a wrong mode, is installed again; the others are left alone", () => {
+        fs.chmodSync(files[0].path, 0o666);
+        const changed = files.map((f, i) => (i === 2 ? { ...f, content: "kind: Pod\nmetadata: {}\n" } : f));
+        const r = bash(renderInstallScript({ target: "controller c-0", files: changed }));
+        expect(r.stdout).toContain("2 of 4 files changed");
+        expect(r.stdout).toContain(`installed ${files[0].path}`);
+        expect(r.stdout).toContain(`installed ${files[2].path}`);
+        expect(fs.readFileSync(files[2].path, "utf8")).toBe("kind: Pod\nmetadata: {}\n");
+        expect((fs.statSync(files[0].path).mode & 0o777).toString(8)).toBe("644");
+    });
+
+    test("a failure names the controller and the step, and prints no file content", () => {
+        fs.writeFileSync(`${root}/blocker`, "a file where a directory should be");
+        const bad: NodeFile = { path: `${root}/blocker/x.key`, mode: "0600", content: "TOPSECRET-KEY", containerReadable: false };
+        const r = bash(renderInstallScript({ target: "controller c-0", files: [files[0], bad] }));
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain(`controller c-0: step "install ${root}/blocker/x.key" failed`);
+        expect(r.stdout + r.stderr).not.toContain("TOPSECRET");
+    });
+});
+
+describe("the one-shot bootstrap", () => {
+    let dir: string;
+    let podmanLog: string;
+    const token = { tokenId: "k3x9qa", tokenSecret: "0f1e2d3c4b5a6978" };
+    const timing = { pullAttempts: 2, apiAttempts: 3, applyAttempts: 2, delaySeconds: 0 };
+
+    /** A podman that records its calls: pulls work, /healthz answers after `unhealthy` failures, apply saves stdin. */
+    function fakePodman(unhealthy: number): NodeJS.ProcessEnv {
+        const bin = path.join(dir, "bin");
+        fs.mkdirSync(bin, { recursive: true });
+        fs.writeFileSync(path.join(dir, "unhealthy"), String(unhealthy));
+        fs.writeFileSync(
+            path.join(bin, "podman"),
+            `#!/bin/bash
+echo "$*" >> ${podmanLog}
+case "$*" in
+  pull*) exit 0 ;;
+  *get\\ --raw=/healthz*)
+    n=$(cat ${dir}/unhealthy)
+    if [ "$n" -gt 0 ]; then echo $((n - 1)) > ${dir}/unhealthy; exit 1; fi
+    exit 0 ;;
+  *apply*) cat > ${dir}/applied.yaml; exit 0 ;;
+esac
+exit 3
+`,
+            { mode: 0o755 },
+        );
+        return { PATH: `${bin}:${process.env.PATH}` };
+    }
+    const script = (manifests: string, t = timing) =>
+        renderBootstrapScript({
+            target: "controller c-0",
+            manifests,
+            markerPath: path.join(dir, "state/bootstrap.done"),
+            adminKubeconfigPath: "/etc/kubernetes/admin.conf",
+            kubectlImage: "registry.k8s.io/kubectl:v1.36.4",
+            timing: t,
+        });
+
+    beforeEach(() => {
+        dir = scratchDir("bootstrap");
+        podmanLog = path.join(dir, "podman.log");
+    });
+
+    test("waits for the apiserver, applies the objects once, and a re-run is a no-op", () => {
+        const env = fakePodman(2);
+        const manifests = renderBootstrapManifests(token);
+        const first = bash(script(manifests), env);
+        expect(first.stderr).toBe("");
+        expect(first.status).toBe(0);
+        expect(fs.readFileSync(path.join(dir, "applied.yaml"), "utf8")).toBe(manifests);
+        const calls = fs.readFileSync(podmanLog, "utf8").trim().split("\n");
+        expect(calls.filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
+        expect(calls.filter((c) => c.includes(" apply "))).toHaveLength(1);
+        // kubectl runs against the local apiserver with the admin kubeconfig, read-only.
+        expect(calls.find((c) => c.includes(" apply "))).toContain("-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side");
+
+        const again = bash(script(manifests), env);
+        expect(again.status).toBe(0);
+        expect(again.stdout).toContain("controller c-0: bootstrap already done");
+        expect(fs.readFileSync(podmanLog, "utf8").trim().split("\n")).toHaveLength(calls.length);
+        // Nothing the command prints contains the token's secret.
+        expect(first.stdout + again.stdout).not.toContain(token.tokenSecret);
+    });
+
+    test("new objects (a new token) are applied once more", () => {
+        const env = fakePodman(0);
+        expect(bash(script(renderBootstrapManifests(token)), env).status).toBe(0);
+        const rotated = renderBootstrapManifests({ tokenId: "zz9zz9", tokenSecret: "aaaabbbbccccdddd" });
+        const r = bash(script(rotated), env);
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain("bootstrap RBAC applied");
+        expect(fs.readFileSync(path.join(dir, "applied.yaml"), "utf8")).toContain("bootstrap-token-zz9zz9");
+    });
+
+    test("an apiserver that never answers fails within the bound, naming the controller and the step", () => {
+        const env = fakePodman(1000);
+        const r = bash(script(renderBootstrapManifests(token)), env);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain('controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s');
+        expect(fs.existsSync(path.join(dir, "state/bootstrap.done"))).toBe(false);
+        expect(fs.readFileSync(podmanLog, "utf8").split("\n").filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
+        expect(r.stdout + r.stderr).not.toContain(token.tokenSecret);
+    });
+});
+
+describe("the readiness wait (curl with the health-check certificate against a TLS server)", () => {
+    let pki: PkiMaterial;
+    let issued: Map<string, IssuedFiles>;
+    let server: TlsServer;
+    beforeAll(async () => {
+        requireTools("bash", "curl", "openssl");
+        const dir = scratchDir("readiness");
+        const specs = clusterCertificateSpecs<string>({
+            clusterName: "readiness-test",
+            clusterDomain: "cluster.local",
+            apiServiceIp: "10.96.0.1",
+            apiServerInternalAddress: "10.0.0.10",
+            apiServerPublicAddress: "203.0.113.50",
+            controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
+        });
+        issued = issueWithOpenssl(specs, { caValidityDays: 3650, certValidityDays: 365, renewBeforeDays: 30 }, dir);
+        pki = materialFromFiles(issued, dir);
+        // The apiserver's serving certificate, trusting client certificates of the cluster CA.
+        server = await startHealthzServer({ cert: issued.get("apiserver")!.cert, key: issued.get("apiserver")!.key, clientCa: issued.get("ca")!.cert });
+    });
+    afterAll(() => server?.stop());
+
+    test("answers once /healthz says ok over verified TLS with the health-check identity", () => {
+        const r = bash(
+            renderReadinessScript({ url: `https://127.0.0.1:${server.port}/healthz`, caCertPem: pki.certs.ca, clientCertPem: pki.certs.healthcheck, clientKeyPem: pki.keys.healthcheck, attempts: 3, delaySeconds: 1 }),
+        );
+        expect(r.stderr).toBe("");
+        expect(r.stdout.trim()).toBe(`API ready: https://127.0.0.1:${server.port}/healthz answered ok`);
+    });
+
+    test("a client certificate the server does not trust is refused; the failure names the step and leaks no key", () => {
+        const r = bash(
+            renderReadinessScript({
+                url: `https://127.0.0.1:${server.port}/healthz`,
+                caCertPem: pki.certs.ca,
+                clientCertPem: pki.certs["front-proxy-client"],
+                clientKeyPem: pki.keys["front-proxy-client"],
+                attempts: 2,
+                delaySeconds: 0,
+            }),
+        );
+        expect(r.status).toBe(1);
+        expect(r.stderr).toContain(`readiness check on the bastion: step "GET https://127.0.0.1:${server.port}/healthz": no "ok" within 0 s`);
+        expect(r.stderr).not.toContain("PRIVATE KEY");
+    });
+
+    test("the controllers' kubeconfigs work with kubectl against the apiserver's certificate", () => {
+        requireTools("kubectl");
+        const settings = { clusterName: "readiness-test", clusterDomain: "cluster.local", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
+        const files = controllerFiles(pki, settings, 0);
+        const dir = scratchDir("kubeconfigs");
+        for (const kubeconfig of [nodePaths.adminKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
+            const file = path.join(dir, path.basename(kubeconfig));
+            fs.writeFileSync(file, files.find((f) => f.path === kubeconfig)!.content);
+            // Same address the components use (127.0.0.1, which the apiserver certificate names), the test's port.
+            const r = attempt("kubectl", ["--kubeconfig", file, "--server", `https://127.0.0.1:${server.port}`, "get", "--raw", "/healthz"], { timeoutMs: 20000 });
+            expect({ kubeconfig, out: r.stdout, err: r.stderr }).toEqual({ kubeconfig, out: "ok", err: "" });
+        }
+    });
+
+    test("a server whose certificate the cluster CA did not sign is not trusted", () => {
+        const r = bash(
+            renderReadinessScript({ url: `https://127.0.0.1:${server.port}/healthz`, caCertPem: pki.certs["etcd-ca"], clientCertPem: pki.certs.healthcheck, clientKeyPem: pki.keys.healthcheck, attempts: 1, delaySeconds: 0 }),
+        );
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/last answer: curl: \(60\)/);
+    });
+});
+
+afterAll(removeScratchDirs);

@@ -1,0 +1,110 @@
+/** What the renderers do with their input, without outside tools: determinism, changes, input errors. */
+import { ALIBABA_NTP_SERVERS, NodeIgnitionInput, USER_DATA_LIMIT, renderNodeIgnition } from "../../ignition";
+import * as YAML from "yaml";
+import { nodePaths } from "../../ignition/paths";
+import { renderWorkerIgnition } from "../../ignition/roles/worker";
+import { RSA_4096_KEY, ROLE_FIXTURES, SSH_KEYS, controllerInput, nfsServerInput, workerInput } from "./fixtures";
+import { decodeConfigFiles } from "./helpers";
+
+/** The paths whose decoded contents differ between two configs. */
+function changedFiles(a: string, b: string): string[] {
+    const before = decodeConfigFiles(a);
+    const after = decodeConfigFiles(b);
+    const paths = new Set([...before.keys(), ...after.keys()]);
+    return [...paths].filter((p) => !before.get(p)?.contents.equals(after.get(p)?.contents ?? Buffer.alloc(0))).sort();
+}
+
+describe("renderNodeIgnition", () => {
+    it.each(Object.keys(ROLE_FIXTURES))("renders the %s config to the same bytes every time", (role) => {
+        const input = ROLE_FIXTURES[role];
+        expect(renderNodeIgnition(input)).toBe(renderNodeIgnition(structuredClone(input) as NodeIgnitionInput));
+    });
+
+    it("changes a worker's config when its pool's labels change, in the kubelet unit only", () => {
+        const relabeled: NodeIgnitionInput = {
+            ...workerInput,
+            kubernetes: { ...workerInput.kubernetes!, nodeLabels: { ...workerInput.kubernetes!.nodeLabels, "platform.example.com/pool": "batch" } },
+        };
+        const before = renderNodeIgnition(workerInput);
+        const after = renderNodeIgnition(relabeled);
+        expect(after).not.toBe(before);
+        expect(changedFiles(before, after)).toEqual(["/etc/systemd/system/kubelet.service"]);
+        expect(renderNodeIgnition(relabeled)).toBe(after);
+    });
+
+    it("gives the kubelet the input's cluster DNS address and domain, whatever they are", () => {
+        const input = { ...workerInput, kubernetes: { ...workerInput.kubernetes!, clusterDnsIp: "172.20.0.10", clusterDomain: "prod.example" } };
+        const config = YAML.parse(decodeConfigFiles(renderNodeIgnition(input)).get(nodePaths.kubeletConfig)!.contents.toString());
+        expect([config.clusterDNS, config.clusterDomain]).toEqual([["172.20.0.10"], "prod.example"]);
+    });
+
+    it("does not depend on the order in which labels were written", () => {
+        const labels = workerInput.kubernetes!.nodeLabels;
+        const reversed = Object.fromEntries(Object.entries(labels).reverse());
+        expect(Object.keys(reversed)).not.toEqual(Object.keys(labels));
+        const input = { ...workerInput, kubernetes: { ...workerInput.kubernetes!, nodeLabels: reversed } };
+        expect(renderNodeIgnition(input)).toBe(renderNodeIgnition(workerInput));
+    });
+
+    it("changes only the hostname files and the kubelet's node name between two workers of a pool", () => {
+        const other = { ...workerInput, hostname: "coreos-platform-prod-worker-18" };
+        expect(changedFiles(renderNodeIgnition(workerInput), renderNodeIgnition(other))).toEqual([
+            "/etc/hostname",
+            "/etc/systemd/system/kubelet.service",
+        ]);
+    });
+
+    it("renders an edge node as a worker: its labels and taints come from its pool", () => {
+        expect(renderNodeIgnition({ ...workerInput, role: "edge" })).toBe(renderWorkerIgnition(workerInput));
+    });
+
+    it("uses Fedora's update server unless an internal one is set", () => {
+        const fedora = renderNodeIgnition({ ...workerInput, osUpdates: { fleetlockUrl: workerInput.osUpdates.fleetlockUrl } });
+        const zincati = [...decodeConfigFiles(fedora)].filter(([p]) => p.startsWith("/etc/zincati/")).map(([, f]) => f.contents.toString());
+        expect(zincati.join("\n")).not.toContain("[cincinnati]");
+    });
+
+    it("stays within the user-data budget with an RSA 4096 team key (recorded, not held to the 8,000-byte target)", () => {
+        const sizes = Object.fromEntries(
+            Object.entries(ROLE_FIXTURES).map(([role, input]) => [role, Buffer.byteLength(renderNodeIgnition({ ...input, sshAuthorizedKeys: [RSA_4096_KEY, SSH_KEYS[1]] }))]),
+        );
+        // eslint-disable-next-line no-console
+        console.log(`User data per role with an RSA 4096 team key: ${JSON.stringify(sizes)}`);
+        for (const bytes of Object.values(sizes)) expect(bytes).toBeLessThanOrEqual(USER_DATA_LIMIT);
+    });
+
+    it("exports Alibaba Cloud's VPC-internal NTP servers", () => {
+        expect(ALIBABA_NTP_SERVERS).toEqual([
+            "ntp.cloud.aliyuncs.com",
+            "ntp7.cloud.aliyuncs.com",
+            "ntp8.cloud.aliyuncs.com",
+            "ntp9.cloud.aliyuncs.com",
+            "ntp10.cloud.aliyuncs.com",
+            "ntp11.cloud.aliyuncs.com",
+            "ntp12.cloud.aliyuncs.com",
+        ]);
+    });
+});
+
+describe("renderNodeIgnition refuses input it cannot render safely", () => {
+    const cases: [string, NodeIgnitionInput, RegExp][] = [
+        ["a worker without its kubernetes section", { ...workerInput, kubernetes: undefined }, /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/],
+        ["a controller without its etcd section", { ...controllerInput, etcd: undefined }, /role controller\): etcd is required/],
+        ["an NFS server without its nfsServer section", { ...nfsServerInput, nfsServer: undefined }, /nfsServer is required/],
+        ["a Kubernetes node without a FleetLock URL", { ...workerInput, osUpdates: {} }, /osUpdates\.fleetlockUrl is required/],
+        ["no SSH key", { ...workerInput, sshAuthorizedKeys: [] }, /sshAuthorizedKeys is empty/],
+        [
+            "a private key where a public key belongs",
+            { ...workerInput, sshAuthorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----"] },
+            /not one OpenSSH public key/,
+        ],
+        ["two keys on one line", { ...workerInput, sshAuthorizedKeys: [`${SSH_KEYS[0]}\n${SSH_KEYS[1]}`] }, /not one OpenSSH public key/],
+        ["no NTP server", { ...workerInput, ntpServers: [] }, /ntpServers is empty/],
+        ["an etcd disk id that is not Alibaba's", { ...controllerInput, etcd: { ...controllerInput.etcd!, dataDiskId: "/dev/vdb" } }, /not a disk id/],
+        ["an etcd member missing from its own cluster", { ...controllerInput, etcd: { ...controllerInput.etcd!, name: "elsewhere" } }, /does not include this member/],
+        ["an NFS export to nobody", { ...nfsServerInput, nfsServer: { ...nfsServerInput.nfsServer!, exportCidrs: [] } }, /exportCidrs is empty/],
+    ];
+    it.each(cases)("%s", (_, input, message) => {
+        expect(() => renderNodeIgnition(input)).toThrow(message);
+    });
+});

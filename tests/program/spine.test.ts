@@ -1,0 +1,199 @@
+/**
+ * The spine under the mock runtime with the real stage files: every stage builds, names never collide between
+ * stages, the security policy is exactly DESIGN.md's table, and runs are deterministic and stable.
+ */
+import { listStages } from "../../config/stageFiles";
+import { ALIBABA_HEALTH_CHECK_CIDR } from "../../components/network";
+import { stageConfigFromFiles } from "../../config";
+import { cidr, contains } from "../../config/cidr";
+import { ProgramRun } from "../../tools/mockRuntime";
+import { renderResources } from "../../tools/render";
+import { diffRuns, ofType, runStage } from "./helpers";
+
+const runs = new Map<string, ProgramRun>();
+beforeAll(async () => {
+    for (const stage of listStages()) {
+        runs.set(stage, await runStage(stage));
+    }
+});
+
+/** Input keys that hold a resource's own physical name. */
+const OWN_NAME_KEYS: Record<string, string[]> = {
+    "alicloud:vpc/network:Network": ["vpcName"],
+    "alicloud:vpc/switch:Switch": ["vswitchName"],
+    "alicloud:vpc/natGateway:NatGateway": ["natGatewayName"],
+    "alicloud:vpc/snatEntry:SnatEntry": ["snatEntryName"],
+    "alicloud:ecs/securityGroup:SecurityGroup": ["securityGroupName"],
+    "alicloud:ecs/eipAddress:EipAddress": ["addressName"],
+    "alicloud:ecs/instance:Instance": ["instanceName", "hostName"],
+    "alicloud:ecs/ecsDisk:EcsDisk": ["diskName"],
+    "alicloud:ecs/imageImport:ImageImport": ["imageName"],
+    "alicloud:ecs/autoSnapshotPolicy:AutoSnapshotPolicy": ["autoSnapshotPolicyName"],
+    "alicloud:nas/accessGroup:AccessGroup": ["accessGroupName"],
+    "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": ["loadBalancerName"],
+    "alicloud:slb/acl:Acl": ["name", "aclName"],
+};
+
+function physicalNames(run: ProgramRun): string[] {
+    return run.resources.flatMap((r) => (OWN_NAME_KEYS[r.type] ?? []).map((k) => r.inputs[k]).filter((v): v is string => typeof v === "string"));
+}
+
+test("every stage builds, and every named resource carries the project and the stage in its name", () => {
+    expect([...runs.keys()]).toEqual(expect.arrayContaining(["dev", "staging", "prod"]));
+    for (const [stage, run] of runs) {
+        const names = physicalNames(run);
+        expect(names.length).toBeGreaterThan(20);
+        for (const name of names) {
+            expect(name.startsWith(`coreos-platform-${stage}-`)).toBe(true);
+        }
+    }
+});
+
+test("no physical name is shared between two stages", () => {
+    const owner = new Map<string, string>();
+    for (const [stage, run] of runs) {
+        for (const name of new Set(physicalNames(run))) {
+            expect(owner.get(name) ?? stage).toBe(stage);
+            owner.set(name, stage);
+        }
+    }
+});
+
+describe("security groups", () => {
+    /** Turns a recorded rule into "group proto ports <- source". */
+    function describeRules(run: ProgramRun): string[] {
+        const groupOf = new Map(ofType(run, "alicloud:ecs/securityGroup:SecurityGroup").map((g) => [`${g.name}-id`, String(g.inputs.securityGroupName).replace(/^coreos-platform-[a-z0-9-]+?-(bastion|nodes|controllers|edge|nfs)$/, "$1")]));
+        return ofType(run, "alicloud:ecs/securityGroupRule:SecurityGroupRule")
+            .map((r) => {
+                const i = r.inputs as Record<string, string>;
+                const source = i.cidrIp ?? `group:${groupOf.get(i.sourceSecurityGroupId)}`;
+                expect(i.type).toBe("ingress");
+                expect(i.policy).toBe("accept");
+                return `${groupOf.get(i.securityGroupId)} ${i.ipProtocol} ${i.portRange} <- ${source}`;
+            })
+            .sort();
+    }
+
+    test.each(["dev", "staging", "prod"])("%s has exactly the rules of DESIGN.md", (stage) => {
+        const cfg = stageConfigFromFiles(stage);
+        const admins = cfg.network.adminCidrs;
+        const expected = [
+            ...admins.map((c) => `bastion tcp 22/22 <- ${c}`),
+            "nodes tcp 22/22 <- group:bastion",
+            ...admins.map((c) => `controllers tcp 6443/6443 <- ${c}`),
+            "controllers tcp 6443/6443 <- group:nodes",
+            "controllers tcp 6443/6443 <- group:bastion",
+            `controllers tcp 6443/6443 <- ${ALIBABA_HEALTH_CHECK_CIDR}`,
+            "controllers tcp 2379/2380 <- group:controllers",
+            "nodes tcp 10250/10250 <- group:controllers",
+            "nodes udp 8472/8472 <- group:nodes",
+            "edge tcp 80/80 <- 0.0.0.0/0",
+            "edge tcp 443/443 <- 0.0.0.0/0",
+            ...(cfg.storage.kind === "nfs-server" ? ["nfs tcp 2049/2049 <- group:nodes", "nfs tcp 22/22 <- group:bastion"] : []),
+        ].sort();
+        expect(describeRules(runs.get(stage)!)).toEqual(expected);
+    });
+
+    test.each(["dev", "staging", "prod"])("%s: from outside the VPC, only edge 80/443 and bastion SSH / API from admin networks", (stage) => {
+        const cfg = stageConfigFromFiles(stage);
+        const vpc = cidr(cfg.network.vpcCidr);
+        const inside = (c: string) => contains(vpc, cidr(c)) || c === ALIBABA_HEALTH_CHECK_CIDR;
+        for (const rule of describeRules(runs.get(stage)!)) {
+            const [group, , ports, , source] = rule.split(" ");
+            if (source.startsWith("group:") || inside(source)) {
+                continue;
+            }
+            const allowed =
+                (group === "edge" && (ports === "80/80" || ports === "443/443")) ||
+                (cfg.network.adminCidrs.includes(source) && ((group === "bastion" && ports === "22/22") || (group === "controllers" && ports === "6443/6443")));
+            expect({ rule, allowed }).toEqual({ rule, allowed: true });
+        }
+    });
+
+    test("instances get public addresses only from pool EIPs", () => {
+        for (const run of runs.values()) {
+            for (const instance of ofType(run, "alicloud:ecs/instance:Instance")) {
+                expect(instance.inputs.internetMaxBandwidthOut).toBe(0);
+            }
+        }
+    });
+});
+
+describe("determinism and stability", () => {
+    test("two runs give identical resources, byte for byte", async () => {
+        const again = await runStage("staging");
+        expect(JSON.stringify(renderResources(again))).toBe(JSON.stringify(renderResources(runs.get("staging")!)));
+    });
+
+    test("adding one edge node adds its EIP, association, instance and join, and changes nothing else", async () => {
+        const before = await runStage("dev", { edge: { count: 1 } });
+        const after = await runStage("dev", { edge: { count: 2 } });
+        const diff = diffRuns(before, after);
+        expect(diff.removed).toEqual([]);
+        expect(diff.changed).toEqual([]);
+        expect(diff.added).toEqual(
+            [
+                "alicloud:ecs/eipAddress:EipAddress::eips-edge-1",
+                "alicloud:ecs/eipAssociation:EipAssociation::edge-1-eip",
+                "alicloud:ecs/instance:Instance::edge-1",
+                "command:remote:Command::edge-1-join",
+            ].sort(),
+        );
+    });
+
+    test("removing the last edge node removes only its own resources", async () => {
+        const before = await runStage("prod");
+        const after = await runStage("prod", { edge: { count: 3, instanceType: "ecs.c7.xlarge" } });
+        const diff = diffRuns(before, after);
+        expect(diff.changed).toEqual([]);
+        expect(diff.added).toEqual([]);
+        expect(diff.removed.every((k) => /edge-3/.test(k))).toBe(true);
+        expect(diff.removed).toContain("alicloud:ecs/eipAddress:EipAddress::eips-edge-3");
+    });
+
+    test("scaling workers 3 -> 4 adds exactly one instance and its join, nothing else changes", async () => {
+        const before = await runStage("staging");
+        const after = await runStage("staging", { workers: { count: 4 } });
+        const diff = diffRuns(before, after);
+        expect(diff).toEqual({ added: ["alicloud:ecs/instance:Instance::workers-3", "command:remote:Command::workers-3-join"], removed: [], changed: [] });
+    });
+
+    test("a worker setting changes worker user data but no controller input", async () => {
+        const before = await runStage("staging");
+        const after = await runStage("staging", { workers: { count: 3, labels: { "node.kubernetes.io/pool": "general" } } });
+        const diff = diffRuns(before, after);
+        expect(diff.added).toEqual([]);
+        expect(diff.removed).toEqual([]);
+        expect(diff.changed).toEqual(["alicloud:ecs/instance:Instance::workers-0", "alicloud:ecs/instance:Instance::workers-1", "alicloud:ecs/instance:Instance::workers-2"]);
+    });
+});
+
+describe("what protects state", () => {
+    test("controllers are never replaced by a routine update; etcd disks are protected; workers are replaced", () => {
+        const run = runs.get("prod")!;
+        const instances = ofType(run, "alicloud:ecs/instance:Instance");
+        for (const c of instances.filter((r) => r.parent === "controllers")) {
+            expect(c.ignoreChanges.sort()).toEqual(["imageId", "userData"]);
+            expect(c.replaceOnChanges).toEqual([]);
+        }
+        for (const w of instances.filter((r) => r.parent === "workers" || r.parent === "edge")) {
+            expect(w.replaceOnChanges).toEqual(["userData"]);
+        }
+        const etcdDisks = ofType(run, "alicloud:ecs/ecsDisk:EcsDisk").filter((d) => d.parent === "controllers");
+        expect(etcdDisks).toHaveLength(3);
+        for (const d of etcdDisks) {
+            expect(d.protect).toBe(true);
+            expect(d.inputs.encrypted).toBe(true);
+        }
+        expect(ofType(run, "alicloud:ecs/ecsAutoSnapshotPolicyAttachment:EcsAutoSnapshotPolicyAttachment")).toHaveLength(3);
+    });
+
+    test("shared storage holding data is protected and retained", () => {
+        const nas = ofType(runs.get("prod")!, "alicloud:nas/fileSystem:FileSystem");
+        expect(nas).toHaveLength(1);
+        expect(nas[0].protect && nas[0].retainOnDelete).toBe(true);
+        const nfsDisk = ofType(runs.get("dev")!, "alicloud:ecs/ecsDisk:EcsDisk").filter((d) => d.parent === "storage");
+        expect(nfsDisk).toHaveLength(1);
+        expect(nfsDisk[0].protect).toBe(true);
+    });
+});
