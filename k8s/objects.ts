@@ -55,6 +55,7 @@ export const kube = {
     Ingress: builder<input.networking.v1.Ingress>("networking.k8s.io/v1", "Ingress"),
     HorizontalPodAutoscaler: builder<input.autoscaling.v2.HorizontalPodAutoscaler>("autoscaling/v2", "HorizontalPodAutoscaler"),
     PodDisruptionBudget: builder<input.policy.v1.PodDisruptionBudget>("policy/v1", "PodDisruptionBudget"),
+    APIService: builder<input.apiregistration.v1.APIService>("apiregistration.k8s.io/v1", "APIService"),
 };
 
 export type KindName = keyof typeof kube;
@@ -87,6 +88,7 @@ const KIND_ORDER: readonly string[] = [
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
     "Ingress",
+    "APIService",
 ];
 
 /** Where an object sits in the install order (unknown kinds last). */
@@ -181,6 +183,12 @@ export function objectDependencies(objects: readonly KubeObject[]): Map<string, 
                     for (const path of list(at(rule, "http", "paths"))) {
                         local("v1", "Service", at(path, "backend", "service", "name"));
                     }
+                }
+            }
+            if (o.kind === "APIService") {
+                const service = at(o, "spec", "service") as { name?: string; namespace?: string } | undefined;
+                if (service?.name && service.namespace) {
+                    wanted.push(objectKey({ apiVersion: "v1", kind: "Service", metadata: { name: service.name, namespace: service.namespace } }));
                 }
             }
             if (o.kind === "HorizontalPodAutoscaler") {

@@ -1,11 +1,12 @@
 /**
  * Everything the cluster runs for itself, as plain objects: pod network (flannel, kube-proxy), cluster DNS,
- * FleetLock, NFS storage and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
+ * FleetLock, resource metrics (metrics-server, for the autoscalers), NFS storage and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
  */
 import { contains, isIpv4Address, parseCidr } from "../config/cidr";
 import type { StageConfig } from "../config/stageConfig";
 import { renderClusterDns } from "./clusterDns";
 import { renderFleetlock } from "./fleetlock";
+import { renderMetricsServer } from "./metricsServer";
 import { IngressSettings, renderIngress } from "./ingress";
 import { ApiServerEndpoint, renderFlannel, renderKubeProxy } from "./nodeNetwork";
 import { KubeObject, Late } from "./objects";
@@ -103,6 +104,7 @@ export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
         ...renderKubeProxy(input.podCidr, input.apiServer),
         ...renderClusterDns({ domain: input.clusterDomain, serviceIp: input.dnsServiceIp, ...input.dns }),
         ...renderFleetlock(input.fleetlockServiceIp),
+        ...renderMetricsServer(),
         ...renderStorage(input.nfs, input.reclaimPolicy),
         ...renderIngress(input.ingress, input.edgeNodeIps),
     ];

@@ -98,6 +98,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
                 "kubernetes:networking.k8s.io/v1:IngressClass",
                 "kubernetes:networking.k8s.io/v1:Ingress",
                 "kubernetes:policy/v1:PodDisruptionBudget",
+                "kubernetes:apiregistration.k8s.io/v1:APIService",
             ]),
         );
     });
@@ -185,6 +186,7 @@ describe("secrets", () => {
             "platform-fleetlock.yaml",
             "platform-ingress-nginx.yaml",
             "platform-kube-proxy.yaml",
+        "platform-metrics-server.yaml",
             "platform-nfs-provisioner.yaml",
         ]);
         const parsed = [...files.values()].flatMap((text) => YAML.parseAllDocuments(text).map((d) => d.toJS()));

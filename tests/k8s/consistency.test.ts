@@ -110,6 +110,20 @@ describe.each(STAGES)("stage %s", (stage) => {
         expect(role.rules).toContainEqual({ apiGroups: [""], resources: ["pods/eviction"], verbs: ["create"] });
     });
 
+    it("serves the metrics API the autoscalers read, from controllers (the only group kubelets admit on 10250)", () => {
+        const api = find(objects, "APIService", "v1beta1.metrics.k8s.io") as any;
+        const service = find(objects, "Service", api.spec.service.name, api.spec.service.namespace) as any;
+        const deployment = workloads(objects).find((w) => selects(service.spec.selector, w.spec.template.metadata.labels));
+        expect(deployment?.metadata.name).toBe("metrics-server");
+        expect(deployment.spec.template.spec.nodeSelector["node.kubernetes.io/controller"]).toBe("true");
+        expect(deployment.spec.template.spec.hostNetwork).toBeUndefined();
+        const kubeletRule = ingressRules(["203.0.113.0/24"]).filter((r) => r.ports === "10250/10250");
+        expect(kubeletRule.map((r) => r.source)).toEqual([{ group: "controllers" }]);
+        if (ofKind(objects, "HorizontalPodAutoscaler").length > 0) {
+            expect(deployment.spec.template.spec.containers[0].image).toBe(versions.images.metricsServer);
+        }
+    });
+
     it("has exactly one default StorageClass, NFS-provisioned, keeping data by default", () => {
         const defaults = ofKind(objects, "StorageClass").filter((sc) => sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
         expect(defaults).toHaveLength(1);
@@ -216,7 +230,9 @@ describe.each(STAGES)("stage %s", (stage) => {
             for (const subject of binding.subjects) {
                 find(objects, "ServiceAccount", subject.name, subject.namespace);
             }
-            if (binding.roleRef.name !== "system:node-proxier") {
+            // Roles every cluster has from its first start (kube-apiserver's bootstrap RBAC policy).
+            const builtIn = ["system:node-proxier", "system:auth-delegator", "extension-apiserver-authentication-reader"];
+            if (!builtIn.includes(binding.roleRef.name)) {
                 find(objects, binding.roleRef.kind, binding.roleRef.name, binding.kind === "RoleBinding" ? binding.metadata.namespace : undefined);
             }
         }

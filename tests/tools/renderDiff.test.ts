@@ -171,7 +171,7 @@ describe("the command on a git repository (stand-in program)", () => {
         expect(out).toContain("+ node coreos-platform-dev-worker-2");
         expect(out).toContain("~ coreos-platform-dev-worker-0: file /etc/workers");
         expect(out).toContain("+coreos-platform-dev-worker-2");
-        expect(out).toContain("~ kube-system.configmap.workers.yaml");
+        expect(out).toContain("~ other-workers.yaml"); // manifestFiles groups by app.kubernetes.io labels; the stand-in has none
         expect(out).toContain("== stage prod: no change");
         // The temporary worktree is gone.
         expect(git(repo, "worktree", "list").trim().split("\n")).toHaveLength(1);
