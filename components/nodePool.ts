@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PlannedNode } from "../config/plan";
 import { HostEntry, NodeIgnitionInput, NodeTaint } from "../ignition/input";
 import { nodePaths } from "../ignition/paths";
-import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS } from "../k8s/scheduling";
+import { NODE_ROLE_LABELS } from "../k8s/scheduling";
 import { Bastion } from "./bastion";
 import { StageIdentity, physicalName } from "./common";
 import { EipPool } from "./eipPool";
@@ -115,12 +115,10 @@ export class NodePool extends pulumi.ComponentResource {
         }
         const controller = args.role === "controller";
         const tags = { ...args.identity.tags, role: args.role };
-        // The role label and the controllers' taint are what the cluster's workloads select and tolerate (k8s/scheduling.ts).
+        // The role label is what the cluster's workloads select (k8s/scheduling.ts); the controller renderer adds
+        // the controllers' taint itself.
         const labels = { [NODE_ROLE_LABELS[args.role]]: "true", ...(args.labels ?? {}) };
-        const taints: NodeTaint[] = [
-            ...(controller ? [{ key: CONTROLLER_TAINT_KEY, effect: "NoSchedule" as const }] : []),
-            ...(args.taints ?? []),
-        ];
+        const taints: NodeTaint[] = [...(args.taints ?? [])];
         const snapshots = controller
             ? new alicloud.ecs.AutoSnapshotPolicy(
                   `${name}-snapshots`,

@@ -34,7 +34,10 @@ export interface KubeletSettings {
 /** Install unit, KubeletConfiguration, logind's shutdown delay, kubelet.service and kubelet.path. */
 export function kubelet(settings: KubeletSettings): NodeConfigPart {
     const labels = { ...settings.kubernetes.nodeLabels, ...settings.roleLabels };
-    const taints = [...settings.kubernetes.nodeTaints, ...(settings.roleTaints ?? [])];
+    // One taint per key and effect: the kubelet refuses to start on a duplicate.
+    const taints = [
+        ...new Map([...settings.kubernetes.nodeTaints, ...(settings.roleTaints ?? [])].map((t) => [`${t.key}:${t.effect}`, t])).values(),
+    ];
     const flags = [
         `--bootstrap-kubeconfig=${nodePaths.bootstrapKubeconfig}`,
         `--kubeconfig=${nodePaths.kubeletKubeconfig}`,

@@ -14,12 +14,13 @@ import { coreUser, hostIdentity } from "../pieces/identity";
 import { KUBELET_UNITS, kubelet } from "../pieces/kubelet";
 import { osUpdates } from "../pieces/osUpdates";
 import { timeSync } from "../pieces/timeSync";
+import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS } from "../../k8s/scheduling";
 import { fleetLock, networkProbeHost, requireSection } from "./inputSections";
 
-/** The label every controller registers with (Typhoon's; NodeRestriction lets a kubelet set node.kubernetes.io/). */
-export const CONTROLLER_LABELS: Readonly<Record<string, string>> = { "node.kubernetes.io/controller": "true" };
+/** The label every controller registers with (the cluster's workloads select and tolerate these: k8s/scheduling.ts). */
+export const CONTROLLER_LABELS: Readonly<Record<string, string>> = { [NODE_ROLE_LABELS.controller]: "true" };
 /** The taint that keeps ordinary pods off controllers. */
-export const CONTROLLER_TAINTS = [{ key: "node-role.kubernetes.io/controller", effect: "NoSchedule" }] as const;
+export const CONTROLLER_TAINTS = [{ key: CONTROLLER_TAINT_KEY, effect: "NoSchedule" }] as const;
 
 /** A controller's Ignition config. */
 export function renderControllerIgnition(input: NodeIgnitionInput): string {
