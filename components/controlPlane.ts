@@ -160,6 +160,8 @@ export class ControlPlane extends pulumi.ComponentResource {
                     connection: args.bastion.connectionTo(controller.ip),
                     create: "sudo bash -s",
                     stdin: pulumi.secret(script),
+                    // A replaced controller (pulumi up --replace) is a new instance that needs its files again.
+                    triggers: [controller.instance.id],
                     // Nothing to undo: the files go with the controller, which is never deleted by accident.
                     addPreviousOutputInEnv: false,
                 },

@@ -214,6 +214,8 @@ export class NodePool extends pulumi.ComponentResource {
                     {
                         connection: args.bastion.connectionTo(instance.privateIp),
                         create: "sudo sh -s",
+                        // A new instance (a replaced worker) needs the files again; nothing else re-runs this.
+                        triggers: [instance.id],
                         stdin: pulumi.secret(pulumi.all([args.join.caCertPem, args.join.bootstrapKubeconfig]).apply(([ca, kubeconfig]) => joinScript(ca, kubeconfig))),
                         logging: "stderr",
                     },

@@ -6,7 +6,7 @@
 import { FLANNEL_VXLAN_PORT } from "../components/network";
 import { API_SERVER_PORT } from "../config/plan";
 import { versions } from "../versions";
-import { EnvVar, KubeObject, kube, recommendedLabels, selectorLabels } from "./objects";
+import { EnvVar, KubeObject, PodSpec, kube, recommendedLabels, selectorLabels } from "./objects";
 import { NODE_ROLE_LABELS, TOLERATE_EVERY_TAINT } from "./scheduling";
 
 export { API_SERVER_PORT };
@@ -51,6 +51,40 @@ export function agentPlacements(name: string, api: ApiServerEndpoint): AgentPlac
         },
         { name: `${name}-controllers`, api: LOCAL_API_SERVER, nodeSelector: { ...linux, [NODE_ROLE_LABELS.controller]: "true" } },
     ];
+}
+
+/**
+ * The two DaemonSets of a node agent (see LOCAL_API_SERVER): host network, node-critical, on every node whatever
+ * its taints; `pod` gives the containers and volumes for the API endpoint of each placement.
+ */
+function nodeAgentDaemonSets(
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+    api: ApiServerEndpoint,
+    pod: (at: AgentPlacement) => Pick<PodSpec, "initContainers" | "containers" | "volumes">,
+): KubeObject[] {
+    return agentPlacements(name, api).map((at) =>
+        kube.DaemonSet({
+            metadata: { name: at.name, namespace, labels },
+            spec: {
+                selector: { matchLabels: selectorLabels(at.name) },
+                updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+                template: {
+                    metadata: { labels: { ...labels, ...selectorLabels(at.name) } },
+                    spec: {
+                        hostNetwork: true,
+                        priorityClassName: "system-node-critical",
+                        serviceAccountName: name,
+                        tolerations: TOLERATE_EVERY_TAINT,
+                        nodeSelector: at.nodeSelector,
+                        ...(at.affinity ? { affinity: at.affinity } : {}),
+                        ...pod(at),
+                    },
+                },
+            },
+        }),
+    );
 }
 
 /** Both agents live with the other cluster plumbing; kube-system carries no Pod Security labels, so privileged agents are admitted. */
@@ -117,90 +151,68 @@ export function renderFlannel(podCidr: string, api: ApiServerEndpoint): KubeObje
                 "net-conf.json": JSON.stringify(flannelNetConf(podCidr), null, 2) + "\n",
             },
         }),
-        ...agentPlacements(name, api).map((at) =>
-            kube.DaemonSet({
-                metadata: { name: at.name, namespace, labels },
-                spec: {
-                    selector: { matchLabels: selectorLabels(at.name) },
-                    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-                    template: {
-                        metadata: { labels: { ...labels, ...selectorLabels(at.name) } },
-                        spec: {
-                            hostNetwork: true,
-                            priorityClassName: "system-node-critical",
-                            serviceAccountName: name,
-                            tolerations: TOLERATE_EVERY_TAINT,
-                            nodeSelector: at.nodeSelector,
-                            ...(at.affinity ? { affinity: at.affinity } : {}),
-                            initContainers: [
-                                {
-                                    // The containernetworking plugins (bridge, host-local, portmap, loopback) come from
-                                    // the node's Ignition; only the flannel plugin comes from this image.
-                                    name: "install-cni-plugin",
-                                    image: versions.images.flannelCniPlugin,
-                                    command: ["cp", "-f", "/flannel", "/opt/cni/bin/flannel"],
-                                    securityContext: privileged,
-                                    volumeMounts: [{ name: "cni-plugin", mountPath: "/opt/cni/bin" }],
-                                },
-                                {
-                                    name: "install-cni",
-                                    image: versions.images.flannel,
-                                    command: [
-                                        "/opt/bin/install-conf",
-                                        "/etc/kube-flannel/cni-conf.json",
-                                        "/etc/cni/net.d/10-flannel.conflist",
-                                    ],
-                                    securityContext: privileged,
-                                    volumeMounts: [
-                                        { name: "cni", mountPath: "/etc/cni/net.d" },
-                                        { name: "flannel-cfg", mountPath: "/etc/kube-flannel/" },
-                                    ],
-                                },
-                            ],
-                            containers: [
-                                {
-                                    name: "kube-flannel",
-                                    image: versions.images.flannel,
-                                    command: ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr", "--healthz-port=8081"],
-                                    ports: [{ name: "healthz", containerPort: 8081, protocol: "TCP" }],
-                                    livenessProbe: {
-                                        httpGet: { path: "/healthz", port: "healthz" },
-                                        initialDelaySeconds: 10,
-                                        periodSeconds: 30,
-                                    },
-                                    readinessProbe: {
-                                        httpGet: { path: "/readyz", port: "healthz" },
-                                        initialDelaySeconds: 5,
-                                        periodSeconds: 10,
-                                    },
-                                    resources: { requests: { cpu: "100m", memory: "50Mi" } },
-                                    securityContext: privileged,
-                                    env: [
-                                        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                                        { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-                                        { name: "EVENT_QUEUE_DEPTH", value: "5000" },
-                                        { name: "CONT_WHEN_CACHE_NOT_READY", value: "false" },
-                                        ...apiServerEnv(at.api),
-                                    ],
-                                    volumeMounts: [
-                                        { name: "run", mountPath: "/run/flannel" },
-                                        { name: "flannel-cfg", mountPath: "/etc/kube-flannel/" },
-                                        { name: "xtables-lock", mountPath: "/run/xtables.lock" },
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                { name: "run", hostPath: { path: "/run/flannel" } },
-                                { name: "cni-plugin", hostPath: { path: "/opt/cni/bin" } },
-                                { name: "cni", hostPath: { path: "/etc/cni/net.d" } },
-                                { name: "flannel-cfg", configMap: { name: configName } },
-                                { name: "xtables-lock", hostPath: { path: "/run/xtables.lock", type: "FileOrCreate" } },
-                            ],
-                        },
-                    },
+        ...nodeAgentDaemonSets(name, namespace, labels, api, (at) => ({
+            initContainers: [
+                {
+                    // The containernetworking plugins (bridge, host-local, portmap, loopback) come from
+                    // the node's Ignition; only the flannel plugin comes from this image.
+                    name: "install-cni-plugin",
+                    image: versions.images.flannelCniPlugin,
+                    command: ["cp", "-f", "/flannel", "/opt/cni/bin/flannel"],
+                    securityContext: privileged,
+                    volumeMounts: [{ name: "cni-plugin", mountPath: "/opt/cni/bin" }],
                 },
-            }),
-        ),
+                {
+                    name: "install-cni",
+                    image: versions.images.flannel,
+                    command: ["/opt/bin/install-conf", "/etc/kube-flannel/cni-conf.json", "/etc/cni/net.d/10-flannel.conflist"],
+                    securityContext: privileged,
+                    volumeMounts: [
+                        { name: "cni", mountPath: "/etc/cni/net.d" },
+                        { name: "flannel-cfg", mountPath: "/etc/kube-flannel/" },
+                    ],
+                },
+            ],
+            containers: [
+                {
+                    name: "kube-flannel",
+                    image: versions.images.flannel,
+                    command: ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr", "--healthz-port=8081"],
+                    ports: [{ name: "healthz", containerPort: 8081, protocol: "TCP" }],
+                    livenessProbe: {
+                        httpGet: { path: "/healthz", port: "healthz" },
+                        initialDelaySeconds: 10,
+                        periodSeconds: 30,
+                    },
+                    readinessProbe: {
+                        httpGet: { path: "/readyz", port: "healthz" },
+                        initialDelaySeconds: 5,
+                        periodSeconds: 10,
+                    },
+                    resources: { requests: { cpu: "100m", memory: "50Mi" } },
+                    securityContext: privileged,
+                    env: [
+                        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                        { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                        { name: "EVENT_QUEUE_DEPTH", value: "5000" },
+                        { name: "CONT_WHEN_CACHE_NOT_READY", value: "false" },
+                        ...apiServerEnv(at.api),
+                    ],
+                    volumeMounts: [
+                        { name: "run", mountPath: "/run/flannel" },
+                        { name: "flannel-cfg", mountPath: "/etc/kube-flannel/" },
+                        { name: "xtables-lock", mountPath: "/run/xtables.lock" },
+                    ],
+                },
+            ],
+            volumes: [
+                { name: "run", hostPath: { path: "/run/flannel" } },
+                { name: "cni-plugin", hostPath: { path: "/opt/cni/bin" } },
+                { name: "cni", hostPath: { path: "/etc/cni/net.d" } },
+                { name: "flannel-cfg", configMap: { name: configName } },
+                { name: "xtables-lock", hostPath: { path: "/run/xtables.lock", type: "FileOrCreate" } },
+            ],
+        })),
     ];
 }
 
@@ -216,59 +228,38 @@ export function renderKubeProxy(podCidr: string, api: ApiServerEndpoint): KubeOb
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:node-proxier" },
             subjects: [{ kind: "ServiceAccount", name, namespace }],
         }),
-        ...agentPlacements(name, api).map((at) =>
-            kube.DaemonSet({
-                metadata: { name: at.name, namespace, labels },
-                spec: {
-                    selector: { matchLabels: selectorLabels(at.name) },
-                    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-                    template: {
-                        metadata: { labels: { ...labels, ...selectorLabels(at.name) } },
-                        spec: {
-                            hostNetwork: true,
-                            priorityClassName: "system-node-critical",
-                            serviceAccountName: name,
-                            tolerations: TOLERATE_EVERY_TAINT,
-                            nodeSelector: at.nodeSelector,
-                            ...(at.affinity ? { affinity: at.affinity } : {}),
-                            containers: [
-                                {
-                                    name,
-                                    image: versions.images.kubeProxy,
-                                    command: [
-                                        "kube-proxy",
-                                        // Traffic from outside this CIDR to a Service is masqueraded.
-                                        `--cluster-cidr=${podCidr}`,
-                                        "--hostname-override=$(NODE_NAME)",
-                                        "--proxy-mode=iptables",
-                                    ],
-                                    env: [
-                                        { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-                                        ...apiServerEnv(at.api),
-                                    ],
-                                    ports: [{ name: "healthz", containerPort: 10256, protocol: "TCP" }],
-                                    livenessProbe: {
-                                        httpGet: { path: "/healthz", port: "healthz" },
-                                        initialDelaySeconds: 15,
-                                        timeoutSeconds: 15,
-                                    },
-                                    resources: { requests: { cpu: "100m", memory: "50Mi" } },
-                                    // It writes iptables rules and conntrack sysctls on the host.
-                                    securityContext: { privileged: true },
-                                    volumeMounts: [
-                                        { name: "lib-modules", mountPath: "/lib/modules", readOnly: true },
-                                        { name: "xtables-lock", mountPath: "/run/xtables.lock" },
-                                    ],
-                                },
-                            ],
-                            volumes: [
-                                { name: "lib-modules", hostPath: { path: "/lib/modules" } },
-                                { name: "xtables-lock", hostPath: { path: "/run/xtables.lock", type: "FileOrCreate" } },
-                            ],
-                        },
+        ...nodeAgentDaemonSets(name, namespace, labels, api, (at) => ({
+            containers: [
+                {
+                    name,
+                    image: versions.images.kubeProxy,
+                    command: [
+                        "kube-proxy",
+                        // Traffic from outside this CIDR to a Service is masqueraded.
+                        `--cluster-cidr=${podCidr}`,
+                        "--hostname-override=$(NODE_NAME)",
+                        "--proxy-mode=iptables",
+                    ],
+                    env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }, ...apiServerEnv(at.api)],
+                    ports: [{ name: "healthz", containerPort: 10256, protocol: "TCP" }],
+                    livenessProbe: {
+                        httpGet: { path: "/healthz", port: "healthz" },
+                        initialDelaySeconds: 15,
+                        timeoutSeconds: 15,
                     },
+                    resources: { requests: { cpu: "100m", memory: "50Mi" } },
+                    // It writes iptables rules and conntrack sysctls on the host.
+                    securityContext: { privileged: true },
+                    volumeMounts: [
+                        { name: "lib-modules", mountPath: "/lib/modules", readOnly: true },
+                        { name: "xtables-lock", mountPath: "/run/xtables.lock" },
+                    ],
                 },
-            }),
-        ),
+            ],
+            volumes: [
+                { name: "lib-modules", hostPath: { path: "/lib/modules" } },
+                { name: "xtables-lock", hostPath: { path: "/run/xtables.lock", type: "FileOrCreate" } },
+            ],
+        })),
     ];
 }

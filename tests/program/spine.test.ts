@@ -188,6 +188,19 @@ describe("what protects state", () => {
         expect(ofType(run, "alicloud:ecs/ecsAutoSnapshotPolicyAttachment:EcsAutoSnapshotPolicyAttachment")).toHaveLength(3);
     });
 
+    test("a replaced node gets its files again: every delivery over SSH is triggered by its instance's id", () => {
+        const run = runs.get("prod")!;
+        const commands = ofType(run, "command:remote:Command");
+        for (const c of commands.filter((r) => /-files-\d+$/.test(r.name))) {
+            const i = /-files-(\d+)$/.exec(c.name)![1];
+            expect(c.inputs.triggers).toEqual([`controllers-${i}-id`]);
+        }
+        for (const c of commands.filter((r) => r.name.endsWith("-join"))) {
+            expect(c.inputs.triggers).toEqual([`${c.name.replace(/-join$/, "")}-id`]);
+        }
+        expect(commands.filter((r) => /-files-\d+$|-join$/.test(r.name))).toHaveLength(3 + 6 + 4);
+    });
+
     test("shared storage holding data is protected and retained", () => {
         const nas = ofType(runs.get("prod")!, "alicloud:nas/fileSystem:FileSystem");
         expect(nas).toHaveLength(1);
