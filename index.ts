@@ -75,7 +75,7 @@ export = function platform() {
         clusterDomain: cfg.cluster.domain,
     };
     const nodeGroup = network.securityGroupIds.nodes;
-    const poolBase = { identity, imageId: image.imageId, vswitchIds: network.nodeVswitchIds, settings, bastion };
+    const poolBase = { identity, imageId: image.imageId, vswitchIds: network.nodeVswitchIds, settings, bastion, bootAfter: network.outboundReady };
     const controllers = new NodePool("controllers", {
         ...poolBase,
         role: "controller",
@@ -132,6 +132,7 @@ export = function platform() {
         imageId: image.imageId,
         settings,
         bastion,
+        bootAfter: network.outboundReady,
     });
 
     const cluster = new KubernetesPlatform(

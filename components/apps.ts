@@ -29,7 +29,7 @@ export class Apps extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`Apps ${name}: ${problems.join("; ")}`, this);
         }
         const objects = renderAppObjects({ ...args.settings, ingressClassName: late(args.ingressClassName) });
-        createKubernetesObjects(this, name, objects, args.provider);
+        createKubernetesObjects(this, name, objects, args.provider, opts?.dependsOn);
         this.workloads = objects.filter((o) => o.kind === "Deployment").map((o) => o.metadata.name);
         this.registerOutputs({ workloads: this.workloads });
     }

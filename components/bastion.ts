@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { StageIdentity, physicalName } from "./common";
-import { EipClaimHandle } from "./eipPool";
+import { EipClaimHandle, associateEip } from "./eipPool";
 import { nodeUserData } from "./userData";
 
 /** Arguments of a `Bastion`. */
@@ -86,14 +86,11 @@ export class Bastion extends pulumi.ComponentResource {
                 userData: userData.base64,
                 tags: { ...args.identity.tags, role: "bastion" },
             },
-            // Ignition runs only on first boot: a new config needs a new instance. The EIP stays.
-            { parent: this, replaceOnChanges: ["userData"], deleteBeforeReplace: true },
+            // Ignition runs only on first boot: a new config or image needs a new instance (the provider would swap the
+            // system disk in place, and Ignition would not run again). The EIP stays.
+            { parent: this, replaceOnChanges: ["userData", "imageId"], deleteBeforeReplace: true },
         );
-        const association = new alicloud.ecs.EipAssociation(
-            `${name}-eip`,
-            { allocationId: args.eip.allocationId, instanceId: instance.id, instanceType: "EcsInstance" },
-            { parent: this },
-        );
+        const association = associateEip(`${name}-eip`, args.eip, { instanceId: instance.id, instanceType: "EcsInstance" }, this);
 
         this.publicAddress = args.eip.address;
         this.privateIp = instance.privateIp;

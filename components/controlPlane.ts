@@ -20,7 +20,7 @@ import { versions } from "../versions";
 import type { Bastion } from "./bastion";
 import { ClusterPki } from "./clusterPki";
 import { StageIdentity, physicalName } from "./common";
-import { EipClaimHandle } from "./eipPool";
+import { EipClaimHandle, associateEip } from "./eipPool";
 
 /** A controller as the control plane needs it: its planned name and address, and its ECS instance. */
 export interface ControlPlaneController {
@@ -112,7 +112,9 @@ export class ControlPlane extends pulumi.ComponentResource {
         const acl = new alicloud.slb.Acl(`${name}-acl`, { name: physicalName(args.identity, "apiserver-acl"), ipVersion: "ipv4", tags }, { parent: this });
         // One entry per network, keyed by the network: adding an admin CIDR touches no other entry.
         const aclEntries = access.entries.map(
-            (entry) => new alicloud.slb.AclEntryAttachment(`${name}-acl-${cidrSlug(entry.cidr)}`, { aclId: acl.id, entry: entry.cidr, comment: entry.comment }, { parent: this }),
+            (entry) =>
+                // entry and comment are ForceNew: the old entry must go before the same CIDR is added again.
+                new alicloud.slb.AclEntryAttachment(`${name}-acl-${cidrSlug(entry.cidr)}`, { aclId: acl.id, entry: entry.cidr, comment: entry.comment }, { parent: this, deleteBeforeReplace: true }),
         );
         const listener = new alicloud.slb.Listener(
             `${name}-listener`,
@@ -143,11 +145,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             { loadBalancerId: lb.id, backendServers: args.controllers.map((c) => ({ serverId: c.instance.id, weight: 100, type: "ecs" })) },
             { parent: this },
         );
-        const eipAssociation = new alicloud.ecs.EipAssociation(
-            `${name}-eip`,
-            { allocationId: args.apiserverEip.allocationId, instanceId: lb.id, instanceType: "SlbInstance" },
-            { parent: this },
-        );
+        const eipAssociation = associateEip(`${name}-eip`, args.apiserverEip, { instanceId: lb.id, instanceType: "SlbInstance" }, this);
 
         // Files: each controller's keys, kubeconfigs, etcd certificates and static pods, over SSH through the bastion.
         const deliveries = args.controllers.map((controller, i) => {

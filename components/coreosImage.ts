@@ -23,14 +23,16 @@ export class CoreOsImage extends pulumi.ComponentResource {
             this.imageId = pulumi.output(args.source.id);
         } else {
             // The object name carries the FCOS release (fedora-coreos-<release>-aliyun.x86_64.qcow2), and so does the
-            // image name: a new release is a new image, and the old one stays until no instance uses it.
+            // image name: a new release is a new image. The old one is kept (retainOnDelete): controllers and the NFS
+            // node still run it, and Alibaba refuses to delete an image in use; delete it by hand once nothing does.
             const release = args.source.ossObject.replace(/^.*\//, "").replace(/\.qcow2$/, "");
             const image = new alicloud.ecs.ImageImport(
                 `${name}-import`,
                 {
                     imageName: physicalName(args.identity, release).slice(0, 128),
                     description: `Fedora CoreOS imported from oss://${args.source.ossBucket}/${args.source.ossObject}`,
-                    architecture: "x8664",
+                    // The API's values (x86_64, i386); the provider's docs show them camel-cased by mistake.
+                    architecture: "x86_64",
                     osType: "linux",
                     platform: "Others Linux",
                     // Fedora CoreOS images boot with BIOS and UEFI; BIOS works on every ECS instance family.
@@ -40,7 +42,8 @@ export class CoreOsImage extends pulumi.ComponentResource {
                         { ossBucket: args.source.ossBucket, ossObject: args.source.ossObject, format: "qcow2", diskImageSize: 20 },
                     ],
                 },
-                { parent: this },
+                // Importing a 10 GiB qcow2 can take longer than the provider's 20 minutes.
+                { parent: this, retainOnDelete: true, customTimeouts: { create: "60m" } },
             );
             this.imageId = image.id;
         }

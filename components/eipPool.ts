@@ -20,6 +20,25 @@ export interface EipClaimHandle {
     readonly address: pulumi.Output<string>;
 }
 
+/** What an EIP is bound to: an ECS instance, the NAT gateway or the API load balancer. */
+export interface EipTarget {
+    readonly instanceId: pulumi.Input<string>;
+    readonly instanceType: "EcsInstance" | "Nat" | "SlbInstance";
+}
+
+/**
+ * Binds a claimed EIP to its consumer; `name` is the association's logical name, a child of `parent`.
+ * When the consumer is replaced, the old binding goes first: an EIP is bound to one thing at a time, and a
+ * new binding made while the old one still exists fails (IncorrectEipStatus) until it times out.
+ */
+export function associateEip(name: string, eip: EipClaimHandle, target: EipTarget, parent: pulumi.Resource): alicloud.ecs.EipAssociation {
+    return new alicloud.ecs.EipAssociation(
+        name,
+        { allocationId: eip.allocationId, instanceId: target.instanceId, instanceType: target.instanceType },
+        { parent, deleteBeforeReplace: true },
+    );
+}
+
 /**
  * Checks claims against the quota; returns the message of the problem, if any. The claims are counted by
  * group so the message says where the addresses go.

@@ -36,45 +36,66 @@ const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
  * the object's identity only), and unambiguous because Kubernetes names never contain "/".
  */
 export function resourceName(component: string, o: KubeObject): string {
-    return o.metadata.namespace === undefined ? `${component}-${o.metadata.name}` : `${component}-${o.metadata.namespace}/${o.metadata.name}`;
+    return o.metadata.namespace === undefined
+        ? `${component}-${o.metadata.name}`
+        : `${component}-${o.metadata.namespace}/${o.metadata.name}`;
 }
 
 /**
  * Creates one resource per object, children of `parent`, all through `provider`, each waiting for the objects
- * it refers to (its namespace, config, secrets, service account, backends). Returns them by object key.
+ * it refers to (its namespace, config, secrets, service account, backends) and for `parentDependsOn`: the
+ * component's own dependsOn, which the engine does not pass on to a component's children. Returns them by key.
  */
 export function createKubernetesObjects(
     parent: pulumi.ComponentResource,
     component: string,
     objects: readonly KubeObject[],
     provider: k8s.Provider,
+    parentDependsOn?: pulumi.ComponentResourceOptions["dependsOn"],
 ): Map<string, pulumi.CustomResource> {
+    const outer: pulumi.Input<pulumi.Resource>[] =
+        parentDependsOn === undefined
+            ? []
+            : Array.isArray(parentDependsOn)
+              ? parentDependsOn
+              : [parentDependsOn as pulumi.Input<pulumi.Resource>];
     const created = new Map<string, pulumi.CustomResource>();
     const dependencies = objectDependencies(objects);
     for (const o of sortObjects(objects)) {
         const key = objectKey(o);
         if (created.has(key)) {
-            throw new pulumi.ResourceError(`${component}: two objects are both ${key}; every object needs its own kind, namespace and name`, parent);
+            throw new pulumi.ResourceError(
+                `${component}: two objects are both ${key}; every object needs its own kind, namespace and name`,
+                parent,
+            );
         }
         const resourceClass = RESOURCE_CLASSES[`${o.apiVersion}/${o.kind}`];
         if (!resourceClass) {
-            throw new pulumi.ResourceError(`${component}: ${key} has a kind this program cannot create (add it to components/k8sObjects.ts)`, parent);
+            throw new pulumi.ResourceError(
+                `${component}: ${key} has a kind this program cannot create (add it to components/k8sObjects.ts)`,
+                parent,
+            );
         }
         // Install order puts every dependency first, so each one is already in `created`.
         const dependsOn = (dependencies.get(key) ?? []).map((k) => {
             const dependency = created.get(k);
             if (!dependency) {
-                throw new pulumi.ResourceError(`${component}: ${key} needs ${k}, which comes later in the install order (k8s/objects.ts KIND_ORDER)`, parent);
+                throw new pulumi.ResourceError(
+                    `${component}: ${key} needs ${k}, which comes later in the install order (k8s/objects.ts KIND_ORDER)`,
+                    parent,
+                );
             }
             return dependency;
         });
         const { apiVersion: _apiVersion, kind: _kind, ...args } = o; // the class sets both itself
-        created.set(key, new resourceClass(resourceName(component, o), args, { parent, provider, dependsOn }));
+        created.set(key, new resourceClass(resourceName(component, o), args, { parent, provider, dependsOn: [...dependsOn, ...outer] }));
     }
     return created;
 }
 
 /** A Pulumi input as the renderers take it: plain values stay plain (so they can be checked), the rest an Output. */
 export function late<T>(value: pulumi.Input<T>): Late<T> {
-    return pulumi.Output.isInstance(value) || value instanceof Promise ? (pulumi.output(value as pulumi.Input<T>) as pulumi.Output<T>) : (value as T);
+    return pulumi.Output.isInstance(value) || value instanceof Promise
+        ? (pulumi.output(value as pulumi.Input<T>) as pulumi.Output<T>)
+        : (value as T);
 }

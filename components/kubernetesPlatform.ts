@@ -50,7 +50,7 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`KubernetesPlatform ${name}: ${problems.join("; ")}`, this);
         }
         const objects = renderPlatformObjects(input);
-        const created = createKubernetesObjects(this, name, objects, args.provider);
+        const created = createKubernetesObjects(this, name, objects, args.provider, opts?.dependsOn);
         const find = (apiVersion: string, kind: string, objectName: string, namespace?: string) =>
             created.get(objectKey({ apiVersion, kind, metadata: { name: objectName, namespace } })) as pulumi.CustomResource & {
                 metadata: pulumi.Output<k8s.types.output.meta.v1.ObjectMeta>;

@@ -1,7 +1,7 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { StageIdentity, physicalName } from "./common";
-import { EipClaimHandle } from "./eipPool";
+import { EipClaimHandle, associateEip } from "./eipPool";
 
 /** The security groups of a stage. Instances join several (a controller is in `nodes` and `controllers`). */
 export type SecurityGroupName = NetworkGroupName | "nfs";
@@ -40,11 +40,41 @@ export function ingressRules(adminCidrs: readonly string[]): IngressRule[] {
         ...fromAdmins("bastion", "22/22", "SSH to the bastion from the team's networks"),
         { group: "nodes", protocol: "tcp", ports: "22/22", source: { group: "bastion" }, why: "SSH to nodes only through the bastion" },
         ...fromAdmins("controllers", "6443/6443", "Kubernetes API from the team's networks (through the API load balancer's EIP)"),
-        { group: "controllers", protocol: "tcp", ports: "6443/6443", source: { group: "nodes" }, why: "Kubernetes API from kubelets and pods" },
-        { group: "controllers", protocol: "tcp", ports: "6443/6443", source: { group: "bastion" }, why: "API readiness checks run on the bastion" },
-        { group: "controllers", protocol: "tcp", ports: "6443/6443", source: { cidr: ALIBABA_HEALTH_CHECK_CIDR }, why: "API load balancer health checks" },
-        { group: "controllers", protocol: "tcp", ports: "2379/2380", source: { group: "controllers" }, why: "etcd clients and peers between controllers" },
-        { group: "nodes", protocol: "tcp", ports: "10250/10250", source: { group: "controllers" }, why: "kube-apiserver to kubelets (logs, exec, port-forward)" },
+        {
+            group: "controllers",
+            protocol: "tcp",
+            ports: "6443/6443",
+            source: { group: "nodes" },
+            why: "Kubernetes API from kubelets and pods",
+        },
+        {
+            group: "controllers",
+            protocol: "tcp",
+            ports: "6443/6443",
+            source: { group: "bastion" },
+            why: "API readiness checks run on the bastion",
+        },
+        {
+            group: "controllers",
+            protocol: "tcp",
+            ports: "6443/6443",
+            source: { cidr: ALIBABA_HEALTH_CHECK_CIDR },
+            why: "API load balancer health checks",
+        },
+        {
+            group: "controllers",
+            protocol: "tcp",
+            ports: "2379/2380",
+            source: { group: "controllers" },
+            why: "etcd clients and peers between controllers",
+        },
+        {
+            group: "nodes",
+            protocol: "tcp",
+            ports: "10250/10250",
+            source: { group: "controllers" },
+            why: "kube-apiserver to kubelets (logs, exec, port-forward)",
+        },
         { group: "nodes", protocol: "udp", ports: "8472/8472", source: { group: "nodes" }, why: "flannel VXLAN between nodes" },
         { group: "edge", protocol: "tcp", ports: "80/80", source: { cidr: "0.0.0.0/0" }, why: "HTTP to the ingress on edge nodes" },
         { group: "edge", protocol: "tcp", ports: "443/443", source: { cidr: "0.0.0.0/0" }, why: "HTTPS to the ingress on edge nodes" },
@@ -120,6 +150,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly nodeVswitchIds: pulumi.Output<string>[];
     public readonly securityGroupIds: Readonly<Record<NetworkGroupName, pulumi.Output<string>>>;
     public readonly natGatewayId: pulumi.Output<string>;
+    /** What nodes without an EIP need before they boot: their first boot downloads the kubelet through the NAT. */
+    public readonly outboundReady: pulumi.Resource[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Network", name, {}, opts);
@@ -154,23 +186,20 @@ export class Network extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const natEip = new alicloud.ecs.EipAssociation(
-            `${name}-nat-eip`,
-            { allocationId: args.natEip.allocationId, instanceId: nat.id, instanceType: "Nat" },
-            { parent: this },
+        const natEip = associateEip(`${name}-nat-eip`, args.natEip, { instanceId: nat.id, instanceType: "Nat" }, this);
+        this.outboundReady = args.nodeVswitches.map(
+            (plan, i) =>
+                new alicloud.vpc.SnatEntry(
+                    `${name}-snat-${plan.zone}`,
+                    {
+                        snatTableId: nat.snatTableIds,
+                        sourceVswitchId: nodeVswitches[i].id,
+                        snatIp: args.natEip.address,
+                        snatEntryName: physicalName(args.identity, "snat", plan.zone),
+                    },
+                    { parent: this, dependsOn: [natEip] },
+                ),
         );
-        for (const [i, plan] of args.nodeVswitches.entries()) {
-            new alicloud.vpc.SnatEntry(
-                `${name}-snat-${plan.zone}`,
-                {
-                    snatTableId: nat.snatTableIds,
-                    sourceVswitchId: nodeVswitches[i].id,
-                    snatIp: args.natEip.address,
-                    snatEntryName: physicalName(args.identity, "snat", plan.zone),
-                },
-                { parent: this, dependsOn: [natEip] },
-            );
-        }
 
         const groupIds = {} as Record<NetworkGroupName, pulumi.Output<string>>;
         for (const group of ["bastion", "nodes", "controllers", "edge"] as const) {

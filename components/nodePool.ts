@@ -7,12 +7,11 @@ import { nodePaths } from "../ignition/paths";
 import { NODE_ROLE_LABELS } from "../k8s/scheduling";
 import { Bastion } from "./bastion";
 import { StageIdentity, physicalName } from "./common";
-import { EipPool } from "./eipPool";
+import { EipPool, associateEip } from "./eipPool";
 import { nodeUserData } from "./userData";
 
 /** The Kubernetes roles a pool can have; `edge` is a worker that holds an EIP and runs ingress. */
 export type PoolRole = "controller" | "worker" | "edge";
-
 
 /** What every node of a stage is told at first boot, whatever its pool. */
 export interface NodeSettings {
@@ -67,6 +66,8 @@ export interface NodePoolArgs {
     readonly join?: { readonly caCertPem: pulumi.Input<string>; readonly bootstrapKubeconfig: pulumi.Input<string> };
     /** Edge: the pool the nodes' EIP claims come from. Required for edge pools. */
     readonly eipPool?: EipPool;
+    /** What must exist before a node boots (the NAT gateway's SNAT entries). Defaults to nothing. */
+    readonly bootAfter?: pulumi.Resource[];
 }
 
 /** One node as created. */
@@ -111,7 +112,10 @@ export class NodePool extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`NodePool ${name}: eipPool is required for an edge pool (one EIP per node)`, this);
         }
         if (args.role !== "controller" && !args.join) {
-            throw new pulumi.ResourceError(`NodePool ${name}: join (CA and bootstrap kubeconfig) is required for a ${args.role} pool`, this);
+            throw new pulumi.ResourceError(
+                `NodePool ${name}: join (CA and bootstrap kubeconfig) is required for a ${args.role} pool`,
+                this,
+            );
         }
         const controller = args.role === "controller";
         const tags = { ...args.identity.tags, role: args.role };
@@ -154,13 +158,10 @@ export class NodePool extends pulumi.ComponentResource {
                       { parent: this, protect: true },
                   )
                 : undefined;
-            const userData = nodeUserData(
-                this,
-                name,
-                node.hostname,
-                (late) => nodeIgnitionInput(args, node, labels, taints, late),
-                { deployPublicKey: args.bastion.deployPublicKey, dataDiskId: etcdDisk?.id },
-            );
+            const userData = nodeUserData(this, name, node.hostname, (late) => nodeIgnitionInput(args, node, labels, taints, late), {
+                deployPublicKey: args.bastion.deployPublicKey,
+                dataDiskId: etcdDisk?.id,
+            });
             const instance = new alicloud.ecs.Instance(
                 `${key}`,
                 {
@@ -182,12 +183,17 @@ export class NodePool extends pulumi.ComponentResource {
                     userData: userData.base64,
                     tags: { ...tags, node: node.hostname },
                 },
-                controller
-                    ? // A new Ignition config or image must never replace a controller (it holds etcd). README: replacing one.
-                      // An explicit replacement frees the fixed address and the etcd disk before the new instance takes them.
-                      { parent: this, ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true }
-                    : // Ignition only runs on first boot: a changed config takes effect on a new instance.
-                      { parent: this, replaceOnChanges: ["userData"] },
+                {
+                    parent: this,
+                    dependsOn: args.bootAfter ?? [],
+                    ...(controller
+                        ? // A new Ignition config or image must never replace a controller (it holds etcd). README: replacing
+                          // one. An explicit replacement frees the fixed address and the etcd disk before the new one takes them.
+                          { ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true }
+                        : // Ignition only runs on first boot: a changed config or image takes effect on a new instance (the
+                          // provider would otherwise swap the system disk in place, and Ignition would not run again).
+                          { replaceOnChanges: ["userData", "imageId"] }),
+                },
             );
             if (etcdDisk) {
                 new alicloud.ecs.EcsDiskAttachment(
@@ -202,10 +208,11 @@ export class NodePool extends pulumi.ComponentResource {
                 );
             }
             if (node.eipClaim) {
-                new alicloud.ecs.EipAssociation(
+                associateEip(
                     `${key}-eip`,
-                    { allocationId: args.eipPool!.claim(node.eipClaim).allocationId, instanceId: instance.id, instanceType: "EcsInstance" },
-                    { parent: this },
+                    args.eipPool!.claim(node.eipClaim),
+                    { instanceId: instance.id, instanceType: "EcsInstance" },
+                    this,
                 );
             }
             if (args.join) {
@@ -216,7 +223,11 @@ export class NodePool extends pulumi.ComponentResource {
                         create: "sudo sh -s",
                         // A new instance (a replaced worker) needs the files again; nothing else re-runs this.
                         triggers: [instance.id],
-                        stdin: pulumi.secret(pulumi.all([args.join.caCertPem, args.join.bootstrapKubeconfig]).apply(([ca, kubeconfig]) => joinScript(ca, kubeconfig))),
+                        stdin: pulumi.secret(
+                            pulumi
+                                .all([args.join.caCertPem, args.join.bootstrapKubeconfig])
+                                .apply(([ca, kubeconfig]) => joinScript(ca, kubeconfig)),
+                        ),
                         logging: "stderr",
                     },
                     { parent: this, dependsOn: [instance, ...args.bastion.ready] },

@@ -29,6 +29,8 @@ export interface SharedStorageArgs {
     readonly imageId: pulumi.Input<string>;
     readonly settings: Pick<NodeSettings, "sshAuthorizedKeys" | "ntpServers" | "hosts" | "updateServerUrl">;
     readonly bastion: Bastion;
+    /** What must exist before the NFS node boots (the NAT gateway's SNAT entries: it layers nfs-utils). */
+    readonly bootAfter?: pulumi.Resource[];
 }
 
 /** The NFS server's security rules: NFS from the nodes, SSH from the bastion, nothing else. */
@@ -54,6 +56,9 @@ export class SharedStorage extends pulumi.ComponentResource {
         super("platform:index:SharedStorage", name, {}, opts);
         const tags = { ...args.identity.tags, role: "storage" };
         const s = args.storage;
+        // Data is never deleted by a routine update (protect). Whether `pulumi destroy` of the stage (after an explicit
+        // `pulumi state unprotect`) leaves it behind is the stage's choice: yes, except for throwaway stages.
+        const keep = { protect: true, retainOnDelete: s.keepDataOnDestroy };
         if (s.kind === "nas") {
             const fileSystem = new alicloud.nas.FileSystem(
                 `${name}-nas`,
@@ -66,13 +71,14 @@ export class SharedStorage extends pulumi.ComponentResource {
                     description: physicalName(args.identity, "shared-storage"),
                     tags,
                 },
-                // The data of every PersistentVolume: never deleted by pulumi, not even by pulumi destroy.
-                { parent: this, protect: true, retainOnDelete: true },
+                // The data of every PersistentVolume.
+                { parent: this, ...keep },
             );
             const accessGroup = new alicloud.nas.AccessGroup(
                 `${name}-access`,
                 { accessGroupName: physicalName(args.identity, "nodes"), accessGroupType: "Vpc", fileSystemType: "standard", description: "Kubernetes node vSwitches" },
-                { parent: this },
+                // A kept mount target still uses its access group, which Alibaba then refuses to delete.
+                { parent: this, retainOnDelete: s.keepDataOnDestroy },
             );
             args.clientCidrs.forEach((cidr, i) => {
                 new alicloud.nas.AccessRule(
@@ -92,7 +98,7 @@ export class SharedStorage extends pulumi.ComponentResource {
             const mountTarget = new alicloud.nas.MountTarget(
                 `${name}-mount`,
                 { fileSystemId: fileSystem.id, accessGroupName: accessGroup.accessGroupName, networkType: "Vpc", vpcId: args.vpcId, vswitchId: args.vswitchId },
-                { parent: this, protect: true, retainOnDelete: true },
+                { parent: this, ...keep },
             );
             this.server = mountTarget.mountTargetDomain;
             this.path = "/";
@@ -117,7 +123,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                     deleteAutoSnapshot: false,
                     tags: { ...tags, data: "nfs" },
                 },
-                { parent: this, protect: true, retainOnDelete: true },
+                { parent: this, ...keep },
             );
             const userData = nodeUserData(
                 this,
@@ -155,7 +161,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 // Like a controller: it serves data, so a new config or image never replaces it by itself; an explicit
                 // replacement frees the fixed address (and the disk) before the new node takes them.
-                { parent: this, ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true },
+                { parent: this, dependsOn: args.bootAfter ?? [], ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true },
             );
             new alicloud.ecs.EcsDiskAttachment(
                 `${name}-data-attach`,

@@ -165,6 +165,9 @@ const app = z.discriminatedUnion("kind", [springBootApp, reactApp], {
     error: "must have kind spring-boot or react",
 });
 
+/** Short-lived stages (pull-request stacks) set it false, so that destroying them leaves no disk behind. */
+const keepDataOnDestroy = z.boolean({ error: "must be true or false" }).default(true);
+
 const storage = z.discriminatedUnion(
     "kind",
     [
@@ -172,6 +175,7 @@ const storage = z.discriminatedUnion(
             kind: z.literal("nas"),
             nasStorageType: z.enum(["Capacity", "Performance", "Premium"], { error: "must be Capacity, Performance or Premium" }).default("Capacity"),
             reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
+            keepDataOnDestroy,
         }),
         z.strictObject({
             kind: z.literal("nfs-server"),
@@ -179,6 +183,7 @@ const storage = z.discriminatedUnion(
             diskGb: z.int().min(20, { error: "must be between 20 and 32768 GiB" }).max(32768, { error: "must be between 20 and 32768 GiB" }).default(100),
             diskCategory: diskCategory.default("cloud_essd"),
             reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
+            keepDataOnDestroy,
         }),
     ],
     { error: "must have kind nas or nfs-server" },
@@ -257,7 +262,8 @@ export const KEYS = {
         type: "integer",
         description: "Peak bandwidth of each EIP in Mbit/s (pay by traffic).",
         default: 10,
-        schema: z.int().min(1, { error: "must be between 1 and 500 Mbit/s" }).max(500, { error: "must be between 1 and 500 Mbit/s" }),
+        // Pay-by-traffic EIPs take 1 to 200 Mbit/s.
+        schema: z.int().min(1, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }).max(200, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }),
     },
     image: {
         type: "object",
@@ -348,7 +354,7 @@ export const KEYS = {
     storage: {
         type: "object",
         description:
-            "The NFS server behind the default StorageClass: {kind: nas, nasStorageType} (Alibaba NAS) or {kind: nfs-server, instanceType, diskGb, diskCategory} (an ECS node with its own disk); both take reclaimPolicy (default Retain).",
+            "The NFS server behind the default StorageClass: {kind: nas, nasStorageType} (Alibaba NAS) or {kind: nfs-server, instanceType, diskGb, diskCategory} (an ECS node with its own disk); both take reclaimPolicy (default Retain) and keepDataOnDestroy (default true: pulumi destroy leaves the data; false only for throwaway stages).",
         default: { kind: "nas" },
         schema: storage,
     },

@@ -17,6 +17,8 @@ const settings = require("@pulumi/pulumi/runtime/settings");
 const rpc = require("@pulumi/pulumi/runtime/rpc");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const state = require("@pulumi/pulumi/runtime/state");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isUnknown } = require("@pulumi/pulumi/output") as { isUnknown(value: unknown): boolean };
 
 /** One registered resource, as the engine would have received it. */
 export interface RecordedResource {
@@ -96,7 +98,7 @@ export function revealSecrets(value: unknown): unknown {
 }
 
 function normalizeUnknowns(value: unknown): unknown {
-    if (value === rpc.unknownValue) {
+    if (value === rpc.unknownValue || isUnknown(value)) {
         return UNKNOWN;
     }
     if (Array.isArray(value)) {

@@ -23,15 +23,20 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
             return { privateIp: inputs.privateIp ?? `10.255.${digest(name)[0]}.${(digest(name)[1] % 254) + 1}`, publicIp: "" };
         case "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer":
             return { address: inputs.address ?? "10.255.255.1" };
+        case "alicloud:vpc/natGateway:NatGateway":
+            return { snatTableIds: `stb-${digest(name).toString("hex").slice(0, 20)}`, forwardTableIds: `ftb-${digest(name).toString("hex").slice(0, 20)}` };
         case "alicloud:nas/mountTarget:MountTarget":
             return { mountTargetDomain: `${name}.nas.aliyuncs.com` };
         case "tls:index/privateKey:PrivateKey":
             return {
                 privateKeyPem: `mock private key of ${name}`,
                 privateKeyPemPkcs8: `mock pkcs8 private key of ${name}`,
+                privateKeyOpenssh: `mock openssh private key of ${name}`,
                 publicKeyPem: `mock public key of ${name}`,
                 publicKeyOpenssh: `ssh-ed25519 ${digest(name).toString("base64")} ${name}`,
             };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: `mock certificate request of ${name}` };
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: `mock certificate of ${name}` };

@@ -62,8 +62,17 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                 name: "kubelet-install.service",
                 enabled: true,
                 contents: unitFile({
-                    Unit: { Description: "Install kubelet and CNI plugins" },
-                    Service: { Type: "oneshot", RemainAfterExit: "yes", ExecStart: `${NODE_SETUP} ${INSTALL_STEP.name}` },
+                    // Never give up: on first boot the NAT gateway may still be coming up. A oneshot's default start
+                    // timeout (90 s) is too short for the downloads on a thin link.
+                    Unit: { Description: "Install kubelet and CNI plugins", StartLimitIntervalSec: "0" },
+                    Service: {
+                        Type: "oneshot",
+                        RemainAfterExit: "yes",
+                        ExecStart: `${NODE_SETUP} ${INSTALL_STEP.name}`,
+                        TimeoutStartSec: "15min",
+                        Restart: "on-failure",
+                        RestartSec: "30s",
+                    },
                     Install: { WantedBy: "multi-user.target" },
                 }),
             },

@@ -177,7 +177,7 @@ describe("what protects state", () => {
             expect(c.replaceOnChanges).toEqual([]);
         }
         for (const w of instances.filter((r) => r.parent === "workers" || r.parent === "edge")) {
-            expect(w.replaceOnChanges).toEqual(["userData"]);
+            expect(w.replaceOnChanges).toEqual(["userData", "imageId"]);
         }
         const etcdDisks = ofType(run, "alicloud:ecs/ecsDisk:EcsDisk").filter((d) => d.parent === "controllers");
         expect(etcdDisks).toHaveLength(3);
