@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
+import { deliverTeamKeys } from "./teamKeys";
 import { nodeUserData } from "./userData";
 
 /** Arguments of a `Bastion`. */
@@ -60,7 +61,8 @@ export class Bastion extends pulumi.ComponentResource {
             (late) => ({
                 role: "bastion",
                 hostname,
-                sshAuthorizedKeys: [...args.sshAuthorizedKeys, late.deployPublicKey],
+                // Only the deploy key: the team's keys follow over SSH, so they can change without a new bastion.
+                sshAuthorizedKeys: [late.deployPublicKey],
                 ntpServers: args.ntpServers,
                 hosts: [],
                 osUpdates: { updateServerUrl: args.updateServerUrl },
@@ -104,7 +106,8 @@ export class Bastion extends pulumi.ComponentResource {
             dialErrorLimit: 30,
             perDialTimeout: 10,
         };
-        this.ready = [instance, association];
+        const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, this.connection, args.sshAuthorizedKeys, instance, [association], this);
+        this.ready = [instance, association, teamKeys];
         this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
     }
 

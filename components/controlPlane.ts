@@ -148,11 +148,14 @@ export class ControlPlane extends pulumi.ComponentResource {
         const eipAssociation = associateEip(`${name}-eip`, args.apiserverEip, { instanceId: lb.id, instanceType: "SlbInstance" }, this);
 
         // Files: each controller's keys, kubeconfigs, etcd certificates and static pods, over SSH through the bastion.
-        const deliveries = args.controllers.map((controller, i) => {
+        // One controller after the other: a renewed certificate restarts that controller's static pods (and, for the
+        // etcd CA, its etcd member), and the others keep serving meanwhile.
+        const deliveries: command.remote.Command[] = [];
+        args.controllers.forEach((controller, i) => {
             const script = args.pki.material.apply((material) =>
                 renderInstallScript({ target: `controller ${controller.hostname}`, files: controllerFiles(material, settings, i) }),
             );
-            return new command.remote.Command(
+            const delivery = new command.remote.Command(
                 `${name}-files-${i}`,
                 {
                     connection: args.bastion.connectionTo(controller.ip),
@@ -163,8 +166,9 @@ export class ControlPlane extends pulumi.ComponentResource {
                     // Nothing to undo: the files go with the controller, which is never deleted by accident.
                     addPreviousOutputInEnv: false,
                 },
-                { parent: this, dependsOn: [...args.bastion.ready, controller.instance], additionalSecretOutputs: ["stdin"] },
+                { parent: this, dependsOn: [...args.bastion.ready, controller.instance, ...deliveries.slice(-1)], additionalSecretOutputs: ["stdin"] },
             );
+            deliveries.push(delivery);
         });
 
         // The one-shot bootstrap on the first controller, once every controller has its files (etcd's quorum).

@@ -8,6 +8,7 @@ import { NODE_ROLE_LABELS } from "../k8s/scheduling";
 import { Bastion } from "./bastion";
 import { StageIdentity, physicalName } from "./common";
 import { EipPool, associateEip } from "./eipPool";
+import { deliverTeamKeys } from "./teamKeys";
 import { nodeUserData } from "./userData";
 
 /** The Kubernetes roles a pool can have; `edge` is a worker that holds an EIP and runs ingress. */
@@ -66,6 +67,11 @@ export interface NodePoolArgs {
     readonly join?: { readonly caCertPem: pulumi.Input<string>; readonly bootstrapKubeconfig: pulumi.Input<string> };
     /** Edge: the pool the nodes' EIP claims come from. Required for edge pools. */
     readonly eipPool?: EipPool;
+    /**
+     * Controllers: the ones (by index) that take the current image, Ignition config, instance type and system disk
+     * in this update, by replacement. Every other controller keeps what it was created with. Defaults to none.
+     */
+    readonly roll?: readonly number[];
     /** What must exist before a node boots (the NAT gateway's SNAT entries). Defaults to nothing. */
     readonly bootAfter?: pulumi.Resource[];
 }
@@ -80,12 +86,11 @@ export interface PoolNode {
 /** The script that installs a joining node's CA and bootstrap kubeconfig (fed on stdin, so never logged). */
 export function joinScript(caCertPem: string, bootstrapKubeconfig: string): string {
     const install = (path: string, mode: string, content: string) =>
-        `printf '%s' '${Buffer.from(content).toString("base64")}' | base64 -d > ${path}.tmp && chmod ${mode} ${path}.tmp && mv ${path}.tmp ${path}`;
+        `mkdir -p ${path.replace(/\/[^/]+$/, "")} && printf '%s' '${Buffer.from(content).toString("base64")}' | base64 -d > ${path}.tmp && chmod ${mode} ${path}.tmp && mv ${path}.tmp ${path}`;
     // The CA first: kubelet.path starts the kubelet as soon as the bootstrap kubeconfig exists.
     return [
         "set -eu",
         "umask 077",
-        `mkdir -p ${nodePaths.clusterCaCert.replace(/\/[^/]+$/, "")}`,
         install(nodePaths.clusterCaCert, "0644", caCertPem),
         install(nodePaths.bootstrapKubeconfig, "0600", bootstrapKubeconfig),
         "",
@@ -186,13 +191,7 @@ export class NodePool extends pulumi.ComponentResource {
                 {
                     parent: this,
                     dependsOn: args.bootAfter ?? [],
-                    ...(controller
-                        ? // A new Ignition config or image must never replace a controller (it holds etcd). README: replacing
-                          // one. An explicit replacement frees the fixed address and the etcd disk before the new one takes them.
-                          { ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true }
-                        : // Ignition only runs on first boot: a changed config or image takes effect on a new instance (the
-                          // provider would otherwise swap the system disk in place, and Ignition would not run again).
-                          { replaceOnChanges: ["userData", "imageId"] }),
+                    ...(controller ? controllerUpdates(args.roll?.includes(node.index) ?? false) : REPLACED_ON_NEW_CONFIG),
                 },
             );
             if (etcdDisk) {
@@ -233,12 +232,37 @@ export class NodePool extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [instance, ...args.bastion.ready] },
                 );
             }
+            deliverTeamKeys(
+                `${key}-ssh-keys`,
+                args.bastion.connectionTo(instance.privateIp),
+                args.settings.sshAuthorizedKeys,
+                instance,
+                args.bastion.ready,
+                this,
+            );
             return { hostname: node.hostname, instance, privateIp: instance.privateIp };
         });
         this.instanceIds = pulumi.all(this.nodes.map((n) => n.instance.id));
         this.privateIps = pulumi.all(this.nodes.map((n) => n.privateIp));
         this.registerOutputs({ instanceIds: this.instanceIds, privateIps: this.privateIps });
     }
+}
+
+/**
+ * Ignition only runs on first boot: a changed config or image takes effect on a new instance (the provider would
+ * otherwise swap the system disk in place, and Ignition would not run again).
+ */
+const REPLACED_ON_NEW_CONFIG: pulumi.CustomResourceOptions = { replaceOnChanges: ["userData", "imageId"] };
+
+/** What a controller's instance does with a changed setting (README, "Controllers are never replaced by accident"). */
+function controllerUpdates(rolling: boolean): pulumi.CustomResourceOptions {
+    // A replacement frees the fixed address and the etcd disk before the new instance takes them.
+    return rolling
+        ? // Listed in controllers.roll: this one takes the current settings, by replacement if its config or image changed.
+          { ...REPLACED_ON_NEW_CONFIG, deleteBeforeReplace: true }
+        : // Otherwise it holds etcd and keeps what it was created with: a new config, image, instance type or system
+          // disk would replace or restart every controller at once (stop/modify/start, or ForceNew), losing quorum.
+          { ignoreChanges: ["userData", "imageId", "instanceType", "systemDiskCategory", "systemDiskSize"], deleteBeforeReplace: true };
 }
 
 /** The Ignition input of one node of a pool: plain data, for the pure renderer. */
@@ -253,7 +277,8 @@ export function nodeIgnitionInput(
     return {
         role: args.role,
         hostname: node.hostname,
-        sshAuthorizedKeys: [...s.sshAuthorizedKeys, late.deployPublicKey],
+        // Only the deploy key: the team's keys follow over SSH (components/teamKeys.ts), so they change in place.
+        sshAuthorizedKeys: [late.deployPublicKey],
         ntpServers: s.ntpServers,
         hosts: s.hosts,
         osUpdates: { updateServerUrl: s.updateServerUrl, fleetlockUrl: s.fleetlockUrl },

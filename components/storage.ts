@@ -6,6 +6,7 @@ import { Bastion } from "./bastion";
 import { StageIdentity, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
 import { NodeSettings } from "./nodePool";
+import { deliverTeamKeys } from "./teamKeys";
 import { nodeUserData } from "./userData";
 
 /** Arguments of a `SharedStorage`. */
@@ -37,7 +38,13 @@ export interface SharedStorageArgs {
 export function nfsServerIngressRules(): IngressRule[] {
     return [
         { group: "nfs", protocol: "tcp", ports: "2049/2049", source: { group: "nodes" }, why: "NFSv4 from the Kubernetes nodes" },
-        { group: "nfs", protocol: "tcp", ports: "22/22", source: { group: "bastion" }, why: "SSH to the NFS node only through the bastion" },
+        {
+            group: "nfs",
+            protocol: "tcp",
+            ports: "22/22",
+            source: { group: "bastion" },
+            why: "SSH to the NFS node only through the bastion",
+        },
     ];
 }
 
@@ -76,7 +83,12 @@ export class SharedStorage extends pulumi.ComponentResource {
             );
             const accessGroup = new alicloud.nas.AccessGroup(
                 `${name}-access`,
-                { accessGroupName: physicalName(args.identity, "nodes"), accessGroupType: "Vpc", fileSystemType: "standard", description: "Kubernetes node vSwitches" },
+                {
+                    accessGroupName: physicalName(args.identity, "nodes"),
+                    accessGroupType: "Vpc",
+                    fileSystemType: "standard",
+                    description: "Kubernetes node vSwitches",
+                },
                 // A kept mount target still uses its access group, which Alibaba then refuses to delete.
                 { parent: this, retainOnDelete: s.keepDataOnDestroy },
             );
@@ -97,7 +109,13 @@ export class SharedStorage extends pulumi.ComponentResource {
             });
             const mountTarget = new alicloud.nas.MountTarget(
                 `${name}-mount`,
-                { fileSystemId: fileSystem.id, accessGroupName: accessGroup.accessGroupName, networkType: "Vpc", vpcId: args.vpcId, vswitchId: args.vswitchId },
+                {
+                    fileSystemId: fileSystem.id,
+                    accessGroupName: accessGroup.accessGroupName,
+                    networkType: "Vpc",
+                    vpcId: args.vpcId,
+                    vswitchId: args.vswitchId,
+                },
                 { parent: this, ...keep },
             );
             this.server = mountTarget.mountTargetDomain;
@@ -105,7 +123,13 @@ export class SharedStorage extends pulumi.ComponentResource {
         } else {
             const group = new alicloud.ecs.SecurityGroup(
                 `${name}-sg-nfs`,
-                { vpcId: args.vpcId, securityGroupName: physicalName(args.identity, "nfs"), description: "NFS server", innerAccessPolicy: "Drop", tags },
+                {
+                    vpcId: args.vpcId,
+                    securityGroupName: physicalName(args.identity, "nfs"),
+                    description: "NFS server",
+                    innerAccessPolicy: "Drop",
+                    tags,
+                },
                 { parent: this },
             );
             createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
@@ -132,7 +156,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 (late) => ({
                     role: "nfs-server",
                     hostname,
-                    sshAuthorizedKeys: [...args.settings.sshAuthorizedKeys, late.deployPublicKey],
+                    sshAuthorizedKeys: [late.deployPublicKey],
                     ntpServers: args.settings.ntpServers,
                     hosts: args.settings.hosts,
                     osUpdates: { updateServerUrl: args.settings.updateServerUrl },
@@ -167,6 +191,14 @@ export class SharedStorage extends pulumi.ComponentResource {
                 `${name}-data-attach`,
                 { diskId: disk.id, instanceId: instance.id, deleteWithInstance: false },
                 { parent: this },
+            );
+            deliverTeamKeys(
+                `${name}-ssh-keys`,
+                args.bastion.connectionTo(args.nfsServerAddress),
+                args.settings.sshAuthorizedKeys,
+                instance,
+                args.bastion.ready,
+                this,
             );
             this.server = pulumi.output(args.nfsServerAddress);
             this.path = nodePaths.nfsExportDir;

@@ -290,13 +290,14 @@ export const KEYS = {
     controllers: {
         type: "object",
         description:
-            "The control-plane pool: {count (1, 3 or 5), instanceType, systemDiskGb, diskCategory, etcdDiskGb}. Each controller runs an etcd member on its own protected disk.",
+            "The control-plane pool: {count (1, 3 or 5), instanceType, systemDiskGb, diskCategory, etcdDiskGb, roll}. Each controller runs an etcd member on its own protected disk. Controllers keep their image, Ignition config, instance type and system disk until listed in roll (one index per pulumi up), which replaces that one with the current settings.",
         schema: z.strictObject({
             ...poolSchema({ count: 1, min: 1, max: 5, instanceType: "ecs.g7.large", systemDiskGb: 50 }, {
                 values: [1, 3, 5],
                 why: "must be 1, 3 or 5 (etcd needs an odd number of members for a quorum)",
             }),
             etcdDiskGb: z.int().min(20, { error: "must be between 20 and 1024 GiB" }).max(1024, { error: "must be between 20 and 1024 GiB" }).default(20),
+            roll: z.array(z.int({ error: "must be a controller index" }).min(0, { error: "must be a controller index (0, 1, ...)" })).default([]),
         }),
     },
     workers: {

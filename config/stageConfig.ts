@@ -288,6 +288,20 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         }
     });
 
+    // Controllers change only when rolled, one at a time (etcd keeps its quorum).
+    const controllers = v.controllers as ControllerPoolConfig | undefined;
+    if (controllers) {
+        const roll = controllers.roll;
+        roll.forEach((index, i) => {
+            if (index >= controllers.count) {
+                report(`controllers.roll[${i}]`, index, `is not a controller: controllers.count is ${controllers.count} (indices 0 to ${controllers.count - 1})`);
+            }
+        });
+        if (new Set(roll).size > 1) {
+            report("controllers.roll", roll, "must name one controller at a time: replacing two members at once can lose etcd's quorum");
+        }
+    }
+
     // Pools and EIPs.
     if (counts.workers === 0 && counts.edge === 0) {
         report("workers.count", 0, "workers.count and edge.count are both 0: controllers are tainted, so nothing could run the platform's pods");

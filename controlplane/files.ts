@@ -19,7 +19,12 @@ export interface NodeFile {
     readonly content: string;
     /** Read by a static pod through a hostPath: labelled container_file_t where SELinux is enforcing. */
     readonly containerReadable: boolean;
+    /** A unit to restart when this file changes: one that reads it only when it starts. */
+    readonly restarts?: string;
 }
+
+/** The controller's etcd unit (ignition/pieces/etcdMember.ts). */
+const ETCD_UNIT = "etcd-member.service";
 
 /** A short content hash (hex), for revisions and markers that must change exactly when the content does. */
 export function shortHash(text: string): string {
@@ -82,7 +87,8 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         secret(nodePaths.adminKubeconfig, clientKubeconfig("admin", "admin"), false),
         // etcd: its CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
         // etcd runs under podman, which labels its own volume, so these need no container label from us.
-        open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false),
+        // etcd re-reads its own certificate on every connection but its trusted CAs only at start.
+        { ...open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false), restarts: ETCD_UNIT },
         secret(inEtcd(pkiFiles.etcdPeerKey), keyOf(material, etcdPeerCertName(controllerIndex)), false),
         open(inEtcd(pkiFiles.etcdPeer), certOf(material, etcdPeerCertName(controllerIndex)), false),
         secret(inEtcd(pkiFiles.etcdServerKey), keyOf(material, etcdServerCertName(controllerIndex)), false),

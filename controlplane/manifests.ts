@@ -35,11 +35,6 @@ interface HostMount {
     readonly type: "File" | "Directory";
 }
 
-/** The trust store of the host, for outgoing TLS (webhooks, OIDC); Fedora keeps it under /etc/pki. */
-const HOST_TRUST: readonly HostMount[] = [
-    { name: "etc-pki", path: "/etc/pki", type: "Directory" },
-    { name: "etc-ssl-certs", path: "/etc/ssl/certs", type: "Directory" },
-];
 const PKI_DIR: HostMount = { name: "pki", path: nodePaths.pkiDir, type: "Directory" };
 
 interface PodInput {
@@ -106,7 +101,9 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
         image: versions.images.kubeApiserver,
         cpu: "250m",
         pkiRevision,
-        mounts: [PKI_DIR, ...HOST_TRUST],
+        // No host trust store: the image carries its own CA bundle, and SELinux would not let the container read
+        // the host's (cert_t; container-selinux's container_read_certs is off by default).
+        mounts: [PKI_DIR],
         probes: {
             startupProbe: { ...tcp, periodSeconds: 10, failureThreshold: 24 },
             livenessProbe: { ...tcp, periodSeconds: 10, failureThreshold: 8 },
@@ -158,7 +155,7 @@ export function renderKubeControllerManagerPod(settings: ControlPlaneSettings, p
         image: versions.images.kubeControllerManager,
         cpu: "200m",
         pkiRevision,
-        mounts: [PKI_DIR, { name: "kubeconfig", path: kubeconfig, type: "File" }, ...HOST_TRUST],
+        mounts: [PKI_DIR, { name: "kubeconfig", path: kubeconfig, type: "File" }],
         probes: httpsProbes(10257),
         command: [
             "kube-controller-manager",

@@ -58,7 +58,8 @@ export interface InstallScriptInput {
  */
 export function renderInstallScript(input: InstallScriptInput): string {
     const install = input.files.map(
-        (f) => `step=${shellQuote(`install ${f.path}`)}\ninstall_file ${shellQuote(f.path)} ${f.mode} ${f.containerReadable ? "container" : "host"} ${heredoc(f.content)}`,
+        (f) =>
+            `step=${shellQuote(`install ${f.path}`)}\ninstall_file ${shellQuote(f.path)} ${f.mode} ${f.containerReadable ? "container" : "host"} ${f.restarts ?? "-"} ${heredoc(f.content)}`,
     );
     return `#!/bin/bash
 # Installs ${input.files.length} files on ${input.target}.
@@ -67,7 +68,7 @@ selinux_enforcing() {
     command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled
 }
 install_file() {
-    local path=$1 mode=$2 label=$3 dir tmp
+    local path=$1 mode=$2 label=$3 restart=$4 dir tmp
     dir=$(dirname -- "$path")
     mkdir -p -- "$dir"
     tmp=$(mktemp -- "\${dir}/.install.XXXXXX")
@@ -83,12 +84,21 @@ install_file() {
         mv -f -- "$tmp" "$path"
         changed=$((changed + 1))
         echo "installed \${path}"
+        if [ "$restart" != - ]; then
+            restarts="\${restarts} \${restart}"
+        fi
     fi
 }
 main() {
 ${prologue(input.target)}
 changed=0
+restarts=
 ${install.join("\n")}
+for unit in $(printf '%s\n' $restarts | sort -u); do
+    step="restart \${unit}"
+    systemctl try-restart "$unit"
+    echo "restarted \${unit}"
+done
 step=done
 echo "\${what}: \${changed} of ${input.files.length} files changed"
 }

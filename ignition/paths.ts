@@ -14,8 +14,11 @@ export const nodePaths = {
     kubeletConfig: "/etc/kubernetes/kubelet.yaml",
     /** Over SSH: the cluster CA certificate (public), written before the bootstrap kubeconfig. */
     clusterCaCert: "/etc/kubernetes/ca.crt",
-    /** Over SSH: the bootstrap-token kubeconfig; its appearance starts the kubelet (kubelet.path). */
-    bootstrapKubeconfig: "/etc/kubernetes/bootstrap-kubeconfig",
+    /**
+     * Over SSH: the bootstrap-token kubeconfig; its appearance starts the kubelet (kubelet.path). On tmpfs: the
+     * token could get a certificate for any node name, so it must not outlive the boot in which the node joins.
+     */
+    bootstrapKubeconfig: "/run/coreos-platform/bootstrap-kubeconfig",
     /** Written by the kubelet after TLS bootstrapping. */
     kubeletKubeconfig: "/var/lib/kubelet/kubeconfig",
     staticPodDir: "/etc/kubernetes/manifests",

@@ -44,13 +44,12 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
         `--config=${nodePaths.kubeletConfig}`,
         `--hostname-override=${settings.hostname}`,
         ...(Object.keys(labels).length > 0 ? [`--node-labels=${formatLabels(labels)}`] : []),
-        ...(taints.length > 0 ? [`--register-with-taints=${taints.map(formatTaint).join(",")}`] : []),
     ];
 
     return {
         steps: [INSTALL_STEP],
         files: [
-            { path: nodePaths.kubeletConfig, contents: kubeletConfiguration(settings.kubernetes) },
+            { path: nodePaths.kubeletConfig, contents: kubeletConfiguration(settings.kubernetes, taints) },
             // Lets the kubelet's shutdown inhibitor hold the shutdown for the whole grace period.
             {
                 path: "/etc/systemd/logind.conf.d/50-kubelet-shutdown.conf",
@@ -98,11 +97,14 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                 name: "kubelet.path",
                 enabled: true,
                 contents: unitFile({
-                    Unit: { Description: "Start kubelet when its bootstrap kubeconfig arrives" },
-                    Path: { PathExists: nodePaths.bootstrapKubeconfig },
+                    // The bootstrap kubeconfig when the node joins; the kubelet's own kubeconfig on every later boot
+                    // (the bootstrap kubeconfig lives on tmpfs and is gone after a reboot).
+                    Unit: { Description: "Start kubelet when it has credentials" },
+                    Path: { PathExists: [nodePaths.bootstrapKubeconfig, nodePaths.kubeletKubeconfig] },
                     Install: { WantedBy: "multi-user.target" },
                 }),
             },
+
         ],
     };
 }
@@ -114,9 +116,6 @@ function formatLabels(labels: Readonly<Record<string, string>>): string {
         .join(",");
 }
 
-function formatTaint(taint: NodeTaint): string {
-    return `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
-}
 
 /**
  * The install script: each archive is downloaded with retries, checked with `sha256sum -c` and only then
@@ -156,7 +155,7 @@ function dirname(path: string): string {
 }
 
 /** KubeletConfiguration: webhook authn/authz, client CA over SSH, rotating certificates, graceful shutdown. */
-function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"]): string {
+function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"], taints: readonly NodeTaint[]): string {
     return YAML.stringify({
         apiVersion: "kubelet.config.k8s.io/v1beta1",
         kind: "KubeletConfiguration",
@@ -171,6 +170,8 @@ function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"]): string
         clusterDomain: kubernetes.clusterDomain,
         containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
         readOnlyPort: 0,
+        // The replacement of the deprecated --register-with-taints flag.
+        ...(taints.length > 0 ? { registerWithTaints: taints.map((t) => ({ key: t.key, ...(t.value === undefined ? {} : { value: t.value }), effect: t.effect })) } : {}),
         // systemd-resolved's upstream list; /etc/resolv.conf names its stub, which is unreachable from pods.
         resolvConf: "/run/systemd/resolve/resolv.conf",
         rotateCertificates: true,

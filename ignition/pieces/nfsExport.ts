@@ -1,7 +1,9 @@
 /**
- * The NFS server of stages that run their own (storage kind nfs-server). Fedora CoreOS ships only the NFS
- * client, so a first-boot unit layers nfs-utils with rpm-ostree, applied live, and then starts nfs-server; the
- * export is the data disk, which nfs-server waits for through a drop-in.
+ * The NFS server of stages that run their own (storage kind nfs-server). Fedora CoreOS ships only an NFS client
+ * package (nfs-utils-coreos, which conflicts with nfs-utils: fedora-coreos-tracker #2116; nfs-client-utils from
+ * Fedora 44), so a first-boot unit layers the full nfs-utils with rpm-ostree and reboots into it. nfs-server is
+ * enabled by a link Ignition writes ahead of time (dangling until the package arrives), and it waits for the
+ * export's disk through a drop-in.
  */
 import { NodeConfigPart } from "../builder";
 import { unitFile } from "../systemd";
@@ -9,7 +11,13 @@ import { unitFile } from "../systemd";
 /** The first-boot unit that layers nfs-utils (the network wait guards it: it downloads packages). */
 export const NFS_LAYER_UNIT = "layer-nfs-utils.service";
 
-/** /etc/exports, the layering unit and nfs-server's drop-in for the export's disk. */
+/** Replaces the client-only package where the image has it, else installs; then reboots into the new deployment. */
+const LAYER_NFS_UTILS =
+    "/bin/sh -c 'if rpm -q nfs-utils-coreos >/dev/null 2>&1; " +
+    "then rpm-ostree override remove nfs-utils-coreos --install nfs-utils; " +
+    "else rpm-ostree install --idempotent --allow-inactive nfs-utils; fi'";
+
+/** /etc/exports, the layering unit, nfs-server's enablement and its drop-in for the export's disk. */
 export function nfsExport(exportDir: string, exportCidrs: readonly string[]): NodeConfigPart {
     if (exportCidrs.length === 0) throw new Error("Ignition input: nfsServer.exportCidrs is empty; no node could mount the export");
     // no_root_squash: the provisioner creates a directory per volume as root and chowns it for the pod.
@@ -17,26 +25,25 @@ export function nfsExport(exportDir: string, exportCidrs: readonly string[]): No
     return {
         // The image's `setup` package ships an empty /etc/exports.
         files: [{ path: "/etc/exports", contents: `${exportDir} ${clients.join(" ")}\n`, overwrite: true }],
+        // nfs-server.service exists only after the reboot into the layered deployment; this enables it for that boot.
+        links: [{ path: "/etc/systemd/system/multi-user.target.wants/nfs-server.service", target: "/usr/lib/systemd/system/nfs-server.service" }],
         units: [
             {
                 name: NFS_LAYER_UNIT,
                 enabled: true,
                 contents: unitFile({
                     Unit: {
-                        Description: "Layer nfs-utils and start the NFS server",
+                        Description: "Layer nfs-utils and reboot into it",
                         Wants: "network-online.target",
                         After: "network-online.target",
-                        // Once layered, nfs-server is enabled and starts by itself on later boots.
+                        // Once layered, nfs-server is there and starts by itself (the link above).
                         ConditionPathExists: "!/usr/lib/systemd/system/nfs-server.service",
+                        StartLimitIntervalSec: "0",
                     },
                     Service: {
                         Type: "oneshot",
-                        RemainAfterExit: "yes",
-                        ExecStart: [
-                            "/usr/bin/rpm-ostree install --idempotent --apply-live --allow-inactive nfs-utils",
-                            "/usr/bin/systemctl daemon-reload",
-                            "/usr/bin/systemctl enable --now --no-block nfs-server.service",
-                        ],
+                        ExecStart: [LAYER_NFS_UTILS, "/usr/bin/systemctl reboot"],
+                        TimeoutStartSec: "30min",
                         // The package mirrors are reached through the NAT gateway, which may come up late.
                         Restart: "on-failure",
                         RestartSec: "30",

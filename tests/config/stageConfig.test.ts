@@ -109,6 +109,16 @@ describe("zones and pools", () => {
         expectProblem({ [key("edge")]: { count: -1 } }, "edge.count", "-1", "between 0 and 100");
     });
 
+    test("controllers roll one at a time, and only controllers that exist", () => {
+        expectProblem({ [key("controllers")]: { count: 3, roll: [0, 2] } }, "controllers.roll", "one controller at a time", "quorum");
+        expectProblem({ [key("controllers")]: { count: 3, roll: [3] } }, "controllers.roll[0]", "3", "is not a controller", "0 to 2");
+        expect(stageConfigFromFiles("dev", { [key("controllers")]: { count: 3, roll: [2] } }).controllers.roll).toEqual([2]);
+    });
+
+    test("EIP bandwidth within what pay-by-traffic EIPs take", () => {
+        expectProblem({ [key("eipBandwidthMbps")]: 300 }, "eipBandwidthMbps", "300", "1 and 200");
+    });
+
     test("a label the NodeRestriction plugin would refuse", () => {
         expectProblem({ [key("workers")]: { labels: { "node-role.kubernetes.io/worker": "" } } }, "workers.labels", "NodeRestriction");
     });

@@ -189,7 +189,7 @@ describe("the review render (out/<stage>/controlplane/)", () => {
                 `${prefix}/files.txt`,
                 `${prefix}/etc/kubernetes/manifests/kube-apiserver.yaml`,
                 `${prefix}/etc/kubernetes/controller-manager.conf`,
-                `${prefix}/etc/kubernetes/bootstrap-kubeconfig`,
+                `${prefix}${nodePaths.bootstrapKubeconfig}`,
             ]),
         );
         expect(out[`${prefix}/files.txt`]).toContain("0600 /etc/kubernetes/pki/ca.key (secret)");

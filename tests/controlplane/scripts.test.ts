@@ -62,6 +62,18 @@ describe("the file installer", () => {
         expect((fs.statSync(files[0].path).mode & 0o777).toString(8)).toBe("644");
     });
 
+    test("restarts a unit whose file changed (etcd reads its trusted CAs only at start), and only then", () => {
+        const bin = scratchDir("systemctl");
+        const log = `${bin}/calls`;
+        fs.writeFileSync(`${bin}/systemctl`, `#!/bin/sh\necho "$@" >> '${log}'\n`, { mode: 0o755 });
+        const ca: NodeFile = { path: `${root}/etc/ssl/etcd/ca.crt`, mode: "0644", content: "old CA\n", containerReadable: false, restarts: "etcd-member.service" };
+        const env = { PATH: `${bin}:${process.env.PATH}` };
+        expect(bash(renderInstallScript({ target: "controller c-0", files: [ca] }), env).stdout).toContain("restarted etcd-member.service");
+        expect(bash(renderInstallScript({ target: "controller c-0", files: [ca] }), env).stdout).not.toContain("restarted");
+        bash(renderInstallScript({ target: "controller c-0", files: [{ ...ca, content: "new CA\n" }] }), env);
+        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual(["try-restart etcd-member.service", "try-restart etcd-member.service"]);
+    });
+
     test("a failure names the controller and the step, and prints no file content", () => {
         fs.writeFileSync(`${root}/blocker`, "a file where a directory should be");
         const bad: NodeFile = { path: `${root}/blocker/x.key`, mode: "0600", content: "TOPSECRET-KEY", containerReadable: false };

@@ -1,19 +1,12 @@
 /**
  * Realistic Ignition inputs, one per role, shaped like a `prod` stage: three controllers in three zones,
- * two SSH keys (a team member's and the program's deploy key, both ED25519, ssh-keygen's default), long
+ * the program's ED25519 deploy key (the only key in user data: the team's keys arrive over SSH), long
  * physical hostnames, pool labels and taints, and an internal OS-update server.
  */
 import { ALIBABA_NTP_SERVERS, HostEntry, NodeIgnitionInput } from "../../ignition";
 
-/** Public keys only (the private halves were discarded when these were generated). */
-export const SSH_KEYS = [
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH71sqoLXafALEbN5om6iR0nXvwoUEbX2sK1HjACrTgF ops@example.com",
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILCtI3bVUIVK/A407sIHLvkpaQlwcmr6vTFacKZjMx9p deploy@coreos-platform-prod",
-];
-
-/** A team member's RSA 4096 key: the largest key in common use, for the worst case of the size budget. */
-export const RSA_4096_KEY =
-    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAACAQCpMpg+1ZpGe5h7yGVlOF7eLuWoF1haUCCaPjZbOYOlWkxJhMpXOLQ67/5v3ORcbl824rlQELTM8STDaZTf0/tGztkwPH8d3/9ZYOWwBY0wyALZyMTqQhuAzA6AHD9wXt7Wwc9AorXAqHuDqxFTXFU4iJXB2A2AtAZWGKpGTx7yavgfQrG/IeHsiQx+AFGF3PF0anGhWlsa1i9BBhfy+APwS/4d0aP/7e57RFm9+cptJLKVFbsxtknQ5drYPVUrMJ27/Rs5NHgvYWAEKPK/VX1kH90ZVYw3rpvNq5eY44IJbZ90bcAfhXVae5TYHe3tV4qTURDm7XCP8BkMSUFtILD+Uztn1d1PHoP9Q568Q8QrRRn3Zyd+ZH3WmmXoLlg9mqVhM2OxqjvcqczyeGR9SARwE80uVTYvt+vhlCgmUmp/stkfteX06g8DsAKZCYzsg9daD2/IhzKutBMWHyJFojn1vVnt2MDNuzql/pde3TyWg9781ODqwlT0kCipnjzMAdXbLpNGC+EajIL5Ug3JvFNO/58B7XB9rEQOBQf+FXqDbvn+8t48e+Jng1J3mSd2Pv1FipZZu9eq46E+F2X7sdb0uvHxliyAMYmAkwTNqzS95oQ8SkrxXqNBKJxWSOXjUmZT21q4yYqZ1jVXNE1uxaxV+V4KEvx8jO906l9HbCQDEQ== ops@example.com";
+/** A public key only (the private half was discarded when it was generated). */
+export const SSH_KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILCtI3bVUIVK/A407sIHLvkpaQlwcmr6vTFacKZjMx9p deploy@coreos-platform-prod"];
 
 export const CONTROLLERS: readonly HostEntry[] = [
     { name: "coreos-platform-prod-controller-0", ip: "10.0.0.10" },

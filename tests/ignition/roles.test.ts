@@ -224,11 +224,17 @@ function kubernetesNodeChecks(get: () => RoleRun): void {
         const expectedLabels = Object.entries(input.kubernetes!.nodeLabels).map(([k, v]) => `${k}=${v}`);
         if (isController) expectedLabels.push("node.kubernetes.io/controller=true");
         expect(flag("node-labels").sort()).toEqual(expectedLabels.sort());
+        // Taints go in the KubeletConfiguration (registerWithTaints), not the deprecated flag.
         const expectedTaints = input.kubernetes!.nodeTaints.map((t) => `${t.key}${t.value === undefined ? "" : `=${t.value}`}:${t.effect}`);
         if (isController) expectedTaints.push("node-role.kubernetes.io/controller:NoSchedule");
-        expect(flag("register-with-taints").sort()).toEqual(expectedTaints.sort());
+        expect(flag("register-with-taints")).toEqual([]);
+        const config = YAML.parse(get().file(nodePaths.kubeletConfig));
+        const registered = (config.registerWithTaints ?? []).map((t: any) => `${t.key}${t.value === undefined ? "" : `=${t.value}`}:${t.effect}`);
+        expect(registered.sort()).toEqual(expectedTaints.sort());
 
-        expect(unit("kubelet.path").Path.PathExists).toEqual([nodePaths.bootstrapKubeconfig]);
+        // Joining: the bootstrap kubeconfig (on tmpfs, gone after a reboot); later boots: the kubelet's own kubeconfig.
+        expect(unit("kubelet.path").Path.PathExists).toEqual([nodePaths.bootstrapKubeconfig, nodePaths.kubeletKubeconfig]);
+        expect(nodePaths.bootstrapKubeconfig.startsWith("/run/")).toBe(true);
         expect(presets).toContain("enable kubelet.path");
         expect(presets).not.toContain("enable kubelet.service"); // it would start before its kubeconfig exists
         expect(unitList(unit("kubelet.service"), "Unit", "Requires")).toContain("kubelet-install.service");
@@ -316,16 +322,22 @@ function nfsServerChecks(get: () => RoleRun): void {
         expect(exports.slice(1).sort()).toEqual(NODE_CIDRS.map((c) => `${c}(rw,sync,no_subtree_check,no_root_squash)`).sort());
     });
 
-    it("layers nfs-utils with rpm-ostree, then starts the NFS server after its disk is mounted", () => {
+    it("layers nfs-utils with rpm-ostree (replacing the client-only package), reboots into it, and serves after its disk is mounted", () => {
         const { unit, presets, applied } = get();
         const layering = writtenUnits(applied.root)
             .map((name) => ({ name, unit: unit(name) }))
             .find((u) => (u.unit.Service?.ExecStart ?? []).some((c) => c.includes("rpm-ostree")));
         expect(layering).toBeDefined();
         const commands = layering!.unit.Service.ExecStart;
-        expect(commands[0]).toBe("/usr/bin/rpm-ostree install --idempotent --apply-live --allow-inactive nfs-utils");
-        expect(commands.slice(1).join("\n")).toMatch(/systemctl (enable --now|start)[^\n]* nfs-server\.service/);
+        // Fedora CoreOS 43's nfs-utils-coreos conflicts with nfs-utils: it must be removed in the same transaction.
+        expect(commands[0]).toContain("rpm-ostree override remove nfs-utils-coreos --install nfs-utils");
+        expect(commands[0]).toContain("rpm-ostree install --idempotent --allow-inactive nfs-utils");
+        expect(commands[commands.length - 1]).toBe("/usr/bin/systemctl reboot");
+        expect(layering!.unit.Unit.ConditionPathExists).toEqual(["!/usr/lib/systemd/system/nfs-server.service"]);
         expect(presets).toContain(`enable ${layering!.name}`);
+        // Enabled ahead of time: the link dangles until the layered deployment has the unit.
+        const wants = path.join(applied.root, "etc/systemd/system/multi-user.target.wants/nfs-server.service");
+        expect(fs.readlinkSync(wants)).toBe("/usr/lib/systemd/system/nfs-server.service");
         const dropins = path.join(applied.root, "etc/systemd/system/nfs-server.service.d");
         const dropinUnits = fs.readdirSync(dropins).map((f) => parseUnit(fs.readFileSync(path.join(dropins, f), "utf8")));
         expect(dropinUnits.flatMap((d) => d.Unit?.RequiresMountsFor ?? [])).toContain(nodePaths.nfsExportDir);

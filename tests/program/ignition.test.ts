@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 import { stageConfigFromFiles } from "../../config";
 import { USER_DATA_LIMIT } from "../../ignition/input";
 import { applyIgnition, validateIgnition, verifyUnits } from "../../tools/ignitionTools";
@@ -84,12 +85,12 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
             const applied = await applyIgnition(json);
             try {
                 expect(applied.log).toContain("Ignition finished successfully");
+                // Only the program's deploy key is in user data; the team's keys arrive over SSH (tested below).
                 const keys = fs.readFileSync(path.join(applied.root, "home/core/.ssh/authorized_keys.d/ignition"), "utf8");
+                expect(keys.trim().split("\n")).toHaveLength(1);
                 for (const key of cfg.sshAuthorizedKeys) {
-                    expect(keys).toContain(key);
+                    expect(keys).not.toContain(key.split(" ")[1]);
                 }
-                // The program's own deploy key (the mock's stand-in) is the other one.
-                expect(keys.trim().split("\n")).toHaveLength(cfg.sshAuthorizedKeys.length + 1);
                 const unitDir = path.join(applied.root, "etc/systemd/system");
                 const units = fs.existsSync(unitDir)
                     ? fs.readdirSync(unitDir).filter((u) => /\.(service|path|mount|timer)$/.test(u) && fs.lstatSync(path.join(unitDir, u)).isFile())
@@ -104,7 +105,7 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
                     // the kubelet refuses to start on a duplicate.
                     const unit = fs.readFileSync(path.join(unitDir, "kubelet.service"), "utf8");
                     expect(unit).toContain(`node.kubernetes.io/${role}=true`);
-                    const taints = /--register-with-taints=(\S+)/.exec(unit)?.[1].split(",") ?? [];
+                    const taints: string[] = (YAML.parse(kubelet).registerWithTaints ?? []).map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`);
                     expect(new Set(taints).size).toBe(taints.length);
                     expect(taints.filter((t) => t.startsWith("node-role.kubernetes.io/controller"))).toHaveLength(role === "controller" ? 1 : 0);
                 }
@@ -113,6 +114,24 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
             }
         }
     });
+});
+
+test.each(STAGES)("%s: every node gets exactly the team's keys over SSH, through the bastion, once per instance", (stage) => {
+    const run = runs.get(stage)!;
+    const cfg = stageConfigFromFiles(stage);
+    const instances = run.resources.filter((r) => r.type === "alicloud:ecs/instance:Instance");
+    const deliveries = run.resources.filter((r) => r.type === "command:remote:Command" && r.name.endsWith("-ssh-keys"));
+    expect(deliveries).toHaveLength(instances.length);
+    for (const instance of instances) {
+        const delivery = deliveries.find((d) => d.dependencies.includes(instance.name))!;
+        expect(delivery).toBeDefined();
+        expect(delivery.inputs.triggers).toEqual([`${instance.name}-id`]);
+        // Replay the script: it must write exactly the stage's keys.
+        const script = String(delivery.inputs.stdin);
+        const encoded = /printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > (\S+)\.tmp/.exec(script)!;
+        expect(encoded[2]).toBe("/home/core/.ssh/authorized_keys.d/platform-team");
+        expect(Buffer.from(encoded[1], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");
+    }
 });
 
 test("npm run render writes each node's exact user data", async () => {

@@ -137,6 +137,7 @@ describe("determinism and stability", () => {
                 "alicloud:ecs/eipAssociation:EipAssociation::edge-1-eip",
                 "alicloud:ecs/instance:Instance::edge-1",
                 "command:remote:Command::edge-1-join",
+                "command:remote:Command::edge-1-ssh-keys",
             ].sort(),
         );
     });
@@ -151,11 +152,41 @@ describe("determinism and stability", () => {
         expect(diff.removed).toContain("alicloud:ecs/eipAddress:EipAddress::eips-edge-3");
     });
 
-    test("scaling workers 3 -> 4 adds exactly one instance and its join, nothing else changes", async () => {
+    test("scaling workers 3 -> 4 adds exactly one instance and its two SSH deliveries (join, team keys), nothing else changes", async () => {
         const before = await runStage("staging");
         const after = await runStage("staging", { workers: { count: 4 } });
         const diff = diffRuns(before, after);
-        expect(diff).toEqual({ added: ["alicloud:ecs/instance:Instance::workers-3", "command:remote:Command::workers-3-join"], removed: [], changed: [] });
+        expect(diff).toEqual({
+            added: ["alicloud:ecs/instance:Instance::workers-3", "command:remote:Command::workers-3-join", "command:remote:Command::workers-3-ssh-keys"],
+            removed: [],
+            changed: [],
+        });
+    });
+
+    test("a new team key changes the key files in place on every node and replaces no instance", async () => {
+        const before = await runStage("dev");
+        const keys = [...stageConfigFromFiles("dev").sshAuthorizedKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL new@example.com"];
+        const after = await runStage("dev", { sshAuthorizedKeys: keys });
+        const diff = diffRuns(before, after);
+        expect(diff.added).toEqual([]);
+        expect(diff.removed).toEqual([]);
+        expect(diff.changed.length).toBeGreaterThan(0);
+        expect(diff.changed.every((k) => k.startsWith("command:remote:Command::") && k.endsWith("-ssh-keys"))).toBe(true);
+        expect(diff.changed).toHaveLength(ofType(after, "alicloud:ecs/instance:Instance").length);
+    });
+
+    test("rolling one controller lifts its guard alone; the others keep what they were created with", async () => {
+        const run = await runStage("prod", { controllers: { count: 3, instanceType: "ecs.g7.xlarge", etcdDiskGb: 50, roll: [1] } });
+        const controllers = ofType(run, "alicloud:ecs/instance:Instance").filter((r) => r.parent === "controllers");
+        for (const c of controllers) {
+            const rolling = c.name === "controllers-1";
+            expect({ name: c.name, ignoreChanges: c.ignoreChanges.length > 0, replaceOnChanges: c.replaceOnChanges }).toEqual({
+                name: c.name,
+                ignoreChanges: !rolling,
+                replaceOnChanges: rolling ? ["userData", "imageId"] : [],
+            });
+            expect(c.deleteBeforeReplace).toBe(true);
+        }
     });
 
     test("a worker setting changes worker user data but no controller input", async () => {
@@ -173,7 +204,7 @@ describe("what protects state", () => {
         const run = runs.get("prod")!;
         const instances = ofType(run, "alicloud:ecs/instance:Instance");
         for (const c of instances.filter((r) => r.parent === "controllers")) {
-            expect(c.ignoreChanges.sort()).toEqual(["imageId", "userData"]);
+            expect(c.ignoreChanges.sort()).toEqual(["imageId", "instanceType", "systemDiskCategory", "systemDiskSize", "userData"]);
             expect(c.replaceOnChanges).toEqual([]);
         }
         for (const w of instances.filter((r) => r.parent === "workers" || r.parent === "edge")) {
