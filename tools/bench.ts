@@ -174,6 +174,8 @@ async function main(): Promise<void> {
     console.log(`\n  ratio at ${last.workers} workers: ${ratio.toFixed(2)}x the plain-resource floor (target <= 1.30x): ${ratio <= 1.3 ? "ok" : "MISSED"}`);
     console.log(`  ratio at ${last.workers} workers: ${(last.program.ms / last.replay.ms).toFixed(2)}x the replay floor (same resources, no wiring)`);
     console.log(`  time per resource, ${last.workers} vs ${rows[1].workers} workers: ${growth.toFixed(2)}x (linear if ~1): ${growth <= 1.5 ? "ok" : "MISSED"}`);
+    const replayGrowth = last.replay.ms / last.replay.resources / (rows[1].replay.ms / rows[1].replay.resources);
+    console.log(`  the same for the replay floor (the SDK alone): ${replayGrowth.toFixed(2)}x`);
     console.log(`  user data: ${userDataOk ? "every role within the 8,000-byte target" : "some role over the 8,000-byte target"}`);
 }
 
