@@ -1,3 +1,5 @@
+import * as alicloud from "@pulumi/alicloud";
+import * as pulumi from "@pulumi/pulumi";
 /**
  * What every component shares: the naming rule and the tags that mark a resource as this stage's.
  */
@@ -21,4 +23,55 @@ export function stageIdentity(project: string, stage: string): StageIdentity {
 /** A physical name: project, stage, then the parts ("coreos-platform-dev-nodes-cn-hangzhou-i"). */
 export function physicalName(id: StageIdentity, ...parts: (string | number)[]): string {
     return [id.namePrefix, ...parts].join("-");
+}
+
+/** What a data disk holds and where it lives. */
+export interface DataDiskArgs {
+    /** Physical name ("<host>-etcd"). */
+    readonly diskName: string;
+    readonly description: string;
+    readonly zone: string;
+    readonly category: string;
+    readonly sizeGb: number;
+    /** Tags; `data` names what it holds (etcd, nfs), which the policy pack recognises. */
+    readonly tags: Readonly<Record<string, string>>;
+    /** Whether `pulumi destroy` leaves it in the account. */
+    readonly keepOnDestroy: boolean;
+}
+
+/**
+ * A cloud disk that holds data: encrypted, snapshotted, `protect`ed (no `pulumi up` deletes or replaces it; only an
+ * explicit `pulumi state unprotect` can), created apart from its instance so that it outlives a replacement. The
+ * node's Ignition waits for it (it is attached after the instance exists) and formats it only if it is blank.
+ */
+export function createDataDisk(
+    name: string,
+    args: DataDiskArgs,
+    parent: pulumi.Resource,
+): { disk: alicloud.ecs.EcsDisk; attachTo(instance: alicloud.ecs.Instance): void } {
+    const disk = new alicloud.ecs.EcsDisk(
+        name,
+        {
+            diskName: args.diskName,
+            description: args.description,
+            zoneId: args.zone,
+            category: args.category,
+            size: args.sizeGb,
+            encrypted: true,
+            enableAutoSnapshot: true,
+            deleteAutoSnapshot: false,
+            tags: args.tags,
+        },
+        { parent, protect: true, retainOnDelete: args.keepOnDestroy },
+    );
+    return {
+        disk,
+        attachTo: (instance) => {
+            new alicloud.ecs.EcsDiskAttachment(
+                `${name}-attach`,
+                { diskId: disk.id, instanceId: instance.id, deleteWithInstance: false },
+                { parent },
+            );
+        },
+    };
 }

@@ -6,7 +6,7 @@ import { HostEntry, NodeIgnitionInput, NodeTaint } from "../ignition/input";
 import { nodePaths } from "../ignition/paths";
 import { NODE_ROLE_LABELS } from "../k8s/scheduling";
 import { Bastion } from "./bastion";
-import { StageIdentity, physicalName } from "./common";
+import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { EipPool, associateEip } from "./eipPool";
 import { deliverTeamKeys } from "./teamKeys";
 import { nodeUserData } from "./userData";
@@ -146,26 +146,23 @@ export class NodePool extends pulumi.ComponentResource {
         this.nodes = args.nodes.map((node) => {
             const key = `${name}-${node.index}`;
             const etcdDisk = controller
-                ? new alicloud.ecs.EcsDisk(
+                ? createDataDisk(
                       `${key}-etcd`,
                       {
                           diskName: `${node.hostname}-etcd`,
                           description: `etcd data of ${node.hostname}`,
-                          zoneId: node.zone,
+                          zone: node.zone,
                           category: args.diskCategory,
-                          size: args.etcdDiskGb,
-                          encrypted: true,
-                          deleteAutoSnapshot: false,
-                          enableAutoSnapshot: true,
+                          sizeGb: args.etcdDiskGb!,
                           tags: { ...tags, data: "etcd" },
+                          keepOnDestroy: false,
                       },
-                      // etcd's data: never deleted or replaced by a pulumi up (pulumi state unprotect is an explicit act).
-                      { parent: this, protect: true },
+                      this,
                   )
                 : undefined;
             const userData = nodeUserData(this, name, node.hostname, (late) => nodeIgnitionInput(args, node, labels, taints, late), {
                 deployPublicKey: args.bastion.deployPublicKey,
-                dataDiskId: etcdDisk?.id,
+                dataDiskId: etcdDisk?.disk.id,
             });
             const instance = new alicloud.ecs.Instance(
                 `${key}`,
@@ -195,14 +192,10 @@ export class NodePool extends pulumi.ComponentResource {
                 },
             );
             if (etcdDisk) {
-                new alicloud.ecs.EcsDiskAttachment(
-                    `${key}-etcd-attach`,
-                    { diskId: etcdDisk.id, instanceId: instance.id, deleteWithInstance: false },
-                    { parent: this },
-                );
+                etcdDisk.attachTo(instance);
                 new alicloud.ecs.EcsAutoSnapshotPolicyAttachment(
                     `${key}-etcd-snapshots`,
-                    { autoSnapshotPolicyId: snapshots!.id, diskId: etcdDisk.id },
+                    { autoSnapshotPolicyId: snapshots!.id, diskId: etcdDisk.disk.id },
                     { parent: this },
                 );
             }

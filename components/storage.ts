@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { StorageConfig } from "../config/stageConfig";
 import { nodePaths } from "../ignition/paths";
 import { Bastion } from "./bastion";
-import { StageIdentity, physicalName } from "./common";
+import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
 import { NodeSettings } from "./nodePool";
 import { deliverTeamKeys } from "./teamKeys";
@@ -134,20 +134,18 @@ export class SharedStorage extends pulumi.ComponentResource {
             );
             createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
             const hostname = physicalName(args.identity, "nfs");
-            const disk = new alicloud.ecs.EcsDisk(
+            const disk = createDataDisk(
                 `${name}-data`,
                 {
                     diskName: `${hostname}-data`,
                     description: "Data of every PersistentVolume",
-                    zoneId: args.zone,
+                    zone: args.zone,
                     category: s.diskCategory,
-                    size: s.diskGb,
-                    encrypted: true,
-                    enableAutoSnapshot: true,
-                    deleteAutoSnapshot: false,
+                    sizeGb: s.diskGb,
                     tags: { ...tags, data: "nfs" },
+                    keepOnDestroy: s.keepDataOnDestroy,
                 },
-                { parent: this, ...keep },
+                this,
             );
             const userData = nodeUserData(
                 this,
@@ -162,7 +160,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                     osUpdates: { updateServerUrl: args.settings.updateServerUrl },
                     nfsServer: { dataDiskId: late.dataDiskId!, exportCidrs: args.clientCidrs },
                 }),
-                { deployPublicKey: args.bastion.deployPublicKey, dataDiskId: disk.id },
+                { deployPublicKey: args.bastion.deployPublicKey, dataDiskId: disk.disk.id },
             );
             const instance = new alicloud.ecs.Instance(
                 `${name}-node`,
@@ -187,11 +185,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 // replacement frees the fixed address (and the disk) before the new node takes them.
                 { parent: this, dependsOn: args.bootAfter ?? [], ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true },
             );
-            new alicloud.ecs.EcsDiskAttachment(
-                `${name}-data-attach`,
-                { diskId: disk.id, instanceId: instance.id, deleteWithInstance: false },
-                { parent: this },
-            );
+            disk.attachTo(instance);
             deliverTeamKeys(
                 `${name}-ssh-keys`,
                 args.bastion.connectionTo(args.nfsServerAddress),

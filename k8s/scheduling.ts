@@ -1,5 +1,5 @@
 /**
- * Node labels and taints as the node pools register them (kubelet --node-labels / --register-with-taints), and
+ * Node labels and taints as the node pools register them (kubelet --node-labels and KubeletConfiguration registerWithTaints), and
  * the selectors and tolerations the cluster's workloads derive from them. NodeRestriction lets a kubelet set
  * only labels under node.kubernetes.io/ (and kubelet.kubernetes.io/), hence these keys.
  */
