@@ -1,5 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
+import { eipQuotaProblem } from "../config/stageConfig";
 import { StageIdentity, physicalName } from "./common";
 
 /** Arguments of an `EipPool`. */
@@ -39,27 +40,6 @@ export function associateEip(name: string, eip: EipClaimHandle, target: EipTarge
     );
 }
 
-/**
- * Checks claims against the quota; returns the message of the problem, if any. The claims are counted by
- * group so the message says where the addresses go.
- */
-export function eipQuotaProblem(claims: readonly { name: string; group: string }[], quota: number): string | undefined {
-    const names = new Set<string>();
-    for (const claim of claims) {
-        if (names.has(claim.name)) {
-            return `EIP claim ${claim.name} is made twice`;
-        }
-        names.add(claim.name);
-    }
-    if (claims.length <= quota) {
-        return undefined;
-    }
-    const byGroup = new Map<string, number>();
-    for (const claim of claims) {
-        byGroup.set(claim.group, (byGroup.get(claim.group) ?? 0) + 1);
-    }
-    return `EIP claims need ${claims.length} (${[...byGroup].map(([g, n]) => `${g} ${n}`).join(", ")}) but eipQuota is ${quota}`;
-}
 
 /**
  * The stage's public addresses: one EIP per named claim, checked against the account quota before anything is

@@ -1,4 +1,3 @@
-import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { NodeIgnitionInput, USER_DATA_LIMIT, renderNodeIgnition } from "../ignition";
 
@@ -64,9 +63,4 @@ export function nodeUserData(
         return json;
     });
     return { raw, base64: raw.apply((json) => Buffer.from(json).toString("base64")), estimatedBytes };
-}
-
-/** A short content hash, for triggers and names that must change exactly when the content does. */
-export function contentHash(text: string): string {
-    return crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
 }

@@ -311,13 +311,9 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         claims.push({ name: `edge-${i}`, group: "edge" });
     }
     const quota = v.eipQuota as number | undefined;
-    if (quota !== undefined && claims.length > quota) {
-        const byGroup = new Map<string, number>();
-        for (const c of claims) {
-            byGroup.set(c.group, (byGroup.get(c.group) ?? 0) + 1);
-        }
-        const listed = [...byGroup].map(([g, n]) => `${g} ${n}`).join(", ");
-        report("eipQuota", quota, `EIP claims need ${claims.length} (${listed}) but eipQuota is ${quota}: lower edge.count or raise the quota with Alibaba first`);
+    const quotaProblem = quota === undefined ? undefined : eipQuotaProblem(claims, quota);
+    if (quotaProblem) {
+        report("eipQuota", quota, `${quotaProblem}: lower edge.count or raise the quota with Alibaba first`);
     }
 
     // Cluster DNS.
@@ -426,6 +422,28 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         ),
     };
     return deepFreeze(stageConfig);
+}
+
+/**
+ * Checks claims against the quota; returns the message of the problem, if any. The claims are counted by
+ * group so the message says where the addresses go.
+ */
+export function eipQuotaProblem(claims: readonly { name: string; group: string }[], quota: number): string | undefined {
+    const names = new Set<string>();
+    for (const claim of claims) {
+        if (names.has(claim.name)) {
+            return `EIP claim ${claim.name} is made twice`;
+        }
+        names.add(claim.name);
+    }
+    if (claims.length <= quota) {
+        return undefined;
+    }
+    const byGroup = new Map<string, number>();
+    for (const claim of claims) {
+        byGroup.set(claim.group, (byGroup.get(claim.group) ?? 0) + 1);
+    }
+    return `EIP claims need ${claims.length} (${[...byGroup].map(([g, n]) => `${g} ${n}`).join(", ")}) but eipQuota is ${quota}`;
 }
 
 function checkApps(apps: AppConfig[], edgeCount: number | undefined, report: (key: string, value: unknown, rule: string) => void): void {

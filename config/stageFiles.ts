@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { KEYS, KeyName, PROJECT } from "./keys";
+import { PROJECT } from "./keys";
 
 /** The repository root (where Pulumi.yaml lives). */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -104,12 +104,4 @@ function replaceSecure(key: string, value: unknown): { plain: unknown; secret: b
         return { plain: parts.map((p) => p.plain), secret: parts.some((p) => p.secret) };
     }
     return { plain: value, secret: false };
-}
-
-/** The bare key names a stage file sets in the project namespace. */
-export function stageKeys(stage: string, dir = PROJECT_DIR): KeyName[] {
-    return Object.keys(readStageFile(stage, dir))
-        .filter((k) => k.startsWith(`${PROJECT}:`))
-        .map((k) => k.slice(PROJECT.length + 1))
-        .filter((k): k is KeyName => k in KEYS);
 }
