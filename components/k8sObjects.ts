@@ -32,6 +32,17 @@ const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
 };
 
 /**
+ * The server-side apply field manager of every object the program applies. Fixed, not the provider's random
+ * per-resource default: an `up` that re-creates an object its interrupted predecessor had created but not recorded
+ * then applies as the same manager, instead of sharing every field with a dead one and failing on the next change
+ * of any of them (found by the engine suite).
+ */
+export const FIELD_MANAGER = "coreos-platform";
+
+/** The provider's annotation that names the field manager (pulumi-kubernetes 4.x). */
+const FIELD_MANAGER_ANNOTATION = "pulumi.com/patchFieldManager";
+
+/**
  * The logical name of an object's resource: the component's name, then namespace/name. Stable (it derives from
  * the object's identity only), and unambiguous because Kubernetes names never contain "/".
  */
@@ -87,7 +98,8 @@ export function createKubernetesObjects(
             }
             return dependency;
         });
-        const { apiVersion: _apiVersion, kind: _kind, ...args } = o; // the class sets both itself
+        const { apiVersion: _apiVersion, kind: _kind, metadata, ...body } = o; // the class sets both itself
+        const args = { ...body, metadata: { ...metadata, annotations: { ...metadata.annotations, [FIELD_MANAGER_ANNOTATION]: FIELD_MANAGER } } };
         created.set(key, new resourceClass(resourceName(component, o), args, { parent, provider, dependsOn: [...dependsOn, ...outer] }));
     }
     return created;

@@ -20,18 +20,20 @@ KUBERNETES_VERSION=v1.36.3
 exec 9>"$cache/.lock"
 flock 9
 
-# key <module>: a hash of everything that decides the module's binaries: its files and this script.
+# key <module> <build arguments...>: a hash of everything that decides the module's binaries: its files, the Go
+# release and the build's flags and packages.
 key() {
-  (cd "$here/go/$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z \
-    | xargs -0 sha256sum; sha256sum "$here/build.sh" | cut -d' ' -f1; go env GOVERSION) | sha256sum | cut -c1-16
+  local module=$1; shift
+  (cd "$here/go/$module" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) -print0 | sort -z \
+    | xargs -0 sha256sum; go env GOVERSION; echo "$*") | sha256sum | cut -c1-16
 }
 
 # build <module> <ldflags> <package...>: builds the packages into $cache/<module>-<key>/ unless already there.
 build() {
   local module=$1 ldflags=$2; shift 2
-  local out="$cache/$module-$(key "$module")"
+  local out="$cache/$module-$(key "$module" "$ldflags" "$@")"
   if [ ! -e "$out/.complete" ]; then
-    echo "engine: building $module (cold: several minutes; cached in $out)" >&2
+    echo "engine: building $module into $out (from cold: minutes; Go's build cache makes a rebuild quicker)" >&2
     rm -rf "$out" "$out.tmp"
     mkdir -p "$out.tmp"
     local src="$here/go/$module"
@@ -52,6 +54,11 @@ build() {
     mv "$out.tmp" "$out"
     touch "$out/.complete"
     echo "engine: $module built in $((SECONDS - started)) s" >&2
+    # Older builds of this module are never used again.
+    local old
+    for old in "$cache/$module"-*; do
+      [ "$old" = "$out" ] || rm -rf "$old"
+    done
   fi
   local bin
   for bin in "$out"/*; do echo "$(basename "$bin")=$bin"; done
@@ -65,5 +72,6 @@ build provider "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.V
 build kubernetes "-X $kver.gitVersion=$KUBERNETES_VERSION -X $kver.gitMajor=1 -X $kver.gitMinor=36 \
   -X $kver.gitTreeState=clean" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
 build etcd "" .
+build testpod "" .

@@ -4,7 +4,7 @@
  * Service has a fixed ClusterIP (the 15th address of the service CIDR).
  */
 import { versions } from "../versions";
-import { KubeObject, kube, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
+import { KubeObject, kube, podFieldEnv, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
 import { TOLERATE_CONTROLLERS } from "./scheduling";
 
 /**
@@ -80,7 +80,7 @@ export function renderFleetlock(serviceIp: string): KubeObject[] {
                             {
                                 name,
                                 image: versions.images.fleetlock,
-                                env: [{ name: "NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } }],
+                                env: [podFieldEnv("NAMESPACE", "metadata.namespace")],
                                 ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
                                 livenessProbe: { httpGet: { path: "/-/healthy", port: "http" } },
                                 resources: { requests: { cpu: "30m", memory: "30Mi" }, limits: { cpu: "50m", memory: "50Mi" } },

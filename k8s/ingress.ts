@@ -11,7 +11,7 @@
  * No admission webhook: it only pre-validates Ingress objects, and this program renders them from validated config.
  */
 import { versions } from "../versions";
-import { KubeObject, Late, PodSpec, kube, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
+import { KubeObject, Late, PodSpec, kube, podFieldEnv, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
 import { NodeTaint, edgeNodeSelector, tolerationsFor } from "./scheduling";
 
 export const INGRESS_NAMESPACE = "ingress-nginx";
@@ -88,8 +88,8 @@ export function renderIngress(s: IngressSettings, edgeNodeIps: Late<string[]>): 
                 image: versions.images.ingressNginx,
                 args: controllerArgs(s),
                 env: [
-                    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                    { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                    podFieldEnv("POD_NAME", "metadata.name"),
+                    podFieldEnv("POD_NAMESPACE", "metadata.namespace"),
                     { name: "LD_PRELOAD", value: "/usr/local/lib/libmimalloc.so" },
                 ],
                 lifecycle: { preStop: { exec: { command: ["/wait-shutdown"] } } },

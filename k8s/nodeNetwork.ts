@@ -6,7 +6,7 @@
 import { FLANNEL_VXLAN_PORT } from "../components/network";
 import { API_SERVER_PORT } from "../config/plan";
 import { versions } from "../versions";
-import { EnvVar, KubeObject, PodSpec, kube, recommendedLabels, selectorLabels } from "./objects";
+import { EnvVar, KubeObject, PodSpec, kube, podFieldEnv, recommendedLabels, selectorLabels } from "./objects";
 import { NODE_ROLE_LABELS, TOLERATE_EVERY_TAINT } from "./scheduling";
 
 export { API_SERVER_PORT };
@@ -192,8 +192,8 @@ export function renderFlannel(podCidr: string, api: ApiServerEndpoint): KubeObje
                     resources: { requests: { cpu: "100m", memory: "50Mi" } },
                     securityContext: privileged,
                     env: [
-                        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                        { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+                        podFieldEnv("POD_NAME", "metadata.name"),
+                        podFieldEnv("POD_NAMESPACE", "metadata.namespace"),
                         { name: "EVENT_QUEUE_DEPTH", value: "5000" },
                         { name: "CONT_WHEN_CACHE_NOT_READY", value: "false" },
                         ...apiServerEnv(at.api),
@@ -240,7 +240,7 @@ export function renderKubeProxy(podCidr: string, api: ApiServerEndpoint): KubeOb
                         "--hostname-override=$(NODE_NAME)",
                         "--proxy-mode=iptables",
                     ],
-                    env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }, ...apiServerEnv(at.api)],
+                    env: [podFieldEnv("NODE_NAME", "spec.nodeName"), ...apiServerEnv(at.api)],
                     ports: [{ name: "healthz", containerPort: 10256, protocol: "TCP" }],
                     livenessProbe: {
                         httpGet: { path: "/healthz", port: "healthz" },

@@ -68,6 +68,15 @@ export type PolicyRule = input.rbac.v1.PolicyRule;
 export type PodSpec = input.core.v1.PodSpec;
 
 /**
+ * An environment variable from the pod's own fields (downward API). `apiVersion` is written out although the API
+ * server defaults it: the selector is an atomic struct under server-side apply, so a defaulted field would make an
+ * `up` that re-applies the object under a new field manager (after an interrupted update) conflict with the old one.
+ */
+export function podFieldEnv(name: string, fieldPath: "metadata.name" | "metadata.namespace" | "spec.nodeName" | "status.podIP" | "status.hostIP"): EnvVar {
+    return { name, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath } } };
+}
+
+/**
  * Install order: a kind's dependencies (its namespace, service account, config, backends) always come earlier,
  * so creating objects in this order never waits on a later one.
  */

@@ -124,10 +124,14 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
         expect(new Set(names).size).toBe(names.length);
     });
 
-    it("creates exactly the objects the pure renderer gives for the same values", () => {
+    it("creates exactly the objects the pure renderer gives for the same values, each applied by the program's one field manager", () => {
         const late = standInLateValues(stageConfig("dev"));
         const recorded = byObjectKey(objectsFromRecords(kubernetesResources(dev), isSecretValue));
-        const rendered = byObjectKey(renderClusterObjects(stageConfig("dev"), late));
+        const withFieldManager = renderClusterObjects(stageConfig("dev"), late).map((o) => ({
+            ...o,
+            metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, "pulumi.com/patchFieldManager": "coreos-platform" } },
+        }));
+        const rendered = byObjectKey(withFieldManager);
         expect([...recorded.keys()].sort()).toEqual([...rendered.keys()].sort());
         for (const [k, text] of rendered) {
             expect({ object: k, text: recorded.get(k) }).toEqual({ object: k, text });

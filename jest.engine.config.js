@@ -1,0 +1,12 @@
+/**
+ * Jest for the engine suite (`npm run test:engine`): the real Pulumi CLI, Kubernetes provider, control plane and
+ * kubelet (engine/build.sh). One file at a time, long timeouts: each file boots clusters.
+ */
+module.exports = {
+    testEnvironment: "node",
+    roots: ["<rootDir>/tests/engine"],
+    testMatch: ["**/*.test.ts"],
+    transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+    testTimeout: 1200000,
+    maxWorkers: 1,
+};

@@ -1,0 +1,93 @@
+/**
+ * A stage as the program renders it, for the engine suite: the offline render's exact user data of every node
+ * (`npm run render`, run as a separate process because the mock runtime and the Automation API cannot share one
+ * Pulumi runtime), each config applied by the real Ignition into a scratch root, and the cluster's PKI issued
+ * with openssl from the same certificate specs the `@pulumi/tls` resources are made from.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ClusterPlan, planCluster, stageConfigFromFiles } from "../../../config";
+import { StageConfig } from "../../../config/stageConfig";
+import { PROJECT_DIR } from "../../../config/stageFiles";
+import { PkiMaterial, clusterCertificateSpecs } from "../../../pki";
+import { applyIgnition } from "../../../tools/ignitionTools";
+import { issueWithOpenssl, materialFromFiles } from "../../pki/helpers/openssl";
+
+/** The stage under test. */
+export interface RenderedStage {
+    readonly stage: string;
+    readonly cfg: StageConfig;
+    readonly plan: ClusterPlan;
+    /** Node name -> the exact user data (raw Ignition JSON) the program gives that node. */
+    readonly ignition: ReadonlyMap<string, string>;
+    readonly material: PkiMaterial;
+    /** The `apiserver` EIP stand-in: in the API server's certificate, routed to the first controller. */
+    readonly apiServerPublicAddress: string;
+}
+
+/** Stand-in for the `apiserver` EIP: TEST-NET-2, which no stage's admin networks use. */
+export const ENGINE_EIP = "198.51.100.7";
+
+/** Renders `stage` with `npm run render` into `<dir>/render` and issues its PKI into `<dir>/pki`. */
+export function renderStage(stage: string, dir: string): RenderedStage {
+    const out = path.join(dir, "render");
+    execFileSync("npx", ["ts-node", "--transpile-only", path.join(PROJECT_DIR, "tools/render.ts"), "--stack", stage, "--out", out], {
+        cwd: PROJECT_DIR,
+        stdio: ["ignore", "ignore", "pipe"],
+    });
+    const ignitionDir = path.join(out, stage, "ignition");
+    const ignition = new Map(
+        fs
+            .readdirSync(ignitionDir)
+            .filter((f) => f.endsWith(".ign"))
+            .map((f) => [f.slice(0, -".ign".length), fs.readFileSync(path.join(ignitionDir, f), "utf8")] as const),
+    );
+    const cfg = stageConfigFromFiles(stage);
+    const plan = planCluster(cfg);
+    // The same input components/clusterPki.ts gets from index.ts.
+    const specs = clusterCertificateSpecs<string>({
+        clusterName: cfg.namePrefix,
+        clusterDomain: cfg.cluster.domain,
+        apiServiceIp: cfg.cluster.apiServiceIp,
+        apiServerInternalAddress: plan.apiServerInternalAddress,
+        apiServerPublicAddress: ENGINE_EIP,
+        controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
+    });
+    const pkiDir = path.join(dir, "pki");
+    fs.mkdirSync(pkiDir, { recursive: true });
+    const material = materialFromFiles(issueWithOpenssl(specs, cfg.pki, pkiDir), pkiDir);
+    return { stage, cfg, plan, ignition, material, apiServerPublicAddress: ENGINE_EIP };
+}
+
+/** A node's root file system after Ignition's files stage: `root` stands for the node's "/". */
+export interface NodeRoot {
+    readonly name: string;
+    readonly root: string;
+    /** The node's path `p` inside the root. */
+    at(p: string): string;
+    /** Writes a file at the node's path `p` (parents created), with `mode` (octal string). */
+    write(p: string, content: string, mode: string): void;
+}
+
+/** Applies node `name`'s user data with the real Ignition; the scratch directory goes into `cleanup`. */
+export async function nodeRoot(rendered: RenderedStage, name: string, cleanup: string[]): Promise<NodeRoot> {
+    const json = rendered.ignition.get(name);
+    if (!json) {
+        throw new Error(`the render of ${rendered.stage} has no node ${name} (has: ${[...rendered.ignition.keys()].join(", ")})`);
+    }
+    const applied = await applyIgnition(json);
+    cleanup.push(applied.scratch);
+    const root = applied.root;
+    const at = (p: string) => path.join(root, p);
+    return {
+        name,
+        root,
+        at,
+        write(p, content, mode) {
+            fs.mkdirSync(path.dirname(at(p)), { recursive: true });
+            fs.writeFileSync(at(p), content, { mode: parseInt(mode, 8) });
+            fs.chmodSync(at(p), parseInt(mode, 8));
+        },
+    };
+}

@@ -1,0 +1,91 @@
+/**
+ * A stack on the real engine: the Go-built Pulumi CLI, a `file://` backend, passphrase-encrypted secrets and the
+ * Go-built Kubernetes provider, driving an inline program through the Automation API (no Node.js language host is
+ * available here; inline programs need none).
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { PROJECT } from "../../../config/keys";
+import { EngineTools } from "./tools";
+
+/** The @pulumi/kubernetes SDK's version: the engine looks for the provider plugin under exactly this version. */
+export function kubernetesSdkVersion(): string {
+    return (require("@pulumi/kubernetes/package.json") as { version: string }).version; // eslint-disable-line @typescript-eslint/no-require-imports -- a JSON file
+}
+
+/** Where the stack's state, the CLI's home and the backend live. */
+export interface EngineWorkspace {
+    readonly stateDir: string;
+    readonly envVars: Record<string, string>;
+    readonly pulumiCommand: PulumiCommand;
+}
+
+export const ENGINE_PASSPHRASE = "engine-suite-passphrase";
+
+/** Lays out PULUMI_HOME with the built provider as an installed plugin, and a directory holding the CLI. */
+export async function engineWorkspace(tools: EngineTools, work: string): Promise<EngineWorkspace> {
+    const home = path.join(work, "pulumi-home");
+    const plugin = `resource-kubernetes-v${kubernetesSdkVersion()}`;
+    fs.mkdirSync(path.join(home, "plugins", plugin), { recursive: true });
+    fs.copyFileSync(tools["pulumi-resource-kubernetes"], path.join(home, "plugins", plugin, "pulumi-resource-kubernetes"));
+    fs.chmodSync(path.join(home, "plugins", plugin, "pulumi-resource-kubernetes"), 0o755);
+    fs.writeFileSync(path.join(home, "plugins", `${plugin}.lock`), "");
+    const cliRoot = path.join(work, "pulumi-cli");
+    fs.mkdirSync(path.join(cliRoot, "bin"), { recursive: true });
+    fs.symlinkSync(tools.pulumi, path.join(cliRoot, "bin", "pulumi"));
+    const stateDir = path.join(work, "state");
+    fs.mkdirSync(stateDir, { recursive: true });
+    return {
+        stateDir,
+        envVars: {
+            PULUMI_CONFIG_PASSPHRASE: ENGINE_PASSPHRASE,
+            PULUMI_BACKEND_URL: `file://${stateDir}`,
+            PULUMI_HOME: home,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        },
+        pulumiCommand: await PulumiCommand.get({ root: cliRoot }),
+    };
+}
+
+/** The stack `stage` of this project, running `program`, with `config` (full keys). */
+export async function engineStack(ws: EngineWorkspace, stage: string, program: () => Promise<void>, config: ConfigMap): Promise<Stack> {
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName: stage, projectName: PROJECT, program },
+        { envVars: ws.envVars, pulumiCommand: ws.pulumiCommand, projectSettings: { name: PROJECT, runtime: "nodejs" } },
+    );
+    await stack.setAllConfig(config);
+    return stack;
+}
+
+/** The raw text of the stack's state file in the `file://` backend (what a backup of the bucket would hold). */
+export function stateFileText(ws: EngineWorkspace, stage: string): string {
+    const dir = path.join(ws.stateDir, ".pulumi", "stacks", PROJECT);
+    const file = [`${stage}.json`, `${stage}.json.gz`].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    if (!file) throw new Error(`no state file for ${stage} under ${dir}`);
+    return file.endsWith(".gz") ? execFileSync("gzip", ["-dc", file], { encoding: "utf8" }) : fs.readFileSync(file, "utf8");
+}
+
+/** PIDs of `pulumi` processes this process started (the CLI that the Automation API runs). */
+export function cliProcesses(): number[] {
+    try {
+        return execFileSync("pgrep", ["-P", String(process.pid), "-x", "pulumi"], { encoding: "utf8" })
+            .split("\n")
+            .filter(Boolean)
+            .map(Number);
+    } catch {
+        return [];
+    }
+}
+
+/** Ends provider plugins left running by a killed CLI (they are this workspace's copies, matched by path). */
+export function stopStrayPlugins(ws: EngineWorkspace): void {
+    const home = ws.envVars.PULUMI_HOME;
+    try {
+        execFileSync("pkill", ["-KILL", "-f", `${home}/plugins/`]);
+    } catch {
+        // none left
+    }
+}

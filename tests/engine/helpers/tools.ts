@@ -1,0 +1,90 @@
+/**
+ * The real tools the engine suite runs: the binaries `engine/build.sh` builds from Go modules (cached outside the
+ * work tree), and what this machine must provide (root, network namespaces, Debian's containerd and runc). A missing
+ * piece fails the suite with what to install; nothing is skipped.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "../../../config/stageFiles";
+
+/** Every binary built by engine/build.sh, by name. */
+export interface EngineTools {
+    readonly pulumi: string;
+    readonly "pulumi-resource-kubernetes": string;
+    readonly "kube-apiserver": string;
+    readonly "kube-controller-manager": string;
+    readonly "kube-scheduler": string;
+    readonly kubelet: string;
+    readonly kubectl: string;
+    readonly etcd: string;
+    readonly testpod: string;
+}
+
+const BINARIES: readonly (keyof EngineTools)[] = [
+    "pulumi",
+    "pulumi-resource-kubernetes",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kubectl",
+    "etcd",
+    "testpod",
+];
+
+let cached: EngineTools | undefined;
+
+/**
+ * The built binaries. `npm run test:engine` builds them first and names them in ENGINE_TOOLS_FILE; run directly
+ * (`npx jest -c jest.engine.config.js`), this runs engine/build.sh itself, which takes seconds once cached.
+ */
+export function engineTools(): EngineTools {
+    if (cached) return cached;
+    const listing = process.env.ENGINE_TOOLS_FILE
+        ? fs.readFileSync(process.env.ENGINE_TOOLS_FILE, "utf8")
+        : execFileSync("bash", [path.join(PROJECT_DIR, "engine/build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    const found = new Map(
+        listing
+            .split("\n")
+            .filter((line) => line.includes("="))
+            .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
+    const missing = BINARIES.filter((name) => !found.has(name) || !fs.existsSync(found.get(name)!));
+    if (missing.length > 0) {
+        throw new Error(`engine/build.sh did not provide ${missing.join(", ")}; run \`bash engine/build.sh\` and read its log`);
+    }
+    cached = Object.fromEntries(BINARIES.map((name) => [name, found.get(name)!])) as unknown as EngineTools;
+    return cached;
+}
+
+/** Debian packages the suite drives, by command. */
+const MACHINE_TOOLS: Record<string, string> = {
+    ip: "iproute2",
+    containerd: "containerd",
+    ctr: "containerd",
+    runc: "runc",
+    curl: "curl",
+    openssl: "openssl",
+    tar: "tar",
+    bash: "bash",
+};
+
+/**
+ * Fails unless the suite can run here: root (the kubelet, containerd and network namespaces need it) and the
+ * Debian tools. `npm run test:engine` installs the tools with apt-get when it runs as root.
+ */
+export function requireMachine(): void {
+    const problems: string[] = [];
+    if (process.getuid?.() !== 0) {
+        problems.push("the engine suite must run as root (kubelet, containerd and network namespaces need it)");
+    }
+    const missing = Object.keys(MACHINE_TOOLS).filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
+    if (missing.length > 0) {
+        const packages = [...new Set(missing.map((t) => MACHINE_TOOLS[t]))].join(" ");
+        problems.push(`missing ${missing.join(", ")}: apt-get install -y ${packages}`);
+    }
+    if (problems.length > 0) {
+        throw new Error(`the engine suite cannot run on this machine: ${problems.join("; ")}`);
+    }
+}
