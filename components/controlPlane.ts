@@ -4,7 +4,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterPlan } from "../config/plan";
 import {
-    API_SERVER_PORT,
     ControlPlaneSettings,
     apiAccessList,
     cidrSlug,
@@ -14,7 +13,8 @@ import {
     renderInstallScript,
     renderReadinessScript,
 } from "../controlplane";
-import { nodePaths } from "../ignition/paths";
+import { API_SERVER_PORT } from "../layout/cluster";
+import { nodePaths } from "../layout/node";
 import { certOf, keyOf } from "../pki";
 import { versions } from "../versions";
 import type { Bastion } from "./bastion";

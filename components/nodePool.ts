@@ -2,9 +2,10 @@ import * as alicloud from "@pulumi/alicloud";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedNode } from "../config/plan";
-import { HostEntry, NodeIgnitionInput, NodeTaint } from "../ignition/input";
-import { nodePaths } from "../ignition/paths";
-import { NODE_ROLE_LABELS } from "../k8s/scheduling";
+import { HostEntry, NodeIgnitionInput } from "../ignition/input";
+import { NodeTaint } from "../layout/roles";
+import { nodePaths } from "../layout/node";
+import { NODE_ROLE_LABELS } from "../layout/roles";
 import { Bastion } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { EipPool, associateEip } from "./eipPool";
@@ -124,7 +125,7 @@ export class NodePool extends pulumi.ComponentResource {
         }
         const controller = args.role === "controller";
         const tags = { ...args.identity.tags, role: args.role };
-        // The role label is what the cluster's workloads select (k8s/scheduling.ts); the controller renderer adds
+        // The role label is what the cluster's workloads select (layout/roles.ts); the controller renderer adds
         // the controllers' taint itself.
         const labels = { [NODE_ROLE_LABELS[args.role]]: "true", ...(args.labels ?? {}) };
         const taints: NodeTaint[] = [...(args.taints ?? [])];

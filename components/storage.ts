@@ -1,7 +1,7 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { StorageConfig } from "../config/stageConfig";
-import { nodePaths } from "../ignition/paths";
+import { nodePaths } from "../layout/node";
 import { Bastion } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";

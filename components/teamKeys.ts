@@ -1,9 +1,9 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { nodePaths } from "../layout/node";
 import type { SshConnection } from "./bastion";
 
-/** Where the team's keys live on every node (Fedora CoreOS's sshd reads every file of authorized_keys.d). */
-export const TEAM_KEYS_FILE = "/home/core/.ssh/authorized_keys.d/platform-team";
+const TEAM_KEYS_FILE = nodePaths.teamKeysFile;
 
 /** The script that makes a node's team keys exactly `keys` (public keys: no secret in it). */
 export function teamKeysScript(keys: readonly string[]): string {

@@ -1,5 +1,5 @@
 export { PROJECT, KEYS, KeyName, keyDefault } from "./keys";
-export { StageConfig, StageConfigError, ConfigProblem, EipClaim, PoolConfig, ControllerPoolConfig, AppConfig, SpringBootAppConfig, ReactAppConfig, StorageConfig, NODE_POD_PREFIX, parseStageConfig, formatProblem } from "./stageConfig";
+export { StageConfig, StageConfigError, ConfigProblem, EipClaim, PoolConfig, ControllerPoolConfig, AppConfig, SpringBootAppConfig, ReactAppConfig, StorageConfig, parseStageConfig, formatProblem } from "./stageConfig";
 export { loadStageConfig, decodeConfigValue } from "./load";
 export { stageConfigFromFiles } from "./offline";
-export { API_SERVER_PORT, planCluster, ClusterPlan, PlannedNode, PoolName } from "./plan";
+export { planCluster, ClusterPlan, PlannedNode, PoolName } from "./plan";

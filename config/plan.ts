@@ -2,6 +2,7 @@
  * Where each node goes and what it is called, decided from the config alone (Typhoon's "predictable names"),
  * so that certificates, etcd's member list and every Ignition config can be rendered before any instance exists.
  */
+import { API_SERVER_PORT } from "../layout/cluster";
 import { cidr, nthAddress } from "./cidr";
 import { StageConfig } from "./stageConfig";
 
@@ -37,9 +38,6 @@ export interface ClusterPlan {
      */
     readonly nfsServerAddress: string;
 }
-
-/** The API server's port: on the controllers, on the internal load balancer and on its EIP. */
-export const API_SERVER_PORT = 6443;
 
 const SINGULAR: Record<PoolName, string> = { controllers: "controller", workers: "worker", edge: "edge" };
 

@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { Cidr, cidr, contains, isIpv4Address, nthAddress, overlaps, parseCidr, subnetCount } from "./cidr";
+import { NODE_POD_PREFIX } from "../layout/cluster";
 import { KEYS, KeyName, PROJECT, REGION_KEY, keyDefault } from "./keys";
 
 type Parsed<K extends KeyName> = z.output<(typeof KEYS)[K]["schema"]>;
@@ -121,8 +122,6 @@ export interface RawStageConfig {
 /** Alibaba's own services live in 100.64.0.0/10 (metadata 100.100.100.200, DNS 100.100.2.136). */
 const ALIBABA_SERVICE_NETWORK = cidr("100.64.0.0/10");
 const PRIVATE_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(cidr);
-/** Flannel (through kube-controller-manager's node CIDR allocator) gives each node a /24 of the pod network. */
-export const NODE_POD_PREFIX = 24;
 const FIXED_CLAIMS: readonly EipClaim[] = [
     { name: "bastion", group: "bastion" },
     { name: "nat", group: "nat" },

@@ -4,12 +4,13 @@
  * bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
-import { nodePaths, pkiFiles } from "../ignition/paths";
+import { LOCAL_API_SERVER_URL } from "../layout/cluster";
+import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
 import { PkiMaterial, certOf, keyOf } from "../pki/material";
 import { etcdPeerCertName, etcdServerCertName } from "../pki/specs";
 import { renderStaticPods } from "./manifests";
-import { ControlPlaneSettings, LOCAL_API_SERVER_URL } from "./settings";
+import { ControlPlaneSettings } from "./settings";
 
 /** One file on a node. */
 export interface NodeFile {
@@ -22,9 +23,6 @@ export interface NodeFile {
     /** A unit to restart when this file changes: one that reads it only when it starts. */
     readonly restarts?: string;
 }
-
-/** The controller's etcd unit (ignition/pieces/etcdMember.ts). */
-const ETCD_UNIT = "etcd-member.service";
 
 /** A short content hash (hex), for revisions and markers that must change exactly when the content does. */
 export function shortHash(text: string): string {
@@ -88,7 +86,7 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         // etcd: its CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
         // etcd runs under podman, which labels its own volume, so these need no container label from us.
         // etcd re-reads its own certificate on every connection but its trusted CAs only at start.
-        { ...open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false), restarts: ETCD_UNIT },
+        { ...open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false), restarts: nodeUnits.etcd },
         secret(inEtcd(pkiFiles.etcdPeerKey), keyOf(material, etcdPeerCertName(controllerIndex)), false),
         open(inEtcd(pkiFiles.etcdPeer), certOf(material, etcdPeerCertName(controllerIndex)), false),
         secret(inEtcd(pkiFiles.etcdServerKey), keyOf(material, etcdServerCertName(controllerIndex)), false),

@@ -3,11 +3,12 @@
  * from plain data with the images of versions.ts. The kubelet runs them from `nodePaths.staticPodDir`.
  */
 import { stringify } from "yaml";
-import { nodePaths, pkiFiles } from "../ignition/paths";
+import { nodePaths, pkiFiles } from "../layout/node";
 import { NO_ALIASES } from "../pki/kubeconfig";
 import { FRONT_PROXY_CLIENT_CN, ControllerAddress } from "../pki/specs";
 import { versions } from "../versions";
-import { API_SERVER_PORT, ControlPlaneSettings, NODE_CIDR_MASK_SIZE, serviceAccountIssuer } from "./settings";
+import { API_SERVER_PORT, ETCD_CLIENT_PORT, NODE_POD_PREFIX } from "../layout/cluster";
+import { ControlPlaneSettings, serviceAccountIssuer } from "./settings";
 
 /** Annotation that carries the hash of the certificates a pod reads: new certificates, new pod. */
 export const PKI_REVISION_ANNOTATION = "coreos-platform/pki-revision";
@@ -121,7 +122,7 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
                 "etcd-cafile": pki(pkiFiles.etcdCa),
                 "etcd-certfile": pki(pkiFiles.etcdClient),
                 "etcd-keyfile": pki(pkiFiles.etcdClientKey),
-                "etcd-servers": settings.controllers.map((c) => `https://${c.ip}:2379`).join(","),
+                "etcd-servers": settings.controllers.map((c) => `https://${c.ip}:${ETCD_CLIENT_PORT}`).join(","),
                 "kubelet-client-certificate": pki(pkiFiles.apiserverKubeletClient),
                 "kubelet-client-key": pki(pkiFiles.apiserverKubeletClientKey),
                 "kubelet-preferred-address-types": "InternalIP,Hostname,ExternalIP",
@@ -171,7 +172,8 @@ export function renderKubeControllerManagerPod(settings: ControlPlaneSettings, p
                 "cluster-signing-key-file": pki(pkiFiles.caKey),
                 kubeconfig,
                 "leader-elect": true,
-                "node-cidr-mask-size": NODE_CIDR_MASK_SIZE,
+                // Each node's pod network (flannel reads the node's podCIDR): the same /24 the stage config checks against.
+                "node-cidr-mask-size": NODE_POD_PREFIX,
                 "root-ca-file": pki(pkiFiles.ca),
                 "service-account-private-key-file": pki(pkiFiles.serviceAccountKey),
                 "service-cluster-ip-range": settings.serviceCidr,

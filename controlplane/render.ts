@@ -11,7 +11,8 @@ import { PkiMaterial } from "../pki/material";
 import { CertificateSpec, clusterCertificateSpecs, etcdTlsEnvironment, validityOf } from "../pki";
 import { NodeFile, controllerFiles } from "./files";
 import { renderBootstrapManifests } from "./rbac";
-import { API_SERVER_PORT, controlPlaneSettings } from "./settings";
+import { API_SERVER_PORT } from "../layout/cluster";
+import { controlPlaneSettings } from "./settings";
 
 /** Stand-in for the `apiserver` EIP, which only exists after `pulumi up`. */
 export const PUBLIC_ADDRESS_PLACEHOLDER = "<apiserver-EIP>";

@@ -1,20 +1,9 @@
 /**
  * What the control plane's files are rendered from: plain data taken from the stage config and the cluster plan.
  */
-import { API_SERVER_PORT, ClusterPlan } from "../config/plan";
-import { NODE_POD_PREFIX, StageConfig } from "../config/stageConfig";
+import { ClusterPlan } from "../config/plan";
+import { StageConfig } from "../config/stageConfig";
 import { ControllerAddress } from "../pki/specs";
-
-export { API_SERVER_PORT };
-
-/**
- * How a controller reaches its own kube-apiserver. Controllers never go through the API load balancer:
- * Alibaba's layer-4 CLB drops connections from a backend server that it forwards back to the same server.
- */
-export const LOCAL_API_SERVER_URL = `https://127.0.0.1:${API_SERVER_PORT}`;
-
-/** Each node's pod network (flannel reads the node's podCIDR); the same /24 the stage config checks against. */
-export const NODE_CIDR_MASK_SIZE = NODE_POD_PREFIX;
 
 /** The stage-wide settings of the control plane. */
 export interface ControlPlaneSettings {

@@ -8,7 +8,7 @@ import { renderControllerIgnition } from "./roles/controller";
 import { renderNfsServerIgnition } from "./roles/nfsServer";
 import { renderWorkerIgnition } from "./roles/worker";
 
-export type { HostEntry, NodeIgnitionInput, NodeRole, NodeTaint } from "./input";
+export type { HostEntry, NodeIgnitionInput, NodeRole } from "./input";
 export { USER_DATA_LIMIT } from "./input";
 export { ALIBABA_NTP_SERVERS } from "./pieces/timeSync";
 export { renderBastionIgnition, renderControllerIgnition, renderNfsServerIgnition, renderWorkerIgnition };

@@ -2,6 +2,7 @@
  * What a node's Ignition config is rendered from: plain data, no Pulumi types. `components/` builds one of
  * these per node and calls `renderNodeIgnition` (ignition/index.ts).
  */
+import type { NodeTaint } from "../layout/roles";
 
 /** The roles that have a renderer. `edge` is a worker with ingress labels. */
 export type NodeRole = "bastion" | "controller" | "worker" | "edge" | "nfs-server";
@@ -9,12 +10,6 @@ export type NodeRole = "bastion" | "controller" | "worker" | "edge" | "nfs-serve
 /** Alibaba ECS user data limit we design for (raw bytes; Alibaba documents 16 KB before base64). */
 export const USER_DATA_LIMIT = 16000;
 
-/** A Kubernetes taint, as the kubelet registers it. */
-export interface NodeTaint {
-    readonly key: string;
-    readonly value?: string;
-    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
 
 /** A name -> address pair written to /etc/hosts (controllers' predictable names for etcd peers). */
 export interface HostEntry {

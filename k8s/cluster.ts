@@ -3,12 +3,12 @@
  * knows and placeholders for secrets: for the schema tests, the consistency checks and reviewers.
  * The program itself renders the same objects through the components, with the real values.
  */
-import { nodePaths } from "../ignition/paths";
+import { API_SERVER_PORT } from "../layout/cluster";
+import { nodePaths } from "../layout/node";
 import { planCluster } from "../config/plan";
 import type { StageConfig } from "../config/stageConfig";
 import { appsSettings, renderAppObjects } from "./apps";
 import { INGRESS_CLASS } from "./ingress";
-import { API_SERVER_PORT } from "./nodeNetwork";
 import { KubeObject } from "./objects";
 import { platformSettings, renderPlatformObjects } from "./platform";
 

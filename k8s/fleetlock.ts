@@ -14,11 +14,6 @@ import { TOLERATE_CONTROLLERS } from "./scheduling";
 export const FLEETLOCK_NAMESPACE = "fleetlock";
 const HTTP_PORT = 8080;
 
-/** The URL Zincati's fleet_lock strategy is rendered with (`[updates.fleet_lock] base_url`). */
-export function fleetlockUrl(serviceIp: string): string {
-    return `http://${serviceIp}/`;
-}
-
 export function renderFleetlock(serviceIp: string): KubeObject[] {
     const name = "fleetlock";
     const namespace = FLEETLOCK_NAMESPACE;

@@ -13,8 +13,5 @@ export { SECRET_PLACEHOLDER, renderClusterObjects, standInLateValues } from "./c
 export type { RecordedObject } from "./manifests";
 export { manifestFiles, objectsFromRecords } from "./manifests";
 export type { ApiServerEndpoint } from "./nodeNetwork";
-export { API_SERVER_PORT } from "./nodeNetwork";
-export { fleetlockUrl } from "./fleetlock";
 export { DEFAULT_STORAGE_CLASS } from "./storage";
 export { INGRESS_CLASS } from "./ingress";
-export { NODE_ROLE_LABELS, CONTROLLER_TAINT_KEY } from "./scheduling";

@@ -12,7 +12,8 @@
  */
 import { versions } from "../versions";
 import { KubeObject, Late, PodSpec, kube, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
-import { NodeTaint, edgeNodeSelector, tolerationsFor } from "./scheduling";
+import { NodeTaint } from "../layout/roles";
+import { edgeNodeSelector, tolerationsFor } from "./scheduling";
 
 export const INGRESS_NAMESPACE = "ingress-nginx";
 /** The IngressClass every app Ingress names; also the cluster's default class. */

@@ -3,7 +3,7 @@
  * its CRI plugin on systemd cgroups and the pinned pause image; Docker, which the image also ships, is masked.
  */
 import { NodeConfigPart } from "../builder";
-import { nodePaths } from "../paths";
+import { nodePaths } from "../../layout/node";
 import { versions } from "../../versions";
 
 /** The CRI socket the kubelet talks to. */

@@ -5,15 +5,12 @@
  */
 import { NodeConfigPart } from "../builder";
 import { NodeIgnitionInput } from "../input";
-import { nodePaths, pkiFiles } from "../paths";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../layout/cluster";
+import { nodePaths, nodeUnits, pkiFiles } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { etcdTlsEnvironment } from "../../pki/etcd";
 import { versions } from "../../versions";
 
-/** The unit that runs the member (the network wait guards it). */
-export const ETCD_UNIT = "etcd-member.service";
-const ETCD_CLIENT_PORT = 2379;
-const ETCD_PEER_PORT = 2380;
 
 const ETCD_ENV_FILE = "/etc/etcd/etcd.env";
 
@@ -53,7 +50,7 @@ export function etcdMember(etcd: NonNullable<NodeIgnitionInput["etcd"]>): NodeCo
         files: [{ path: ETCD_ENV_FILE, contents: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") }],
         units: [
             {
-                name: ETCD_UNIT,
+                name: nodeUnits.etcd,
                 contents: unitFile({
                     Unit: {
                         Description: "etcd member",

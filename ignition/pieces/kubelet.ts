@@ -5,8 +5,9 @@
  */
 import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
-import { NodeIgnitionInput, NodeTaint } from "../input";
-import { nodePaths } from "../paths";
+import { NodeTaint } from "../../layout/roles";
+import { NodeIgnitionInput } from "../input";
+import { nodePaths } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { VerifiedDownload, versions } from "../../versions";
 import { CONTAINERD_SOCKET } from "./containerRuntime";

@@ -5,19 +5,19 @@
  */
 import { renderIgnitionConfig } from "../builder";
 import { NodeIgnitionInput } from "../input";
-import { nodePaths } from "../paths";
+import { nodePaths, nodeUnits } from "../../layout/node";
 import { containerRuntime } from "../pieces/containerRuntime";
 import { dataDisk } from "../pieces/dataDisk";
-import { ETCD_UNIT, etcdMember } from "../pieces/etcdMember";
+import { etcdMember } from "../pieces/etcdMember";
 import { kubernetesHostNetwork, waitForNetwork } from "../pieces/hostNetwork";
 import { coreUser, hostIdentity } from "../pieces/identity";
 import { KUBELET_UNITS, kubelet } from "../pieces/kubelet";
 import { osUpdates } from "../pieces/osUpdates";
 import { timeSync } from "../pieces/timeSync";
-import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS } from "../../k8s/scheduling";
+import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS } from "../../layout/roles";
 import { fleetLock, networkProbeHost, requireSection } from "./inputSections";
 
-/** The label every controller registers with (the cluster's workloads select and tolerate these: k8s/scheduling.ts). */
+/** The label every controller registers with (the cluster's workloads select and tolerate these: layout/roles.ts). */
 export const CONTROLLER_LABELS: Readonly<Record<string, string>> = { [NODE_ROLE_LABELS.controller]: "true" };
 /** The taint that keeps ordinary pods off controllers. */
 export const CONTROLLER_TAINTS = [{ key: CONTROLLER_TAINT_KEY, effect: "NoSchedule" }] as const;
@@ -31,7 +31,7 @@ export function renderControllerIgnition(input: NodeIgnitionInput): string {
         hostIdentity(input.hostname, input.hosts),
         timeSync(input.ntpServers),
         kubernetesHostNetwork(),
-        waitForNetwork(networkProbeHost(input), [...KUBELET_UNITS, ETCD_UNIT]),
+        waitForNetwork(networkProbeHost(input), [...KUBELET_UNITS, nodeUnits.etcd]),
         dataDisk({ diskId: etcd.dataDiskId, label: "etcd-data", mountPoint: nodePaths.etcdDataDir }),
         etcdMember(etcd),
         containerRuntime(),

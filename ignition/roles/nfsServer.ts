@@ -4,7 +4,7 @@
  */
 import { renderIgnitionConfig } from "../builder";
 import { NodeIgnitionInput } from "../input";
-import { nodePaths } from "../paths";
+import { nodePaths } from "../../layout/node";
 import { dataDisk } from "../pieces/dataDisk";
 import { waitForNetwork } from "../pieces/hostNetwork";
 import { coreUser, hostIdentity } from "../pieces/identity";

@@ -16,7 +16,7 @@ import {
     renderControlPlaneArtifacts,
     renderStaticPods,
 } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { versions } from "../../versions";
 

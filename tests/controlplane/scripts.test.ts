@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { NodeFile, controllerFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";

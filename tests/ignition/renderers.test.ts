@@ -1,7 +1,7 @@
 /** What the renderers do with their input, without outside tools: determinism, changes, input errors. */
 import { ALIBABA_NTP_SERVERS, NodeIgnitionInput, renderNodeIgnition } from "../../ignition";
 import * as YAML from "yaml";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { renderWorkerIgnition } from "../../ignition/roles/worker";
 import { ROLE_FIXTURES, SSH_KEYS, controllerInput, nfsServerInput, workerInput } from "./fixtures";
 import { decodeConfigFiles } from "./helpers";

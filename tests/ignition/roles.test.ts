@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { NodeIgnitionInput, USER_DATA_LIMIT, renderNodeIgnition } from "../../ignition";
-import { nodePaths, pkiFiles } from "../../ignition/paths";
+import { nodePaths, pkiFiles } from "../../layout/node";
 import { versions } from "../../versions";
 import { AppliedIgnition, applyIgnition, validateIgnition, verifyUnits } from "../../tools/ignitionTools";
 import {

@@ -6,7 +6,7 @@
  */
 import { ingressRules } from "../../components/network";
 import { planCluster } from "../../config/plan";
-import { fleetlockUrl } from "../../k8s/fleetlock";
+import { fleetlockUrl } from "../../layout/cluster";
 import { objectDependencies, objectKey, sortObjects } from "../../k8s/objects";
 import { versions } from "../../versions";
 import { STAGES, containersOf, envOf, find, ofKind, renderStage, selects, stageConfig, workloads } from "./helpers";

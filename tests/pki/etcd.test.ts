@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { ControlPlaneSettings, STATIC_POD_FILES, controllerFiles } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { PkiMaterial, clusterCertificateSpecs, etcdTlsEnvironment } from "../../pki";
 import { issueWithOpenssl, materialFromFiles } from "./helpers/openssl";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "./helpers/tools";
