@@ -1,6 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import { eipQuotaProblem } from "../config/stageConfig";
+import { eipQuotaProblem } from "../config/rules";
 import { StageIdentity, physicalName } from "./common";
 
 /** Arguments of an `EipPool`. */

@@ -1,6 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import { StorageConfig } from "../config/stageConfig";
+import { StorageConfig } from "../config/types";
 import { nodePaths } from "../layout/node";
 import { Bastion } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";

@@ -4,7 +4,7 @@
  */
 import { API_SERVER_PORT } from "../layout/cluster";
 import { cidr, nthAddress } from "./cidr";
-import { StageConfig } from "./stageConfig";
+import { StageConfig } from "./types";
 
 export type PoolName = "controllers" | "workers" | "edge";
 

@@ -9,7 +9,7 @@ import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
 import { PkiMaterial, certOf, keyOf } from "../pki/material";
 import { etcdPeerCertName, etcdServerCertName } from "../pki/specs";
-import { renderStaticPods } from "./manifests";
+import { renderStaticPods } from "./staticPods";
 import { ControlPlaneSettings } from "./settings";
 
 /** One file on a node. */

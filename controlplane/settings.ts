@@ -2,7 +2,7 @@
  * What the control plane's files are rendered from: plain data taken from the stage config and the cluster plan.
  */
 import { ClusterPlan } from "../config/plan";
-import { StageConfig } from "../config/stageConfig";
+import { StageConfig } from "../config/types";
 import { ControllerAddress } from "../pki/specs";
 
 /** The stage-wide settings of the control plane. */

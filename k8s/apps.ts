@@ -1,9 +1,9 @@
 /**
  * The business services declared in stage config (`apps`), as plain objects. The config loader has already
- * checked names, routes, canary weights and proxy targets (config/stageConfig.ts checkApps); the few rules
+ * checked names, routes, canary weights and proxy targets (config/rules.ts checkApps); the few rules
  * below concern what the platform itself reserves. `components/apps.ts` creates the objects.
  */
-import type { AppConfig, StageConfig } from "../config/stageConfig";
+import type { AppConfig, StageConfig } from "../config/types";
 import { APPS_NAMESPACE, AppContext } from "./appParts";
 import { KubeObject, Late, kube, podSecurityLabels, recommendedLabels } from "./objects";
 import { renderReactApp } from "./reactApp";

@@ -3,7 +3,7 @@
  * FleetLock, resource metrics (metrics-server, for the autoscalers), NFS storage and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
  */
 import { contains, isIpv4Address, parseCidr } from "../config/cidr";
-import type { StageConfig } from "../config/stageConfig";
+import type { StageConfig } from "../config/types";
 import { renderClusterDns } from "./clusterDns";
 import { renderFleetlock } from "./fleetlock";
 import { renderMetricsServer } from "./metricsServer";

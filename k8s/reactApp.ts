@@ -3,7 +3,7 @@
  * mounts the nginx server block (SPA fallback, caching, `/api/<service>` proxies) into it from a ConfigMap.
  * The contract for the image is in docs/kubernetes.md ("React apps").
  */
-import type { ReactAppConfig } from "../config/stageConfig";
+import type { ReactAppConfig } from "../config/types";
 import { AppContext, appDisruptionBudget, appIngress, appLabels, appService, contentHash, spreadOverNodes, versionLabel } from "./appParts";
 import { KubeObject, kube, selectorLabels } from "./objects";
 

@@ -4,7 +4,7 @@
  * rolling updates, a Service, and optionally a public route, an autoscaler and a canary (gray release).
  */
 import * as YAML from "yaml";
-import type { SpringBootAppConfig } from "../config/stageConfig";
+import type { SpringBootAppConfig } from "../config/types";
 import { AppContext, appDisruptionBudget, appIngress, appLabels, appService, contentHash, spreadOverNodes, versionLabel } from "./appParts";
 import { EnvVar, KubeObject, Late, PodSpec, kube, selectorLabels, sortedRecord } from "./objects";
 

@@ -16,7 +16,7 @@ import type {
 } from "@pulumi/policy";
 import { parseCidr } from "../config/cidr";
 import { USER_DATA_LIMIT } from "../ignition/input";
-import { ignitionContents } from "./ignitionContents";
+import { ignitionContents } from "../ignition/reader";
 
 /** Resource type tokens the policies inspect. */
 export const TYPES = {

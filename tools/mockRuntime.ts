@@ -4,8 +4,8 @@
  * The offline render, the tests and the benchmark all run the program through here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../config/keys";
-import { engineConfigFor } from "../config/stageFiles";
+import { PROJECT } from "../config/schema";
+import { engineConfigFor } from "./stageFiles";
 import { platformMocks } from "./mocks";
 
 // Internal SDK modules (checked with @pulumi/pulumi 3.248.0, which package.json pins exactly).
@@ -69,10 +69,13 @@ export function isSecretValue(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 }
 
-/** Replaces every secret by "[secret]" (for anything written to disk or printed). */
+/** What every written or printed render shows instead of a secret's value. */
+export const SECRET_MASK = "[secret]";
+
+/** Replaces every secret by SECRET_MASK (for anything written to disk or printed). */
 export function maskSecrets(value: unknown): unknown {
     if (isSecretValue(value)) {
-        return "[secret]";
+        return SECRET_MASK;
     }
     if (Array.isArray(value)) {
         return value.map(maskSecrets);

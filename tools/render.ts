@@ -13,11 +13,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { StageConfigError } from "../config/stageConfig";
-import { PROJECT_DIR } from "../config/stageFiles";
-import { stageConfigFromFiles } from "../config/offline";
-import { renderControlPlaneArtifacts } from "../controlplane";
-import { manifestFiles, objectsFromRecords } from "../k8s";
+import { StageConfigError } from "../config/problems";
+import { PROJECT_DIR, stageConfigFromFiles } from "./stageFiles";
+import { renderControlPlaneArtifacts } from "./controlPlaneFiles";
+import { manifestFiles, objectsFromRecords } from "./kubernetesObjects";
 import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, runProgram } from "./mockRuntime";
 
 /** One entry of resources.json. */

@@ -18,8 +18,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createTwoFilesPatch } from "diff";
-import { PROJECT_DIR, listStages } from "../config/stageFiles";
-import { IgnitionContents, displayContents, ignitionContents } from "../policy/ignitionContents";
+import { PROJECT_DIR, listStages } from "./stageFiles";
+import { IgnitionContents, displayContents, ignitionContents } from "../ignition/reader";
 
 /** One added, removed or changed item (a resource, a node's file, a Kubernetes object...). */
 export interface Change {

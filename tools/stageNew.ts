@@ -20,10 +20,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Cidr, cidr, contains, overlaps, parseCidr, shiftCidr } from "../config/cidr";
-import { KEYS, PROJECT } from "../config/keys";
-import { stageConfigFromFiles } from "../config/offline";
-import { StageConfigError } from "../config/stageConfig";
-import { PROJECT_DIR, listStages, readStageFile, stageFilePath } from "../config/stageFiles";
+import { KEYS, PROJECT } from "../config/schema";
+import { stageConfigFromFiles } from "./stageFiles";
+import { StageConfigError } from "../config/problems";
+import { PROJECT_DIR, listStages, readStageFile, stageFilePath } from "./stageFiles";
 
 /** What to clone, and how. */
 export interface StageNewOptions {

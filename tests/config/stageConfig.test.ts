@@ -2,8 +2,8 @@
  * The stage-config loader: every rule, tested with a bad value laid over a real stage file, checking that the
  * message names the key, the value and the rule. The real stage files must load.
  */
-import { PROJECT, StageConfigError, parseStageConfig, stageConfigFromFiles } from "../../config";
-import { listStages } from "../../config/stageFiles";
+import { PROJECT, StageConfigError, parseStageConfig } from "../../config";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 
 const key = (name: string) => `${PROJECT}:${name}`;
 

@@ -8,7 +8,8 @@ import { fakePublicIp } from "../../tools/mocks";
 import { ProgramRun, RecordedResource, maskSecrets } from "../../tools/mockRuntime";
 import { controlPlaneArgsProblems } from "../../components/controlPlane";
 import { apiAccessList } from "../../controlplane";
-import { planCluster, stageConfigFromFiles } from "../../config";
+import { planCluster } from "../../config";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import { versions } from "../../versions";
 import { input, isSecretValue, named, ofType, revealSecrets, runControlPlane, stringsOf, withDecodedBase64 } from "./helpers/program";
 

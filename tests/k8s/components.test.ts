@@ -10,10 +10,9 @@ import { Apps } from "../../components/apps";
 import { KubernetesPlatform } from "../../components/kubernetesPlatform";
 import { loadStageConfig } from "../../config/load";
 import { planCluster } from "../../config/plan";
-import { PROJECT } from "../../config/keys";
+import { PROJECT } from "../../config/schema";
 import { appsSettings } from "../../k8s/apps";
-import { LateValues, renderClusterObjects, standInLateValues } from "../../k8s/cluster";
-import { manifestFiles, objectsFromRecords } from "../../k8s/manifests";
+import { CloudStandIns, cloudStandIns, manifestFiles, objectsFromRecords, renderClusterObjects } from "../../tools/kubernetesObjects";
 import { KubeObject, objectKey } from "../../k8s/objects";
 import { platformSettings } from "../../k8s/platform";
 import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, revealSecrets, runProgram } from "../../tools/mockRuntime";
@@ -27,11 +26,11 @@ const SECRET_OVERRIDES = {
     [key("ingressTlsKey")]: { secure: "v1:stand-in" },
     [key("appSecrets")]: { orders: { DB_PASSWORD: { secure: "v1:stand-in" } } },
 };
-/** What the placeholders of those secrets contain (config/stageFiles.ts secretPlaceholder). */
+/** What the placeholders of those secrets contain (tools/stageFiles.ts secretPlaceholder). */
 const SECRET_TEXTS = ["placeholder for a secure value", "placeholder-for-secure"];
 
 interface ProgramOptions {
-    readonly late?: LateValues;
+    readonly late?: CloudStandIns;
     readonly apiServerPort?: number;
     readonly nfsPath?: string;
 }
@@ -40,7 +39,7 @@ interface ProgramOptions {
 function program(options: ProgramOptions = {}) {
     return () => {
         const cfg = loadStageConfig();
-        const late = options.late ?? standInLateValues(cfg);
+        const late = options.late ?? cloudStandIns(cfg);
         const provider = new k8s.Provider("k8s", { kubeconfig: "stand-in" });
         const platform = new KubernetesPlatform("cluster", {
             provider,
@@ -125,7 +124,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
     });
 
     it("creates exactly the objects the pure renderer gives for the same values", () => {
-        const late = standInLateValues(stageConfig("dev"));
+        const late = cloudStandIns(stageConfig("dev"));
         const recorded = byObjectKey(objectsFromRecords(kubernetesResources(dev), isSecretValue));
         const rendered = byObjectKey(renderClusterObjects(stageConfig("dev"), late));
         expect([...recorded.keys()].sort()).toEqual([...rendered.keys()].sort());

@@ -1,9 +1,8 @@
 /** Shared by the k8s tests: rendering a real stage file, schema validation, and lookups in rendered objects. */
-import { stageConfigFromFiles } from "../../config/offline";
-import { PROJECT } from "../../config/keys";
-import type { StageConfig } from "../../config/stageConfig";
-import { listStages } from "../../config/stageFiles";
-import { renderClusterObjects } from "../../k8s/cluster";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
+import { PROJECT } from "../../config/schema";
+import type { StageConfig } from "../../config/types";
+import { renderClusterObjects } from "../../tools/kubernetesObjects";
 import type { KubeObject } from "../../k8s/objects";
 
 /** Every stage file of the project (dev, prod, staging). */
@@ -22,7 +21,7 @@ export function renderStage(stage: string, overrides: Record<string, unknown> = 
 /** The stage file's value of a key, for overrides that change one field. */
 export function stageValue(stage: string, key: string): any {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { readStageFile } = require("../../config/stageFiles");
+    const { readStageFile } = require("../../tools/stageFiles");
     return JSON.parse(JSON.stringify(readStageFile(stage)[`${PROJECT}:${key}`]));
 }
 

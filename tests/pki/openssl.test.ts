@@ -3,7 +3,8 @@
  * checked with openssl: chains, SANs, key usages, subjects, and that each CA trusts only its own leaves.
  */
 import * as path from "path";
-import { planCluster, stageConfigFromFiles } from "../../config";
+import { planCluster } from "../../config";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import { CertificateSpec, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl } from "./helpers/openssl";
 import { attempt, requireTools, run, removeScratchDirs, scratchDir } from "./helpers/tools";

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stageIdentity } from "../../components/common";
 import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
-import { PROJECT } from "../../config/keys";
+import { PROJECT } from "../../config/schema";
 import { DEFAULT_EIP_QUOTA, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";

@@ -1,5 +1,5 @@
 /** Running the real program under the mock runtime, and comparing two runs resource by resource. */
-import { PROJECT } from "../../config/keys";
+import { PROJECT } from "../../config/schema";
 import { ProgramRun, RecordedResource, runProgram } from "../../tools/mockRuntime";
 
 export const configKey = (name: string) => `${PROJECT}:${name}`;

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { stageConfigFromFiles } from "../../config";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import { USER_DATA_LIMIT } from "../../ignition/input";
 import { applyIgnition, validateIgnition, verifyUnits } from "../../tools/ignitionTools";
 import { ProgramRun } from "../../tools/mockRuntime";

@@ -2,9 +2,8 @@
  * The spine under the mock runtime with the real stage files: every stage builds, names never collide between
  * stages, the security policy is exactly DESIGN.md's table, and runs are deterministic and stable.
  */
-import { listStages } from "../../config/stageFiles";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { ALIBABA_HEALTH_CHECK_CIDR } from "../../components/network";
-import { stageConfigFromFiles } from "../../config";
 import { cidr, contains } from "../../config/cidr";
 import { ProgramRun } from "../../tools/mockRuntime";
 import { renderResources } from "../../tools/render";

@@ -9,9 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Cidr, cidr, contains, overlaps } from "../../config/cidr";
-import { PROJECT } from "../../config/keys";
-import { stageConfigFromFiles } from "../../config/offline";
-import { listStages, readStageFile } from "../../config/stageFiles";
+import { PROJECT } from "../../config/schema";
+import { listStages, readStageFile, stageConfigFromFiles } from "../../tools/stageFiles";
 import { StageNewError, cloneStage } from "../../tools/stageNew";
 
 const ROOT = path.resolve(__dirname, "../..");

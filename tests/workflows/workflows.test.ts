@@ -9,8 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { stageConfigFromFiles } from "../../config/offline";
-import { listStages } from "../../config/stageFiles";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { eipQuota } from "../../policy/policies";
 import { cloneStage } from "../../tools/stageNew";
 

@@ -6,8 +6,9 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { PROJECT } from "../../../config/keys";
-import { planCluster, stageConfigFromFiles } from "../../../config";
+import { PROJECT } from "../../../config/schema";
+import { planCluster } from "../../../config";
+import { stageConfigFromFiles } from "../../../tools/stageFiles";
 import { ClusterPki } from "../../../components/clusterPki";
 import { stageIdentity } from "../../../components/common";
 import { ControlPlane } from "../../../components/controlPlane";

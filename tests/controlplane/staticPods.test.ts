@@ -5,17 +5,17 @@
  */
 import { Pod } from "kubernetes-models/v1/Pod";
 import { parse, parseAllDocuments } from "yaml";
-import { planCluster, stageConfigFromFiles } from "../../config";
+import { planCluster } from "../../config";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import {
     PKI_REVISION_ANNOTATION,
     STATIC_POD_FILES,
     controlPlaneSettings,
     controllerFiles,
-    placeholderMaterial,
     renderBootstrapManifests,
-    renderControlPlaneArtifacts,
     renderStaticPods,
 } from "../../controlplane";
+import { placeholderMaterial, renderControlPlaneArtifacts } from "../../tools/controlPlaneFiles";
 import { nodePaths } from "../../layout/node";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { versions } from "../../versions";

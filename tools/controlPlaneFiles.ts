@@ -5,14 +5,10 @@
  */
 import { parse, stringify } from "yaml";
 import { planCluster } from "../config/plan";
-import { StageConfig } from "../config/stageConfig";
-import { NO_ALIASES, renderKubeconfig } from "../pki/kubeconfig";
-import { PkiMaterial } from "../pki/material";
-import { CertificateSpec, clusterCertificateSpecs, etcdTlsEnvironment, validityOf } from "../pki";
-import { NodeFile, controllerFiles } from "./files";
-import { renderBootstrapManifests } from "./rbac";
+import { StageConfig } from "../config/types";
+import { NodeFile, controlPlaneSettings, controllerFiles, renderBootstrapManifests } from "../controlplane";
 import { API_SERVER_PORT } from "../layout/cluster";
-import { controlPlaneSettings } from "./settings";
+import { CertificateSpec, NO_ALIASES, PkiMaterial, clusterCertificateSpecs, etcdTlsEnvironment, renderKubeconfig, validityOf } from "../pki";
 
 /** Stand-in for the `apiserver` EIP, which only exists after `pulumi up`. */
 export const PUBLIC_ADDRESS_PLACEHOLDER = "<apiserver-EIP>";
