@@ -78,7 +78,7 @@ export class ClusterPki extends pulumi.ComponentResource {
 
         const byName = (pick: (i: Issued) => pulumi.Output<string>): pulumi.Output<Record<string, string>> =>
             pulumi.all(Object.fromEntries([...issued].map(([spec, i]) => [spec, pick(i)])));
-        this.caCertPem = issued.get("ca")!.certPem;
+        this.caCertPem = this.issuedCert("ca").certPem;
         this.material = pulumi.secret(
             pulumi
                 .all([byName((i) => i.certPem), byName((i) => i.keyPem), serviceAccount.publicKeyPem, serviceAccount.privateKeyPem, this.token.id, this.token.secret])
@@ -106,13 +106,22 @@ export class ClusterPki extends pulumi.ComponentResource {
 
     /** A cluster-admin kubeconfig (group system:masters) for an API server URL; accepts an Output URL. Secret. */
     public adminKubeconfig(serverUrl: pulumi.Input<string>): pulumi.Output<string> {
-        const admin = this.issued.get("admin")!;
+        const admin = this.issuedCert("admin");
         return pulumi.secret(
             pulumi.all([serverUrl, this.caCertPem, admin.certPem, admin.keyPem]).apply(([server, caCertPem, clientCertificatePem, clientKeyPem]) => {
                 this.checkServer("adminKubeconfig", server);
                 return renderKubeconfig({ clusterName: this.clusterName, userName: "admin", server, caCertPem, credentials: { clientCertificatePem, clientKeyPem } });
             }),
         );
+    }
+
+    /** A certificate the specs define (every spec is issued in the constructor). */
+    private issuedCert(specName: string): Issued {
+        const issued = this.issued.get(specName);
+        if (!issued) {
+            throw new pulumi.ResourceError(`ClusterPki: no certificate ${specName} among the specs (${[...this.issued.keys()].join(", ")})`, this);
+        }
+        return issued;
     }
 
     private checkServer(method: string, serverUrl: string): void {

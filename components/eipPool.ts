@@ -9,10 +9,10 @@ export interface EipPoolArgs {
     readonly identity: StageIdentity;
     /** The named claims (`bastion`, `nat`, `apiserver`, `edge-0`, ...); one EIP each. */
     readonly claims: readonly { readonly name: string; readonly group: string }[];
-    /** How many EIPs the account may hold in the region. Defaults to 20 (Alibaba's default quota). */
-    readonly quota?: number;
-    /** Peak bandwidth of each EIP in Mbit/s. Defaults to 10. */
-    readonly bandwidthMbps?: number;
+    /** How many EIPs this stage may hold (config key `eipQuota`). */
+    readonly quota: number;
+    /** Peak bandwidth of each EIP in Mbit/s (config key `eipBandwidthMbps`). */
+    readonly bandwidthMbps: number;
 }
 
 /** One claimed EIP. */
@@ -53,7 +53,7 @@ export class EipPool extends pulumi.ComponentResource {
 
     constructor(name: string, args: EipPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:EipPool", name, {}, opts);
-        const problem = eipQuotaProblem(args.claims, args.quota ?? 20);
+        const problem = eipQuotaProblem(args.claims, args.quota);
         if (problem) {
             throw new pulumi.ResourceError(problem, this);
         }
@@ -66,7 +66,7 @@ export class EipPool extends pulumi.ComponentResource {
                     {
                         addressName: physicalName(args.identity, "eip", claim.name),
                         description: `EIP claim ${claim.name} (${claim.group})`,
-                        bandwidth: String(args.bandwidthMbps ?? 10),
+                        bandwidth: String(args.bandwidthMbps),
                         internetChargeType: "PayByTraffic",
                         paymentType: "PayAsYouGo",
                         isp: "BGP",

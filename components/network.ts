@@ -152,6 +152,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly publicVswitchId: pulumi.Output<string>;
     /** Node vSwitch ids in the order of the zones. */
     public readonly nodeVswitchIds: pulumi.Output<string>[];
+    /** The node vSwitches in the order of the zones: id, zone and CIDR. */
+    public readonly nodeVswitches: readonly { readonly id: pulumi.Output<string>; readonly zone: string; readonly cidr: string }[];
     public readonly securityGroupIds: Readonly<Record<NetworkGroupName, pulumi.Output<string>>>;
     public readonly natGatewayId: pulumi.Output<string>;
     /** What nodes without an EIP need before they boot: their first boot downloads the kubelet through the NAT. */
@@ -225,6 +227,7 @@ export class Network extends pulumi.ComponentResource {
         this.vpcId = vpc.id;
         this.publicVswitchId = publicVswitch.id;
         this.nodeVswitchIds = nodeVswitches.map((s) => s.id);
+        this.nodeVswitches = args.nodeVswitches.map((plan, i) => ({ id: nodeVswitches[i].id, zone: plan.zone, cidr: plan.cidr }));
         this.securityGroupIds = groupIds;
         this.natGatewayId = nat.id;
         this.registerOutputs({

@@ -4,4 +4,4 @@ export { StageConfig, EipClaim, PoolConfig, ControllerPoolConfig, AppConfig, Spr
 export { StageConfigError, ConfigProblem, formatProblem } from "./problems";
 export { parseStageConfig } from "./parse";
 export { loadStageConfig, decodeConfigValue } from "./load";
-export { planCluster, ClusterPlan, PlannedNode, PoolName } from "./plan";
+export { planCluster, ClusterPlan, PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker, PoolName } from "./plan";

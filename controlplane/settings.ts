@@ -23,7 +23,7 @@ export function controlPlaneSettings(cfg: StageConfig, plan: ClusterPlan): Contr
         clusterDomain: cfg.cluster.domain,
         serviceCidr: cfg.network.serviceCidr,
         podCidr: cfg.network.podCidr,
-        controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
+        controllers: plan.controllers,
     };
 }
 

@@ -78,11 +78,11 @@ export function manifestFiles(objects: readonly KubeObject[]): Map<string, strin
         const file = manifestFileName(o);
         byFile.set(file, [...(byFile.get(file) ?? []), o]);
     }
-    const files = new Map<string, string>();
-    for (const file of [...byFile.keys()].sort()) {
-        files.set(file, byFile.get(file)!.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n"));
-    }
-    return files;
+    return new Map(
+        [...byFile.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([file, inFile]) => [file, inFile.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n")]),
+    );
 }
 
 /** One registered resource, as the mock runtime records it (tools/mockRuntime.ts RecordedResource). */

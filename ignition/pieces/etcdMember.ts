@@ -4,7 +4,7 @@
  * `etcd-member.path` starts it once the server certificate exists; its data lives on its own disk.
  */
 import { NodeConfigPart } from "../builder";
-import { NodeIgnitionInput } from "../input";
+import { EtcdMemberInput } from "../input";
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../layout/cluster";
 import { nodePaths, nodeUnits, pkiFiles } from "../../layout/node";
 import { unitFile } from "../systemd";
@@ -20,7 +20,7 @@ function etcdPeerUrl(memberName: string): string {
 }
 
 /** etcd.env, etcd-member.service and etcd-member.path. */
-export function etcdMember(etcd: NonNullable<NodeIgnitionInput["etcd"]>): NodeConfigPart {
+export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
     if (!etcd.initialCluster.some((m) => m.name === etcd.name)) {
         throw new Error(`Ignition input: etcd.initialCluster does not include this member (${etcd.name})`);
     }

@@ -6,7 +6,7 @@
 import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
 import { NodeTaint } from "../../layout/roles";
-import { NodeIgnitionInput } from "../input";
+import { KubeletInput } from "../input";
 import { nodePaths } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { VerifiedDownload, versions } from "../../versions";
@@ -26,7 +26,7 @@ const CNI_INSTALLED_MARKER = "/opt/cni/plugins.sha256";
 export interface KubeletSettings {
     /** Node name (= hostname). */
     readonly hostname: string;
-    readonly kubernetes: NonNullable<NodeIgnitionInput["kubernetes"]>;
+    readonly kubernetes: KubeletInput;
     /** Labels and taints of the role, added to the pool's (controllers' label and taint). */
     readonly roleLabels?: Readonly<Record<string, string>>;
     readonly roleTaints?: readonly NodeTaint[];

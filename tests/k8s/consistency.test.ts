@@ -26,7 +26,7 @@ describe.each(STAGES)("stage %s", (stage) => {
     it("serves cluster DNS at the address the kubelets are rendered with (the 10th of the service CIDR)", () => {
         const service = find(objects, "Service", "kube-dns", "kube-system") as any;
         expect(service.spec.clusterIP).toBe(expected.dns);
-        // The kubelets' clusterDNS comes from this config value (index.ts NodeSettings.clusterDnsIp).
+        // The kubelets' clusterDNS comes from this config value (ignition/settings.ts nodeSettings).
         expect(service.spec.clusterIP).toBe(cfg.cluster.dnsServiceIp);
         expect(service.spec.ports.map((p: any) => `${p.port}/${p.protocol}`)).toEqual(["53/UDP", "53/TCP", "9153/TCP"]);
     });

@@ -23,7 +23,7 @@ beforeAll(() => {
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
         apiServerPublicAddress: EIP,
-        controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
+        controllers: plan.controllers,
     });
     issued = issueWithOpenssl(specs, cfg.pki, scratchDir("pki-openssl"));
 });

@@ -72,6 +72,7 @@ function craftedProgram(violations: (ctx: { ali: Alicloud; network: Network; eip
             ],
             // The component's own check is not what is tested here; the policy's is.
             quota: 100,
+            bandwidthMbps: 10,
         });
         const network = new Network("network", {
             identity,
@@ -201,7 +202,7 @@ describe("crafted violations", () => {
         // 21 pool EIPs against no config at all: the policy's own default applies.
         const many = await runProgram("dev", {
             program: () => {
-                new EipPool("eips", { identity, claims: Array.from({ length: DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })), quota: 100 });
+                new EipPool("eips", { identity, claims: Array.from({ length: DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })), quota: 100, bandwidthMbps: 10 });
                 return {};
             },
         });

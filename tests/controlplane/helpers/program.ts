@@ -30,7 +30,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
             const cfg = stageConfigFromFiles(stage, full);
             const plan = planCluster(cfg);
             const identity = stageIdentity(cfg.project, cfg.stage);
-            const eips = new EipPool("eips", { identity, claims: cfg.eip.claims, quota: cfg.eip.quota });
+            const eips = new EipPool("eips", { identity, claims: cfg.eip.claims, quota: cfg.eip.quota, bandwidthMbps: cfg.eip.bandwidthMbps });
 
             // Stand-in bastion: the same connection shape as Bastion.connection / connectionTo.
             const deployKey = new tls.PrivateKey("bastion-deploy-key", { algorithm: "ED25519" });
@@ -50,19 +50,18 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 apiServiceIp: cfg.cluster.apiServiceIp,
                 apiServerInternalAddress: plan.apiServerInternalAddress,
                 apiServerPublicAddress: apiserverEip.address,
-                controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
+                controllers: plan.controllers,
                 validity: cfg.pki,
             });
             const controllers = plan.controllers.map((c) => ({
-                hostname: c.hostname,
-                ip: c.privateIp!,
-                instance: new alicloud.ecs.Instance(`controllers-${c.index}`, { instanceType: "ecs.g7.large", imageId: "m-fcos", vswitchId: `vsw-${c.vswitchIndex}`, privateIp: c.privateIp }),
+                planned: c,
+                instance: new alicloud.ecs.Instance(`controllers-${c.index}`, { instanceType: "ecs.g7.large", imageId: "m-fcos", vswitchId: `vsw-${c.vswitchIndex}`, privateIp: c.ip }),
             }));
             const controlPlane = new ControlPlane("control-plane", {
                 identity,
                 pki,
-                plan,
-                cluster: { domain: cfg.cluster.domain, serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr, apiServiceIp: cfg.cluster.apiServiceIp },
+                apiServerInternalAddress: plan.apiServerInternalAddress,
+                cluster: { domain: cfg.cluster.domain, serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr },
                 vpcCidr: cfg.network.vpcCidr,
                 adminCidrs: cfg.network.adminCidrs,
                 vswitchId: "vsw-0",
