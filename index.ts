@@ -56,7 +56,6 @@ export = function platform() {
     const apiserverEip = eips.claim("apiserver");
     const pki = new ClusterPki("pki", {
         identity,
-        clusterDomain: cfg.cluster.domain,
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
         apiServerPublicAddress: apiserverEip.address,
@@ -89,11 +88,7 @@ export = function platform() {
         identity,
         pki,
         apiServerInternalAddress: plan.apiServerInternalAddress,
-        cluster: {
-            domain: cfg.cluster.domain,
-            serviceCidr: cfg.network.serviceCidr,
-            podCidr: cfg.network.podCidr,
-        },
+        cluster: { serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr },
         vpcCidr: cfg.network.vpcCidr,
         adminCidrs: cfg.network.adminCidrs,
         vswitchId: network.nodeVswitchIds[0],
@@ -146,7 +141,6 @@ export = function platform() {
             settings: platformSettings(cfg),
             apiServer: { host: plan.apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: { server: storage.server, path: storage.path },
-            edgeNodeIps: edge.privateIps,
         },
         { dependsOn: [workers, edge] },
     );

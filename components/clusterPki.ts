@@ -8,8 +8,6 @@ import { StageIdentity } from "./common";
 export interface ClusterPkiArgs {
     /** Names and tags of the stage; the name prefix goes into the CAs' names. */
     readonly identity: StageIdentity;
-    /** The cluster DNS domain ("cluster.local"); the apiserver certificate names kubernetes.default.svc.<domain>. */
-    readonly clusterDomain: string;
     /** The `kubernetes` Service's address (first address of the service CIDR). */
     readonly apiServiceIp: string;
     /** The internal API load balancer's fixed address (`planCluster(cfg).apiServerInternalAddress`). */
@@ -18,7 +16,7 @@ export interface ClusterPkiArgs {
     readonly apiServerPublicAddress: pulumi.Input<string>;
     /** The controllers' predictable names and fixed addresses (etcd's server and peer certificates name them). */
     readonly controllers: readonly ControllerAddress[];
-    /** Certificate lifetimes (`StageConfig.pki`); the stage config defaults them to 3650/365/30 days. */
+    /** Certificate lifetimes (`StageConfig.pki`). */
     readonly validity: PkiValidity;
 }
 
@@ -53,7 +51,6 @@ export class ClusterPki extends pulumi.ComponentResource {
         this.clusterName = args.identity.namePrefix;
         const specs = clusterCertificateSpecs<pulumi.Input<string>>({
             clusterName: args.identity.namePrefix,
-            clusterDomain: args.clusterDomain,
             apiServiceIp: args.apiServiceIp,
             apiServerInternalAddress: args.apiServerInternalAddress,
             apiServerPublicAddress: args.apiServerPublicAddress,

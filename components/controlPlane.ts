@@ -37,8 +37,8 @@ export interface ControlPlaneArgs {
     readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig">;
     /** The internal API load balancer's fixed address (`planCluster(cfg).apiServerInternalAddress`), in `vswitchId`. */
     readonly apiServerInternalAddress: string;
-    /** Cluster networking: DNS domain, service and pod CIDRs. */
-    readonly cluster: { readonly domain: string; readonly serviceCidr: string; readonly podCidr: string };
+    /** Cluster networking: the service and pod CIDRs. */
+    readonly cluster: { readonly serviceCidr: string; readonly podCidr: string };
     /** The VPC's CIDR: admitted by the API's access list (kubelets, kube-proxy, the bastion). */
     readonly vpcCidr: string;
     /** The team's networks: admitted by the API's access list through the `apiserver` EIP. At least one. */
@@ -87,7 +87,6 @@ export class ControlPlane extends pulumi.ComponentResource {
         }
         const settings: ControlPlaneSettings = {
             clusterName: args.pki.clusterName,
-            clusterDomain: args.cluster.domain,
             serviceCidr: args.cluster.serviceCidr,
             podCidr: args.cluster.podCidr,
             controllers: args.controllers.map((c) => c.planned),

@@ -20,8 +20,6 @@ export interface KubernetesPlatformArgs {
     readonly apiServer: ApiServerEndpoint;
     /** The NFS export behind the default StorageClass: NAS mount-target domain + "/", or the NFS node's address + export path. Required. */
     readonly nfs: { readonly server: pulumi.Input<string>; readonly path: string };
-    /** The edge nodes' private addresses (their EIPs NAT 1:1 to them); the nodePort ingress mode listens on them. Required. */
-    readonly edgeNodeIps: pulumi.Input<string[]>;
 }
 
 /**
@@ -43,7 +41,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
             ...args.settings,
             apiServer: args.apiServer,
             nfs: { server: late(args.nfs.server), path: args.nfs.path },
-            edgeNodeIps: late(args.edgeNodeIps),
         };
         const problems = platformInputProblems(input);
         if (problems.length > 0) {

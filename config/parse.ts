@@ -8,8 +8,9 @@ import { z } from "zod";
 import { nthAddress } from "./cidr";
 import { ConfigProblem, Report, StageConfigError, closestKey, zodProblems } from "./problems";
 import { checkAdminCidrs, checkApps, checkDns, checkIngressTls, checkNetworks, checkPki, checkPools, checkStageAndRegion, checkZones, eipClaims, eipQuotaProblem } from "./rules";
-import { KEYS, KeyName, PROJECT, keyDefault } from "./schema";
+import { KEYS, KeyName, PROJECT, REMOVED_KEYS, keyDefault } from "./schema";
 import { KeyValues, StageConfig } from "./types";
+import { vswitchLayout } from "./vswitches";
 
 /** Input of the parser: the decoded values of the stage, by bare key name, plus the region. */
 export interface RawStageConfig {
@@ -30,7 +31,9 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
     checkStageAndRegion(raw.stage, raw.region, report);
     // Unknown keys: almost always a typo, which would otherwise silently fall back to a default.
     for (const key of Object.keys(raw.values)) {
-        if (!(key in KEYS)) {
+        if (key in REMOVED_KEYS) {
+            report(key, raw.values[key], REMOVED_KEYS[key]);
+        } else if (!(key in KEYS)) {
             const near = closestKey(key);
             report(key, raw.values[key], `is not a key of this project${near ? ` (did you mean ${near}?)` : ""}; the keys are listed in Pulumi.yaml`);
         }
@@ -58,6 +61,8 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
 
     // Everything below only runs on a valid config: every value checked above is there.
     const zones = checked(v.zones, "zones");
+    const vpc = checked(networks.vpc, "vpcCidr");
+    const vswitches = vswitchLayout(vpc, zones.length);
     const serviceNet = checked(networks.services, "serviceCidr");
     const tlsCert = checked(v.ingressTlsCertificate, "ingressTlsCertificate");
     const stageConfig: StageConfig = {
@@ -67,15 +72,14 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         namePrefix: `${PROJECT}-${raw.stage}`,
         zones,
         network: {
-            vpcCidr: checked(networks.vpc, "vpcCidr").text,
-            publicVswitch: { zone: zones[0], cidr: checked(networks.publicVswitch, "publicVswitchCidr").text },
-            nodeVswitches: zones.map((zone, i) => ({ zone, cidr: checked(networks.nodeVswitches[i], `nodeVswitchCidrs[${i}]`).text })),
+            vpcCidr: vpc.text,
+            publicVswitch: { zone: zones[0], cidr: vswitches.publicVswitch.text },
+            nodeVswitches: zones.map((zone, i) => ({ zone, cidr: vswitches.nodeVswitches[i].text })),
             podCidr: checked(networks.pods, "podCidr").text,
             serviceCidr: serviceNet.text,
             adminCidrs: admins.map((c, i) => checked(c, `adminCidrs[${i}]`).text),
         },
         cluster: {
-            domain: checked(v.clusterDomain, "clusterDomain"),
             apiServiceIp: nthAddress(serviceNet, 1),
             dnsServiceIp: nthAddress(serviceNet, 10),
             fleetlockServiceIp: nthAddress(serviceNet, 15),

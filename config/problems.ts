@@ -4,7 +4,7 @@
  * such problems, and the "did you mean" for a misspelt key.
  */
 import { z } from "zod";
-import { KEYS, PROJECT } from "./schema";
+import { KEYS, PROJECT, REMOVED_KEYS } from "./schema";
 
 /** One problem with the stage config: the key path, the value found and the rule it breaks. */
 export interface ConfigProblem {
@@ -44,7 +44,7 @@ export function zodProblems(key: string, given: unknown, issue: z.core.$ZodIssue
         return issue.keys.map((k) => ({
             key: `${where}.${k}`,
             value: valueAt(given, [...path, k]),
-            rule: "is not a field of this object (a typo?)",
+            rule: REMOVED_KEYS[`${where}.${k}`] ?? "is not a field of this object (a typo?)",
         }));
     }
     if (issue.code === "invalid_union" && issue.errors.length > 0 && issue.errors.every((branch) => branch.length > 0)) {

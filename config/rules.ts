@@ -7,6 +7,7 @@ import { NODE_POD_PREFIX } from "../layout/cluster";
 import { Cidr, cidr, contains, isIpv4Address, overlaps, parseCidr, subnetCount } from "./cidr";
 import { Report } from "./problems";
 import { REGION_KEY } from "./schema";
+import { MAX_ZONES, VPC_BLOCKS } from "./vswitches";
 import { AppConfig, ControllerPoolConfig, EipClaim, KeyValues, Parsed, PoolConfig } from "./types";
 
 /** Alibaba's own services live in 100.64.0.0/10 (metadata 100.100.100.200, DNS 100.100.2.136). */
@@ -44,18 +45,23 @@ export function checkZones(zones: readonly string[] | undefined, region: string,
     if (new Set(zones).size !== zones.length) {
         report("zones", zones, "must not list a zone twice");
     }
+    if (zones.length > MAX_ZONES) {
+        report("zones", zones, `must list at most ${MAX_ZONES} zones (the VPC is cut into ${VPC_BLOCKS} blocks: the public vSwitch's and one per zone)`);
+    }
 }
 
 /** The stage's networks, parsed; a network that is missing or malformed is absent. */
 export interface StageNetworks {
     readonly vpc?: Cidr;
-    readonly publicVswitch?: Cidr;
-    readonly nodeVswitches: readonly (Cidr | undefined)[];
     readonly pods?: Cidr;
     readonly services?: Cidr;
 }
 
-/** Every network rule: each CIDR well formed, vSwitches inside the VPC and apart, pods and Services outside it. */
+/**
+ * Every network rule: each CIDR well formed, the VPC private and of a size Alibaba allows, pods and Services
+ * outside it and apart. The vSwitches are derived from the VPC (config/vswitches.ts), so they lie inside it and
+ * apart by construction.
+ */
 export function checkNetworks(v: KeyValues, report: Report): StageNetworks {
     const network = (key: string, text: unknown): Cidr | undefined => {
         if (typeof text !== "string") {
@@ -75,35 +81,6 @@ export function checkNetworks(v: KeyValues, report: Report): StageNetworks {
         }
         if (!PRIVATE_NETWORKS.some((p) => contains(p, vpc))) {
             report("vpcCidr", vpc.text, "must lie inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16");
-        }
-    }
-    const vswitches: { key: string; cidr: Cidr }[] = [];
-    const publicVswitch = network("publicVswitchCidr", v.publicVswitchCidr);
-    if (publicVswitch) {
-        vswitches.push({ key: "publicVswitchCidr", cidr: publicVswitch });
-    }
-    const nodeCidrs = v.nodeVswitchCidrs ?? [];
-    const nodeVswitches = nodeCidrs.map((text, i) => {
-        const c = network(`nodeVswitchCidrs[${i}]`, text);
-        if (c) {
-            vswitches.push({ key: `nodeVswitchCidrs[${i}]`, cidr: c });
-        }
-        return c;
-    });
-    if (v.zones && v.nodeVswitchCidrs && nodeCidrs.length !== v.zones.length) {
-        report("nodeVswitchCidrs", nodeCidrs, `must have one CIDR per zone: zones lists ${v.zones.length}, this lists ${nodeCidrs.length}`);
-    }
-    for (const [i, s] of vswitches.entries()) {
-        if (s.cidr.prefix < 16 || s.cidr.prefix > 29) {
-            report(s.key, s.cidr.text, "must have a prefix between /16 and /29 (Alibaba's vSwitch limits)");
-        }
-        if (vpc && !contains(vpc, s.cidr)) {
-            report(s.key, s.cidr.text, `is outside vpcCidr ${vpc.text} (a vSwitch must lie inside its VPC)`);
-        }
-        for (const other of vswitches.slice(i + 1)) {
-            if (overlaps(s.cidr, other.cidr)) {
-                report(other.key, other.cidr.text, `overlaps ${s.key} ${s.cidr.text} (vSwitches of a VPC must not overlap)`);
-            }
         }
     }
     const pods = network("podCidr", v.podCidr);
@@ -128,7 +105,7 @@ export function checkNetworks(v: KeyValues, report: Report): StageNetworks {
     if (services && (services.prefix < 12 || services.prefix > 24)) {
         report("serviceCidr", services.text, "must have a prefix between /12 and /24 (kube-apiserver's limit, and room for the fixed Service IPs)");
     }
-    return { vpc, publicVswitch, nodeVswitches, pods, services };
+    return { vpc, pods, services };
 }
 
 /** The team's networks: each well formed, none so wide that it is the internet. */

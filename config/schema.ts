@@ -10,6 +10,9 @@ import { app, appName, cidrText, dnsName, instanceType, labelKey, labelValue, po
 /** The Pulumi project name: the namespace of every key below and the first part of every physical name. */
 export const PROJECT = "coreos-platform";
 
+/** Alibaba's EIP quota per account and region unless raised: the default of a stage's budget and of the policy pack's. */
+export const ALIBABA_DEFAULT_EIP_QUOTA = 20;
+
 /** The one provider key the program reads; each stage file sets it. */
 export const REGION_KEY = "alicloud:region";
 
@@ -40,28 +43,16 @@ export const KEYS = {
         type: "array",
         items: "string",
         description:
-            "Alibaba zones for the node vSwitches, at least two (nodes are spread over them round-robin). The first zone also holds the public vSwitch.",
+            "Alibaba zones for the node vSwitches, at least two and at most 15 (nodes are spread over them round-robin). The first zone also holds the public vSwitch.",
         required: true,
         schema: z.array(z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, { error: "must be an Alibaba zone id like cn-hangzhou-i" })),
     },
     vpcCidr: {
         type: "string",
-        description: "The VPC's CIDR (private range, /8 to /24). Unique per stage so that stages can be peered.",
+        description:
+            "The VPC's CIDR (private range, /8 to /24). Unique per stage so that stages can be peered. The vSwitches are derived from it: cut into 16 blocks, block 0 starts with the public vSwitch (bastion, NAT gateway) and block k+1 is the node vSwitch of zone k; for 10.10.0.0/16: 10.10.0.0/24, then 10.10.16.0/20, 10.10.32.0/20, ...",
         required: true,
         schema: cidrText,
-    },
-    publicVswitchCidr: {
-        type: "string",
-        description: "CIDR of the public vSwitch (bastion, NAT gateway) inside vpcCidr, in the first zone.",
-        required: true,
-        schema: cidrText,
-    },
-    nodeVswitchCidrs: {
-        type: "array",
-        items: "string",
-        description: "CIDRs of the node vSwitches inside vpcCidr, one per entry of zones, in the same order.",
-        required: true,
-        schema: z.array(cidrText),
     },
     podCidr: {
         type: "string",
@@ -99,7 +90,7 @@ export const KEYS = {
     eipQuota: {
         type: "integer",
         description: "EIPs this stage may hold (Alibaba's default quota is 20 per account and region).",
-        default: 20,
+        default: ALIBABA_DEFAULT_EIP_QUOTA,
         schema: z.int().min(3, { error: "must be at least 3 (bastion, nat and apiserver)" }).max(500, { error: "must be at most 500" }),
     },
     eipBandwidthMbps: {
@@ -164,12 +155,6 @@ export const KEYS = {
             taints: z.array(taint).default([]),
         }),
     },
-    clusterDomain: {
-        type: "string",
-        description: "The cluster's DNS domain.",
-        default: "cluster.local",
-        schema: dnsName,
-    },
     dns: {
         type: "object",
         description:
@@ -206,9 +191,8 @@ export const KEYS = {
     ingress: {
         type: "object",
         description:
-            "Ingress on the edge pool: {mode: hostNetwork (ports 80/443 on the edge nodes) or nodePort, rateLimitRps (per client IP), tlsSecretName (an existing Secret for the default certificate)}.",
+            "Ingress on the edge pool (ingress-nginx on ports 80/443 of every edge node): {rateLimitRps (per client IP), tlsSecretName (an existing Secret for the default certificate)}.",
         schema: z.strictObject({
-            mode: z.enum(["hostNetwork", "nodePort"], { error: "must be hostNetwork or nodePort" }).default("hostNetwork"),
             rateLimitRps: z.int().min(1, { error: "must be between 1 and 10000" }).max(10000, { error: "must be between 1 and 10000" }).default(20),
             tlsSecretName: z.union([z.literal(""), dnsName]).default(""),
         }),
@@ -245,6 +229,17 @@ export const KEYS = {
 } satisfies Record<string, KeySpec>;
 
 export type KeyName = keyof typeof KEYS;
+
+/**
+ * Keys and fields that existed once, with what a stage file that still sets one must do (CHANGES.md), so that the
+ * loader says so instead of suggesting a similar key.
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+    publicVswitchCidr: "was removed: the vSwitches are derived from vpcCidr (CHANGES.md); delete it from the stage file",
+    nodeVswitchCidrs: "was removed: the vSwitches are derived from vpcCidr (CHANGES.md); delete it from the stage file",
+    clusterDomain: "was removed: the cluster domain is always cluster.local (CHANGES.md); delete it from the stage file",
+    "ingress.mode": "was removed: ingress always runs on the edge nodes' host network (CHANGES.md); delete it from the stage file",
+};
 
 /** The default of a key as Pulumi.yaml declares it (object keys: their schema applied to `{}`). */
 export function keyDefault(name: KeyName): unknown {

@@ -42,14 +42,15 @@ export interface StageConfig {
     readonly zones: readonly string[];
     readonly network: {
         readonly vpcCidr: string;
+        /** Derived from vpcCidr (config/vswitches.ts), in the first zone. */
         readonly publicVswitch: VswitchPlan;
+        /** Derived from vpcCidr, one per zone in the order of `zones`. */
         readonly nodeVswitches: readonly VswitchPlan[];
         readonly podCidr: string;
         readonly serviceCidr: string;
         readonly adminCidrs: readonly string[];
     };
     readonly cluster: {
-        readonly domain: string;
         /** The `kubernetes` Service: the first address of the service CIDR. */
         readonly apiServiceIp: string;
         /** Cluster DNS: the 10th address of the service CIDR, as kubelets are rendered with. */

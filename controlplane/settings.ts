@@ -2,6 +2,7 @@
  * What the control plane's files are rendered from: plain data taken from the stage config and the cluster plan.
  */
 import { ClusterPlan } from "../config/plan";
+import { CLUSTER_DOMAIN } from "../layout/cluster";
 import { StageConfig } from "../config/types";
 import { ControllerAddress } from "../pki/specs";
 
@@ -9,7 +10,6 @@ import { ControllerAddress } from "../pki/specs";
 export interface ControlPlaneSettings {
     /** The stage's name prefix: the kubeconfigs' cluster name and kube-controller-manager's --cluster-name. */
     readonly clusterName: string;
-    readonly clusterDomain: string;
     readonly serviceCidr: string;
     readonly podCidr: string;
     /** Every controller (etcd member), in plan order. */
@@ -20,7 +20,6 @@ export interface ControlPlaneSettings {
 export function controlPlaneSettings(cfg: StageConfig, plan: ClusterPlan): ControlPlaneSettings {
     return {
         clusterName: cfg.namePrefix,
-        clusterDomain: cfg.cluster.domain,
         serviceCidr: cfg.network.serviceCidr,
         podCidr: cfg.network.podCidr,
         controllers: plan.controllers,
@@ -28,6 +27,4 @@ export function controlPlaneSettings(cfg: StageConfig, plan: ClusterPlan): Contr
 }
 
 /** The service-account token issuer (and audience): the in-cluster name of the API, as kubeadm uses. */
-export function serviceAccountIssuer(clusterDomain: string): string {
-    return `https://kubernetes.default.svc.${clusterDomain}`;
-}
+export const SERVICE_ACCOUNT_ISSUER = `https://kubernetes.default.svc.${CLUSTER_DOMAIN}`;

@@ -8,7 +8,7 @@ import { NO_ALIASES } from "../pki/kubeconfig";
 import { FRONT_PROXY_CLIENT_CN, ControllerAddress } from "../pki/specs";
 import { versions } from "../versions";
 import { API_SERVER_PORT, ETCD_CLIENT_PORT, NODE_POD_PREFIX } from "../layout/cluster";
-import { ControlPlaneSettings, serviceAccountIssuer } from "./settings";
+import { ControlPlaneSettings, SERVICE_ACCOUNT_ISSUER } from "./settings";
 
 /** Annotation that carries the hash of the certificates a pod reads: new certificates, new pod. */
 export const PKI_REVISION_ANNOTATION = "coreos-platform/pki-revision";
@@ -95,7 +95,6 @@ function httpsProbes(port: number): Record<string, unknown> {
  * client certificate instead.
  */
 export function renderKubeApiserverPod(settings: ControlPlaneSettings, controller: ControllerAddress, pkiRevision: string): string {
-    const issuer = serviceAccountIssuer(settings.clusterDomain);
     const tcp = { tcpSocket: { host: "127.0.0.1", port: API_SERVER_PORT } };
     return staticPod({
         name: "kube-apiserver",
@@ -134,7 +133,7 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
                 "requestheader-group-headers": "X-Remote-Group",
                 "requestheader-username-headers": "X-Remote-User",
                 "secure-port": API_SERVER_PORT,
-                "service-account-issuer": issuer,
+                "service-account-issuer": SERVICE_ACCOUNT_ISSUER,
                 "service-account-key-file": pki(pkiFiles.serviceAccountPublic),
                 "service-account-signing-key-file": pki(pkiFiles.serviceAccountKey),
                 "service-cluster-ip-range": settings.serviceCidr,

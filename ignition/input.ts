@@ -46,7 +46,6 @@ export interface KubeletInput {
     readonly apiServerUrl: string;
     /** The 10th address of the service CIDR. */
     readonly clusterDnsIp: string;
-    readonly clusterDomain: string;
     readonly nodeLabels: Readonly<Record<string, string>>;
     readonly nodeTaints: readonly NodeTaint[];
 }

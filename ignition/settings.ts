@@ -25,7 +25,6 @@ export interface NodeSettings {
     /** https://<internal API load balancer>:6443 */
     readonly apiServerUrl: string;
     readonly clusterDnsIp: string;
-    readonly clusterDomain: string;
 }
 
 /** The settings of a stage's nodes. */
@@ -38,7 +37,6 @@ export function nodeSettings(cfg: StageConfig, plan: ClusterPlan): NodeSettings 
         fleetlockUrl: fleetlockUrl(cfg.cluster.fleetlockServiceIp),
         apiServerUrl: plan.apiServerUrl,
         clusterDnsIp: cfg.cluster.dnsServiceIp,
-        clusterDomain: cfg.cluster.domain,
     };
 }
 
@@ -52,7 +50,6 @@ function kubeletInput(settings: NodeSettings, role: keyof typeof NODE_ROLE_LABEL
     return {
         apiServerUrl: settings.apiServerUrl,
         clusterDnsIp: settings.clusterDnsIp,
-        clusterDomain: settings.clusterDomain,
         // The role label is what the cluster's workloads select (layout/roles.ts); the controller renderer adds the
         // controllers' taint itself.
         nodeLabels: { [NODE_ROLE_LABELS[role]]: "true", ...labels },

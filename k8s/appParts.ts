@@ -14,8 +14,6 @@ export const APPS_NAMESPACE = "apps";
 /** What every app renderer needs besides the app itself. */
 export interface AppContext {
     readonly namespace: string;
-    /** The cluster's DNS domain, for fully qualified Service names. */
-    readonly clusterDomain: string;
     readonly ingress: {
         /** The IngressClass (the platform's; an Output in the program, so apps wait for it). */
         readonly className: Late<string>;

@@ -15,8 +15,6 @@ export interface AppsSettings {
     readonly apps: readonly AppConfig[];
     /** Secret environment variables per Spring Boot app; the values stay Pulumi secrets. */
     readonly appSecrets: Readonly<Record<string, Readonly<Record<string, Late<string>>>>>;
-    /** The cluster's DNS domain. */
-    readonly clusterDomain: string;
     /** Per-client request rate on every app route, and whether routes serve HTTPS. */
     readonly ingress: { readonly rateLimitRps: number; readonly https: boolean };
 }
@@ -32,7 +30,6 @@ export function appsSettings(cfg: StageConfig): AppsSettings {
     return {
         apps: cfg.apps,
         appSecrets: cfg.appSecrets,
-        clusterDomain: cfg.cluster.domain,
         ingress: { rateLimitRps: cfg.ingress.rateLimitRps, https: cfg.ingress.tls !== undefined || cfg.ingress.tlsSecretName !== "" },
     };
 }
@@ -71,7 +68,6 @@ export function appsProblems(settings: AppsSettings): string[] {
 export function renderAppObjects(input: AppsInput): KubeObject[] {
     const ctx: AppContext = {
         namespace: APPS_NAMESPACE,
-        clusterDomain: input.clusterDomain,
         ingress: { className: input.ingressClassName, ...input.ingress },
     };
     const objects: KubeObject[] = [

@@ -15,7 +15,9 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { parseCidr } from "../config/cidr";
+import { ALIBABA_DEFAULT_EIP_QUOTA } from "../config/schema";
 import { USER_DATA_LIMIT } from "../ignition/input";
+import { API_SERVER_PORT } from "../layout/cluster";
 import { ignitionContents } from "../ignition/reader";
 
 /** Resource type tokens the policies inspect. */
@@ -42,11 +44,8 @@ export const TYPES = {
 /** Resource types that allocate EIPs; each one holds one address of the account's quota. */
 const EIP_TYPES: readonly string[] = [TYPES.eipAddress, TYPES.eip];
 
-/** Alibaba's default EIP quota per account and region; the `eip-quota` policy's default. */
-export const DEFAULT_EIP_QUOTA = 20;
-
 /** Ports that must never be reachable from the internet: SSH and the Kubernetes API. */
-export const ADMIN_PORTS: readonly number[] = [22, 6443];
+export const ADMIN_PORTS: readonly number[] = [22, API_SERVER_PORT];
 
 /**
  * A source network at least this wide (a shorter prefix) counts as "the internet". The stage loader refuses
@@ -182,21 +181,21 @@ export const eipOnlyFromPool: StackValidationPolicy = {
 /** The stage's EIPs fit the account's quota (policy config `quota`, default 20). */
 export const eipQuota: StackValidationPolicy = {
     name: "eip-quota",
-    description: `The stack holds no more EIPs than the account's quota (policy config "quota", default ${DEFAULT_EIP_QUOTA}).`,
+    description: `The stack holds no more EIPs than the account's quota (policy config "quota", default ${ALIBABA_DEFAULT_EIP_QUOTA}).`,
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             quota: {
                 type: "integer",
                 minimum: 1,
-                default: DEFAULT_EIP_QUOTA,
+                default: ALIBABA_DEFAULT_EIP_QUOTA,
                 description: "EIPs the Alibaba account may hold in the stack's region (Alibaba's default quota is 20).",
             },
         },
     },
     validateStack: (args, reportViolation) => {
         // The CLI fills in the schema default; a direct call (tests, older CLIs) may pass no config at all.
-        const quota = args.getConfig<{ quota?: number }>().quota ?? DEFAULT_EIP_QUOTA;
+        const quota = args.getConfig<{ quota?: number }>().quota ?? ALIBABA_DEFAULT_EIP_QUOTA;
         const eips = args.resources.filter((r) => EIP_TYPES.includes(r.type));
         if (eips.length > quota) {
             reportViolation(

@@ -77,7 +77,6 @@ export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, st
     const settings = controlPlaneSettings(cfg, plan);
     const specs = clusterCertificateSpecs<string>({
         clusterName: cfg.namePrefix,
-        clusterDomain: cfg.cluster.domain,
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
         apiServerPublicAddress: PUBLIC_ADDRESS_PLACEHOLDER,

@@ -22,19 +22,16 @@ const SECRET_PLACEHOLDER = SECRET_MASK;
 
 /** The values the cloud side provides, as plain data. */
 export interface CloudStandIns {
-    /** The edge nodes' private addresses. */
-    readonly edgeNodeIps: readonly string[];
     /** The NFS export behind the default StorageClass. */
     readonly nfs: { readonly server: string; readonly path: string };
 }
 
 /**
- * Recognisable stand-ins: edge addresses from TEST-NET-1 (RFC 5737, never a real host) and an NFS server named
- * after what it stands for. The path is what the cloud side uses: NAS exports "/", the NFS node its data dir.
+ * Recognisable stand-ins: an NFS server named after what it stands for, or an address from TEST-NET-1 (RFC 5737,
+ * never a real host). The path is what the cloud side uses: NAS exports "/", the NFS node its data dir.
  */
 export function cloudStandIns(cfg: StageConfig): CloudStandIns {
     return {
-        edgeNodeIps: Array.from({ length: cfg.edge.count }, (_, i) => `192.0.2.${10 + i}`),
         nfs:
             cfg.storage.kind === "nas"
                 ? { server: "nas-mount-target.stand-in.nas.aliyuncs.com", path: "/" }
@@ -53,7 +50,6 @@ export function renderClusterObjects(cfg: StageConfig, late: CloudStandIns = clo
             ingress: { ...platform.ingress, ...(platform.ingress.tls ? { tls: { certificate: platform.ingress.tls.certificate, key: SECRET_PLACEHOLDER } } : {}) },
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: late.nfs,
-            edgeNodeIps: [...late.edgeNodeIps],
         }),
         ...renderAppObjects({
             ...apps,

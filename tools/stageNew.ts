@@ -4,7 +4,7 @@
  *
  *   - vpcCidr, podCidr and serviceCidr: the next free block of the same size after the source's, overlapping no
  *     network of any existing stage file (nor each other, nor Alibaba's 100.64.0.0/10);
- *   - publicVswitchCidr and nodeVswitchCidrs: the source's, moved into the new VPC at the same offsets;
+ *   - the vSwitches need nothing: they derive from vpcCidr (config/vswitches.ts), so they move with it;
  *   - names need nothing: every physical name derives from the stage name.
  *
  * Secure values (`secure: v1:...`) are encrypted with the source stack's key and cannot be copied: they are left
@@ -44,7 +44,7 @@ export interface StageNewResult {
     /** Its text. */
     readonly text: string;
     /** The networks chosen for the new stage, by key. */
-    readonly networks: Readonly<Record<string, string | string[]>>;
+    readonly networks: Readonly<Record<string, string>>;
     /** Paths of the secure values left out (`ingressTlsKey`, `appSecrets.orders.DB_PASSWORD`). */
     readonly droppedSecrets: readonly string[];
     /** Top-level stack settings not copied (`encryptionsalt`, `secretsprovider`, ...). */
@@ -59,7 +59,7 @@ export class StageNewError extends Error {
     }
 }
 
-const NETWORK_KEYS = ["vpcCidr", "publicVswitchCidr", "nodeVswitchCidrs", "podCidr", "serviceCidr"] as const;
+const NETWORK_KEYS = ["vpcCidr", "podCidr", "serviceCidr"] as const;
 /** The private ranges a VPC may use (the loader's rule), searched in this order after the source's own range. */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(cidr);
 /** Alibaba's own services (metadata, DNS) live here; nothing of a stage may overlap it. */
@@ -74,11 +74,9 @@ export function stageNetworks(dir = PROJECT_DIR): { stage: string; key: string; 
         const config = readStageFile(stage, dir);
         for (const key of NETWORK_KEYS) {
             const value = config[fullKey(key)];
-            for (const [i, text] of (Array.isArray(value) ? value : value === undefined ? [] : [value]).entries()) {
-                const parsed = parseCidr(String(text));
-                if (!("error" in parsed)) {
-                    out.push({ stage, key: Array.isArray(value) ? `${key}[${i}]` : key, network: parsed });
-                }
+            const parsed = value === undefined ? undefined : parseCidr(String(value));
+            if (parsed && !("error" in parsed)) {
+                out.push({ stage, key, network: parsed });
             }
         }
     }
@@ -206,13 +204,8 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
         taken.push(chosen);
         return chosen;
     };
-    const oldVpc = cidr(String(source[fullKey("vpcCidr")]));
-    const vpc = pick("vpcCidr");
-    const rebase = (text: unknown) => shiftCidr(cidr(String(text)), vpc.first - oldVpc.first).text;
-    const networks: Record<string, string | string[]> = {
-        vpcCidr: vpc.text,
-        publicVswitchCidr: rebase(source[fullKey("publicVswitchCidr")]),
-        nodeVswitchCidrs: ((source[fullKey("nodeVswitchCidrs")] ?? []) as unknown[]).map(rebase),
+    const networks: Record<string, string> = {
+        vpcCidr: pick("vpcCidr").text,
         podCidr: pick("podCidr").text,
         serviceCidr: pick("serviceCidr").text,
     };
@@ -267,7 +260,7 @@ export function nextSteps(options: StageNewOptions, result: StageNewResult): str
     const lines = [
         `Wrote ${path.relative(process.cwd(), result.file) || result.file} (cloned from ${options.from}).`,
         "Networks chosen so that no two stages overlap:",
-        ...Object.entries(result.networks).map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join(", ") : v}`),
+        ...Object.entries(result.networks).map(([k, v]) => `  ${k}: ${v}`),
     ];
     if (result.droppedSettings.length) {
         lines.push(`Not copied (they belong to ${options.from}'s stack): ${result.droppedSettings.join(", ")}.`);

@@ -7,6 +7,7 @@ import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
 import { NodeTaint } from "../../layout/roles";
 import { KubeletInput } from "../input";
+import { CLUSTER_DOMAIN } from "../../layout/cluster";
 import { nodePaths } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { VerifiedDownload, versions } from "../../versions";
@@ -168,7 +169,7 @@ function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"], taints:
         authorization: { mode: "Webhook" },
         cgroupDriver: "systemd",
         clusterDNS: [kubernetes.clusterDnsIp],
-        clusterDomain: kubernetes.clusterDomain,
+        clusterDomain: CLUSTER_DOMAIN,
         containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
         readOnlyPort: 0,
         // The replacement of the deprecated --register-with-taints flag.

@@ -179,7 +179,6 @@ describe("the readiness wait (curl with the health-check certificate against a T
         const dir = scratchDir("readiness");
         const specs = clusterCertificateSpecs<string>({
             clusterName: "readiness-test",
-            clusterDomain: "cluster.local",
             apiServiceIp: "10.96.0.1",
             apiServerInternalAddress: "10.0.0.10",
             apiServerPublicAddress: "203.0.113.50",
@@ -218,7 +217,7 @@ describe("the readiness wait (curl with the health-check certificate against a T
 
     test("the controllers' kubeconfigs work with kubectl against the apiserver's certificate", () => {
         requireTools("kubectl");
-        const settings = { clusterName: "readiness-test", clusterDomain: "cluster.local", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
+        const settings = { clusterName: "readiness-test", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
         const files = controllerFiles(pki, settings, 0);
         const dir = scratchDir("kubeconfigs");
         for (const kubeconfig of [nodePaths.adminKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {

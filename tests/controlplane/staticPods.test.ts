@@ -25,7 +25,6 @@ const plan = planCluster(cfg);
 const settings = controlPlaneSettings(cfg, plan);
 const specs = clusterCertificateSpecs<string>({
     clusterName: cfg.namePrefix,
-    clusterDomain: cfg.cluster.domain,
     apiServiceIp: cfg.cluster.apiServiceIp,
     apiServerInternalAddress: plan.apiServerInternalAddress,
     apiServerPublicAddress: "203.0.113.50",

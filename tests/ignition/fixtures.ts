@@ -30,7 +30,6 @@ const common = {
 const kubernetes = {
     apiServerUrl: "https://10.0.0.250:6443",
     clusterDnsIp: CLUSTER_DNS_IP,
-    clusterDomain: "cluster.local",
 };
 
 export const bastionInput: BastionIgnitionInput = {

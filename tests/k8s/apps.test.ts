@@ -171,9 +171,9 @@ describe("React app", () => {
         const conf: string = (find(objects, "ConfigMap", "web-nginx", "apps") as any).data["app.conf"];
         expect(conf).toContain("location /api/orders/ {\n        proxy_pass http://orders.apps.svc.cluster.local:8080/;");
         expect(conf).toContain("location /api/inventory/ {\n        proxy_pass http://inventory.apps.svc.cluster.local:8080/;");
-        const custom = renderStage("dev", { clusterDomain: "k8s.internal", apps: withApp("dev", "inventory", (a) => (a.port = 9000)) });
+        const custom = renderStage("dev", { apps: withApp("dev", "inventory", (a) => (a.port = 9000)) });
         const customConf: string = (find(custom, "ConfigMap", "web-nginx") as any).data["app.conf"];
-        expect(customConf).toContain("proxy_pass http://inventory.apps.svc.k8s.internal:9000/;");
+        expect(customConf).toContain("proxy_pass http://inventory.apps.svc.cluster.local:9000/;");
     });
 
     it("has a public route on its host", () => {

@@ -46,7 +46,6 @@ function program(options: ProgramOptions = {}) {
             settings: platformSettings(cfg),
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: options.apiServerPort ?? 6443 },
             nfs: { server: pulumi.output(late.nfs.server), path: options.nfsPath ?? late.nfs.path },
-            edgeNodeIps: pulumi.output([...late.edgeNodeIps]),
         });
         const apps = new Apps("apps", { provider, settings: appsSettings(cfg), ingressClassName: platform.ingressClassName });
         return { storageClass: platform.storageClassName, ingressClass: platform.ingressClassName, clusterDns: platform.clusterDnsIp, workloads: apps.workloads };

@@ -6,7 +6,7 @@
  */
 import { ingressRules } from "../../components/network";
 import { planCluster } from "../../config/plan";
-import { fleetlockUrl } from "../../layout/cluster";
+import { CLUSTER_DOMAIN, fleetlockUrl } from "../../layout/cluster";
 import { objectDependencies, objectKey, sortObjects } from "../../k8s/objects";
 import { versions } from "../../versions";
 import { STAGES, containersOf, envOf, find, ofKind, renderStage, selects, stageConfig, workloads } from "./helpers";
@@ -276,7 +276,7 @@ describe.each(STAGES)("stage %s", (stage) => {
 });
 
 describe("ingress on the edge pool", () => {
-    it("hostNetwork mode: a DaemonSet binding 80 and 443 on the edge nodes only", () => {
+    it("a DaemonSet binding 80 and 443 on the host network of the edge nodes only", () => {
         const objects = renderStage("prod");
         const ds = find(objects, "DaemonSet", "ingress-nginx-controller", "ingress-nginx") as any;
         const spec = ds.spec.template.spec;
@@ -287,21 +287,6 @@ describe("ingress on the edge pool", () => {
         expect(objects.filter((o) => o.kind === "Service" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
         // hostNetwork is outside the baseline Pod Security level, so the namespace must admit privileged pods.
         expect((find(objects, "Namespace", "ingress-nginx") as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-    });
-
-    it("nodePort mode: a NodePort Service on the edge nodes' addresses at 80 and 443, one pod per edge node", () => {
-        const cfgIps = ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13"]; // renderClusterObjects' stand-ins for prod's 4 edge nodes
-        const objects = renderStage("prod", { ingress: { mode: "nodePort", rateLimitRps: 50 } });
-        const service = find(objects, "Service", "ingress-nginx-controller", "ingress-nginx") as any;
-        expect(service.spec.type).toBe("NodePort");
-        expect(service.spec.externalIPs).toEqual(cfgIps);
-        expect(service.spec.ports.map((p: any) => p.port)).toEqual([80, 443]);
-        expect(service.spec.externalTrafficPolicy).toBe("Local");
-        const deployment = find(objects, "Deployment", "ingress-nginx-controller", "ingress-nginx") as any;
-        expect(deployment.spec.replicas).toBe(4);
-        expect(deployment.spec.template.spec.hostNetwork).toBeUndefined();
-        expect(deployment.spec.template.spec.containers[0].args).toContain("--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller");
-        expect(objects.filter((o) => o.kind === "DaemonSet" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
     });
 
     it("tolerates the stage's edge taints and selects its edge labels", () => {
@@ -393,7 +378,7 @@ function podSecurityViolations(level: string, pod: any): string[] {
 describe("Pod Security", () => {
     const cases: [string, Record<string, unknown>][] = [
         ["dev", {}],
-        ["prod", { ingress: { mode: "nodePort" } }],
+        ["prod", {}],
     ];
     it.each(cases)("every pod in %s (%j) meets the level its namespace enforces", (stage, overrides) => {
         const objects = renderStage(stage, overrides);
@@ -434,9 +419,12 @@ describe("cluster DNS and storage from stage config", () => {
         expect(corefile).toContain("forward . 100.100.2.136 100.100.2.138 {");
     });
 
-    it("serves the stage's cluster domain", () => {
-        const corefile: string = (find(renderStage("dev", { clusterDomain: "k8s.internal" }), "ConfigMap", "coredns") as any).data.Corefile;
-        expect(corefile).toContain("kubernetes k8s.internal in-addr.arpa ip6.arpa {");
+    it("serves the cluster domain every kubelet searches, on every stage", () => {
+        for (const stage of STAGES) {
+            const corefile: string = (find(renderStage(stage), "ConfigMap", "coredns") as any).data.Corefile;
+            expect(corefile).toContain(`kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`);
+        }
+        expect(CLUSTER_DOMAIN).toBe("cluster.local");
     });
 
     it("takes the reclaim policy from config", () => {

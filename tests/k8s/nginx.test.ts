@@ -53,7 +53,6 @@ async function startNginx(dir: string, routePath: string, upstreamPort: number):
 
     const rendered = renderNginxConf({ name: "web", route: { host: "shop.example.com", path: routePath } }, [{ name: "orders", port: 8080 }], {
         namespace: "apps",
-        clusterDomain: "cluster.local",
     });
     const serverBlock = rendered
         .replace(`listen ${REACT_CONTAINER_PORT};`, `listen 127.0.0.1:${port};`)

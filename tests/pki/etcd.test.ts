@@ -26,7 +26,6 @@ const PEER_PORT = CLIENT_PORT + 1;
 
 const settings: ControlPlaneSettings = {
     clusterName: "etcd-test",
-    clusterDomain: "cluster.local",
     serviceCidr: "10.96.0.0/16",
     podCidr: "10.244.0.0/16",
     controllers: CONTROLLERS,
@@ -66,7 +65,6 @@ beforeAll(async () => {
     work = scratchDir("pki-etcd");
     const specs = clusterCertificateSpecs<string>({
         clusterName: "etcd-test",
-        clusterDomain: "cluster.local",
         apiServiceIp: "10.96.0.1",
         apiServerInternalAddress: "10.0.0.10",
         apiServerPublicAddress: "203.0.113.50",

@@ -19,7 +19,6 @@ beforeAll(() => {
     const plan = planCluster(cfg);
     specs = clusterCertificateSpecs<string>({
         clusterName: cfg.namePrefix,
-        clusterDomain: cfg.cluster.domain,
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
         apiServerPublicAddress: EIP,

@@ -7,7 +7,6 @@ import { attempt, requireTools, removeScratchDirs, scratchDir } from "./helpers/
 
 const input = {
     clusterName: "coreos-platform-dev",
-    clusterDomain: "cluster.local",
     apiServiceIp: "10.96.0.1",
     apiServerInternalAddress: "10.10.31.251",
     controllers: [{ hostname: "coreos-platform-dev-controller-0", ip: "10.10.31.250" }],
@@ -23,7 +22,6 @@ describe("input checks", () => {
         const problems = pkiInputProblems(
             {
                 ...input,
-                clusterDomain: "Cluster_Local",
                 apiServiceIp: "10.96.0.0/16",
                 controllers: [
                     { hostname: "c-0", ip: "10.0.0.5" },
@@ -34,7 +32,6 @@ describe("input checks", () => {
             { caValidityDays: 365, certValidityDays: 365, renewBeforeDays: 400 },
         );
         expect(problems).toEqual([
-            'clusterDomain "Cluster_Local" must be a lower-case DNS name like cluster.local',
             'apiServiceIp "10.96.0.0/16" must be an IPv4 address',
             'controllers[1].hostname "c-0" is used twice',
             'controllers[1].ip "10.0.0.5" is used twice',

@@ -9,7 +9,8 @@ import { stageIdentity } from "../../components/common";
 import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
 import { PROJECT } from "../../config/schema";
-import { DEFAULT_EIP_QUOTA, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
+import { ALIBABA_DEFAULT_EIP_QUOTA } from "../../config/schema";
+import { eipQuota, policies, privateKeyLocations } from "../../policy/policies";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";
 
@@ -202,7 +203,7 @@ describe("crafted violations", () => {
         // 21 pool EIPs against no config at all: the policy's own default applies.
         const many = await runProgram("dev", {
             program: () => {
-                new EipPool("eips", { identity, claims: Array.from({ length: DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })), quota: 100, bandwidthMbps: 10 });
+                new EipPool("eips", { identity, claims: Array.from({ length: ALIBABA_DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })), quota: 100, bandwidthMbps: 10 });
                 return {};
             },
         });

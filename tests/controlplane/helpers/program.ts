@@ -46,7 +46,6 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
             const apiserverEip = eips.claim("apiserver");
             const pki = new ClusterPki("pki", {
                 identity,
-                clusterDomain: cfg.cluster.domain,
                 apiServiceIp: cfg.cluster.apiServiceIp,
                 apiServerInternalAddress: plan.apiServerInternalAddress,
                 apiServerPublicAddress: apiserverEip.address,
@@ -61,7 +60,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 identity,
                 pki,
                 apiServerInternalAddress: plan.apiServerInternalAddress,
-                cluster: { domain: cfg.cluster.domain, serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr },
+                cluster: { serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr },
                 vpcCidr: cfg.network.vpcCidr,
                 adminCidrs: cfg.network.adminCidrs,
                 vswitchId: "vsw-0",
