@@ -5,7 +5,7 @@ import * as tls from "@pulumi/tls";
 import { NodeSettings, bastionIgnitionInput } from "../ignition";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
-import { deliverTeamKeys } from "./teamKeys";
+import { deliverTeamKeys } from "./nodeFiles";
 import { LATE_VALUE_PLACEHOLDERS, LateValues, nodeUserData } from "./userData";
 
 /** Arguments of a `Bastion`. */
@@ -97,7 +97,7 @@ export class Bastion extends pulumi.ComponentResource {
             dialErrorLimit: 30,
             perDialTimeout: 10,
         };
-        const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, this.connection, args.settings.sshAuthorizedKeys, instance, [association], this);
+        const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, { target: `bastion ${hostname}`, connection: this.connection, instance }, args.settings.sshAuthorizedKeys, [association], this);
         this.ready = [instance, association, teamKeys];
         this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
     }

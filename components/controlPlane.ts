@@ -9,7 +9,6 @@ import {
     controllerFiles,
     renderBootstrapManifests,
     renderBootstrapScript,
-    renderInstallScript,
     renderReadinessScript,
 } from "../controlplane";
 import { API_SERVER_PORT } from "../layout/cluster";
@@ -20,6 +19,7 @@ import type { Bastion } from "./bastion";
 import { ClusterPki } from "./clusterPki";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
+import { installNodeFiles } from "./nodeFiles";
 
 /** A controller as the control plane needs it (a controller pool's `PoolNode`): its plan and its ECS instance. */
 export interface ControlPlaneController {
@@ -150,21 +150,18 @@ export class ControlPlane extends pulumi.ComponentResource {
         // etcd CA, its etcd member), and the others keep serving meanwhile.
         const deliveries: command.remote.Command[] = [];
         args.controllers.forEach((controller, i) => {
-            const script = args.pki.material.apply((material) =>
-                renderInstallScript({ target: `controller ${controller.planned.hostname}`, files: controllerFiles(material, settings, i) }),
-            );
-            const delivery = new command.remote.Command(
+            const delivery = installNodeFiles(
                 `${name}-files-${i}`,
                 {
+                    target: `controller ${controller.planned.hostname}`,
                     connection: args.bastion.connectionTo(controller.planned.ip),
-                    create: "sudo bash -s",
-                    stdin: pulumi.secret(script),
-                    // A replaced controller (pulumi up --replace) is a new instance that needs its files again.
-                    triggers: [controller.instance.id],
-                    // Nothing to undo: the files go with the controller, which is never deleted by accident.
-                    addPreviousOutputInEnv: false,
+                    files: args.pki.material.apply((material) => ({ files: controllerFiles(material, settings, i) })),
+                    secret: true,
+                    // A replaced (rolled) controller is a new instance that needs its files again.
+                    instance: controller.instance,
+                    after: [...args.bastion.ready, ...deliveries.slice(-1)],
                 },
-                { parent: this, dependsOn: [...args.bastion.ready, controller.instance, ...deliveries.slice(-1)], additionalSecretOutputs: ["stdin"] },
+                this,
             );
             deliveries.push(delivery);
         });

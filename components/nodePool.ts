@@ -1,14 +1,13 @@
 import * as alicloud from "@pulumi/alicloud";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker } from "../config/plan";
 import { NodeIgnitionInput, NodeSettings, controllerIgnitionInput, workerIgnitionInput } from "../ignition";
-import { nodePaths } from "../layout/node";
+import { joinFiles } from "../controlplane";
 import { NodeTaint } from "../layout/roles";
 import { Bastion } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { EipPool, associateEip } from "./eipPool";
-import { deliverTeamKeys } from "./teamKeys";
+import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
 import { LATE_VALUE_PLACEHOLDERS, LateInputs, LateValues, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** What every pool of a stage shares, built once in index.ts (one bundle, as pulumi-eks's `CoreData`). */
@@ -94,20 +93,6 @@ export type NodePoolArgs = ControllerPoolArgs | WorkerPoolArgs | EdgePoolArgs;
 export interface PoolNode<P extends PlannedNode = PlannedNode> {
     readonly planned: P;
     readonly instance: alicloud.ecs.Instance;
-}
-
-/** The script that installs a joining node's CA and bootstrap kubeconfig (fed on stdin, so never logged). */
-export function joinScript(caCertPem: string, bootstrapKubeconfig: string): string {
-    const install = (path: string, mode: string, content: string) =>
-        `mkdir -p ${path.replace(/\/[^/]+$/, "")} && printf '%s' '${Buffer.from(content).toString("base64")}' | base64 -d > ${path}.tmp && chmod ${mode} ${path}.tmp && mv ${path}.tmp ${path}`;
-    // The CA first: kubelet.path starts the kubelet as soon as the bootstrap kubeconfig exists.
-    return [
-        "set -eu",
-        "umask 077",
-        install(nodePaths.clusterCaCert, "0644", caCertPem),
-        install(nodePaths.bootstrapKubeconfig, "0600", bootstrapKubeconfig),
-        "",
-    ].join("\n");
 }
 
 /**
@@ -200,17 +185,18 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             placeholders: LATE_VALUE_PLACEHOLDERS,
             options: REPLACED_ON_NEW_CONFIG,
         });
-        new command.remote.Command(
+        // The join: the CA and the bootstrap kubeconfig, whose appearance starts the kubelet (never in user data).
+        installNodeFiles(
             `${name}-${node.index}-join`,
             {
+                target: `${args.role} ${node.hostname}`,
                 connection: env.bastion.connectionTo(instance.privateIp),
-                create: "sudo sh -s",
-                // A new instance (a replaced worker) needs the files again; nothing else re-runs this.
-                triggers: [instance.id],
-                stdin: pulumi.secret(pulumi.all([args.join.caCertPem, args.join.bootstrapKubeconfig]).apply(([ca, kubeconfig]) => joinScript(ca, kubeconfig))),
-                logging: "stderr",
+                files: pulumi.all([args.join.caCertPem, args.join.bootstrapKubeconfig]).apply(([ca, kubeconfig]) => ({ files: joinFiles(ca, kubeconfig) })),
+                secret: true,
+                instance,
+                after: env.bastion.ready,
             },
-            { parent: this, dependsOn: [instance, ...env.bastion.ready] },
+            this,
         );
         return { planned: node, instance };
     }
@@ -243,7 +229,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             },
             { parent: this, dependsOn: [...env.bootAfter], ...how.options },
         );
-        deliverTeamKeys(`${key}-ssh-keys`, env.bastion.connectionTo(instance.privateIp), env.settings.sshAuthorizedKeys, instance, env.bastion.ready, this);
+        deliverTeamKeys(`${key}-ssh-keys`, { target: `${args.role} ${node.hostname}`, connection: env.bastion.connectionTo(instance.privateIp), instance }, env.settings.sshAuthorizedKeys, env.bastion.ready, this);
         return instance;
     }
 

@@ -6,7 +6,7 @@ import { createDataDisk, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
 import { nfsServerIgnitionInput } from "../ignition";
 import { PoolEnvironment } from "./nodePool";
-import { deliverTeamKeys } from "./teamKeys";
+import { deliverTeamKeys } from "./nodeFiles";
 import { LATE_VALUE_PLACEHOLDERS, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** Arguments of a `SharedStorage`. */
@@ -177,9 +177,8 @@ export class SharedStorage extends pulumi.ComponentResource {
             disk.attachTo(instance);
             deliverTeamKeys(
                 `${name}-ssh-keys`,
-                bastion.connectionTo(args.nfsServerAddress),
+                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance },
                 settings.sshAuthorizedKeys,
-                instance,
                 bastion.ready,
                 this,
             );

@@ -1,7 +1,8 @@
 /**
- * Every file a controller receives over SSH, in the order it is installed. The order matters twice: etcd starts
- * when its serving certificate appears (so it comes last of etcd's files) and the kubelet starts when the
- * bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
+ * Every file a node receives over SSH, in the order it is installed (renderInstallScript, controlplane/scripts.ts):
+ * a controller's keys, kubeconfigs and static pods; a worker's join; every node's team keys. The order matters
+ * twice: etcd starts when its serving certificate appears (so it comes last of etcd's files) and the kubelet starts
+ * when the bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
 import { LOCAL_API_SERVER_URL } from "../layout/cluster";
@@ -22,6 +23,48 @@ export interface NodeFile {
     readonly containerReadable: boolean;
     /** A unit to restart when this file changes: one that reads it only when it starts. */
     readonly restarts?: string;
+    /** "user:group" when the file is not root's (a user's SSH keys). Defaults to root. */
+    readonly owner?: string;
+}
+
+/** A directory a file needs, made sure of (created, or given this owner and mode) before the files go in. */
+export interface NodeDirectory {
+    readonly path: string;
+    readonly mode: "0700" | "0755";
+    /** "user:group". */
+    readonly owner: string;
+}
+
+/** Files of one delivery, and the directories they need beyond what `mkdir -p` (root, 0700) makes. */
+export interface NodeFiles {
+    readonly directories?: readonly NodeDirectory[];
+    readonly files: readonly NodeFile[];
+}
+
+/**
+ * What a kubelet joins the cluster with (workers, edge nodes, and controllers last of their files): the cluster CA,
+ * then the bootstrap-token kubeconfig, whose appearance starts the kubelet (kubelet.path).
+ */
+export function joinFiles(caCertPem: string, bootstrapKubeconfig: string): NodeFile[] {
+    return [
+        { path: nodePaths.clusterCaCert, mode: "0644", content: caCertPem, containerReadable: false },
+        { path: nodePaths.bootstrapKubeconfig, mode: "0600", content: bootstrapKubeconfig, containerReadable: false },
+    ];
+}
+
+/** The user that logs in to every node (Fedora CoreOS's), and who owns its SSH keys. */
+const CORE_USER = "core:core";
+
+/**
+ * The team's SSH keys on a node, exactly `keys` (public keys: no secret), in a file of the core user's
+ * authorized_keys.d, which sshd reads as that user: so the user owns it and its directories, private to it.
+ */
+export function teamKeysFiles(keys: readonly string[]): NodeFiles {
+    const dir = nodePaths.teamKeysFile.slice(0, nodePaths.teamKeysFile.lastIndexOf("/"));
+    return {
+        directories: [dir.slice(0, dir.lastIndexOf("/")), dir].map((path) => ({ path, mode: "0700", owner: CORE_USER })),
+        files: [{ path: nodePaths.teamKeysFile, mode: "0600", content: keys.map((k) => k.trim()).join("\n") + "\n", containerReadable: false, owner: CORE_USER }],
+    };
 }
 
 /** A short content hash (hex), for revisions and markers that must change exactly when the content does. */
@@ -93,10 +136,9 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         open(inEtcd(pkiFiles.etcdServer), certOf(material, etcdServerCertName(controllerIndex)), false),
         // Static pods: the kubelet runs them once it starts.
         ...Object.entries(pods).map(([file, yaml]) => open(`${nodePaths.staticPodDir}/${file}`, yaml, false)),
-        // The kubelet's join: CA, then the bootstrap kubeconfig, whose appearance starts the kubelet (kubelet.path).
-        open(nodePaths.clusterCaCert, caCertPem, false),
-        secret(
-            nodePaths.bootstrapKubeconfig,
+        // The kubelet's join, last: its appearance starts the kubelet, which then runs the static pods above.
+        ...joinFiles(
+            caCertPem,
             renderBootstrapKubeconfig({
                 clusterName: settings.clusterName,
                 server: LOCAL_API_SERVER_URL,
@@ -104,7 +146,6 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
                 tokenId: material.bootstrapToken.id,
                 tokenSecret: material.bootstrapToken.secret,
             }),
-            false,
         ),
     ];
 }

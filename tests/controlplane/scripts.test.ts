@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { NodeFile, controllerFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript } from "../../controlplane";
+import { NodeFile, controllerFiles, joinFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript, teamKeysFiles } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
@@ -81,6 +81,76 @@ describe("the file installer", () => {
         expect(r.status).not.toBe(0);
         expect(r.stderr).toContain(`controller c-0: step "install ${root}/blocker/x.key" failed`);
         expect(r.stdout + r.stderr).not.toContain("TOPSECRET");
+    });
+});
+
+describe("every node's files go through the same installer", () => {
+    /** Another user than the one running the test, for ownership (as root: nobody; otherwise chown can only keep us). */
+    const owner = process.getuid?.() === 0 ? "nobody:nogroup" : `${attempt("id", ["-un"]).stdout.trim()}:${attempt("id", ["-gn"]).stdout.trim()}`;
+    const ownerOf = (p: string) => attempt("stat", ["-c", "%U:%G", p]).stdout.trim();
+
+    test("the team's keys: their user owns the file and the directories, private to it; a re-run changes nothing; a removed key is gone", () => {
+        const root = scratchDir("team-keys");
+        const keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhNEjJJ2b8u6wD6trIZPsojOnPIFbyDWl6/7Wn5aBqp a@example.com", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL b@example.com"];
+        // The real paths, moved under a scratch root, and given an owner this machine has.
+        const rooted = (k: readonly string[]) => {
+            const delivery = teamKeysFiles(k);
+            expect(delivery.files.map((f) => [f.path, f.mode, f.owner])).toEqual([[nodePaths.teamKeysFile, "0600", "core:core"]]);
+            expect((delivery.directories ?? []).map((d) => [d.path, d.mode, d.owner])).toEqual([
+                ["/home/core/.ssh", "0700", "core:core"],
+                ["/home/core/.ssh/authorized_keys.d", "0700", "core:core"],
+            ]);
+            return {
+                target: "worker w-0",
+                directories: (delivery.directories ?? []).map((d) => ({ ...d, path: root + d.path, owner })),
+                files: delivery.files.map((f) => ({ ...f, path: root + f.path, owner })),
+            };
+        };
+        const file = root + nodePaths.teamKeysFile;
+        const first = bash(renderInstallScript(rooted(keys)));
+        expect(first.stderr).toBe("");
+        expect(first.stdout).toContain("worker w-0: 1 of 1 files changed");
+        expect(fs.readFileSync(file, "utf8")).toBe(keys.join("\n") + "\n");
+        for (const p of [file, path.dirname(file), path.dirname(path.dirname(file))]) {
+            expect({ p, owner: ownerOf(p), mode: (fs.statSync(p).mode & 0o777).toString(8) }).toEqual({ p, owner, mode: p === file ? "600" : "700" });
+        }
+        expect(bash(renderInstallScript(rooted(keys))).stdout).toContain("0 of 1 files changed");
+        bash(renderInstallScript(rooted(keys.slice(1))));
+        expect(fs.readFileSync(file, "utf8")).toBe(`${keys[1]}\n`);
+    });
+
+    test("a file whose owner is wrong is installed again", () => {
+        const root = scratchDir("owner");
+        const f: NodeFile = { path: `${root}/keys`, mode: "0600", content: "k\n", containerReadable: false, owner };
+        bash(renderInstallScript({ target: "node n-0", files: [f] }));
+        fs.chownSync(f.path, 0, 0);
+        const r = bash(renderInstallScript({ target: "node n-0", files: [f] }));
+        expect(r.stdout).toContain(process.getuid?.() === 0 ? "1 of 1 files changed" : "0 of 1 files changed");
+        expect(ownerOf(f.path)).toBe(owner);
+    });
+
+    test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
+        const specs = clusterCertificateSpecs<string>({
+            clusterName: "c",
+            apiServiceIp: "10.96.0.1",
+            apiServerInternalAddress: "10.0.0.250",
+            apiServerPublicAddress: "203.0.113.5",
+            controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
+        });
+        const material: PkiMaterial = {
+            certs: Object.fromEntries(specs.map((s) => [s.name, `cert ${s.name}`])),
+            keys: Object.fromEntries(specs.map((s) => [s.name, `key ${s.name}`])),
+            serviceAccount: { publicKeyPem: "sa pub", privateKeyPem: "sa key" },
+            bootstrapToken: { id: "abcdef", secret: "0123456789abcdef" },
+        };
+        const settings = { clusterName: "c", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
+        const files = controllerFiles(material, settings, 0);
+        const [ca, kubeconfig] = files.slice(-2);
+        expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));
+        expect(joinFiles("CA", "KUBECONFIG").map((f) => [f.path, f.mode])).toEqual([
+            [nodePaths.clusterCaCert, "0644"],
+            [nodePaths.bootstrapKubeconfig, "0600"],
+        ]);
     });
 });
 

@@ -5,7 +5,7 @@
 import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { ALIBABA_HEALTH_CHECK_CIDR } from "../../components/network";
 import { cidr, contains } from "../../config/cidr";
-import { ProgramRun } from "../../tools/mockRuntime";
+import { ProgramRun, isSecretValue, revealSecrets } from "../../tools/mockRuntime";
 import { renderResources } from "../../tools/render";
 import { diffRuns, ofType, runStage } from "./helpers";
 
@@ -229,6 +229,26 @@ describe("what protects state", () => {
             expect(c.inputs.triggers).toEqual([`${c.name.replace(/-join$/, "")}-id`]);
         }
         expect(commands.filter((r) => /-files-\d+$|-join$/.test(r.name))).toHaveLength(3 + 6 + 4);
+    });
+
+    test("every file a node receives over SSH goes through the one install script; what carries a secret stays secret", () => {
+        for (const [stage, run] of runs) {
+            const deliveries = ofType(run, "command:remote:Command").filter((c) => /-files-\d+$|-join$|-ssh-keys$/.test(c.name));
+            const cfg = stageConfigFromFiles(stage);
+            const nodes = 1 + cfg.controllers.count + cfg.workers.count + cfg.edge.count + (cfg.storage.kind === "nfs-server" ? 1 : 0);
+            expect(deliveries).toHaveLength(nodes + cfg.controllers.count + cfg.workers.count + cfg.edge.count);
+            for (const c of deliveries) {
+                const secret = !c.name.endsWith("-ssh-keys");
+                const stdin = String(revealSecrets(c.inputs.stdin));
+                expect({ command: c.name, create: c.inputs.create, script: stdin.split("\n").slice(0, 2).join(" "), secret: isSecretValue(c.inputs.stdin) }).toEqual({
+                    command: c.name,
+                    create: "sudo bash -s",
+                    script: expect.stringMatching(/^#!\/bin\/bash # Installs \d+ files on (controller|worker|edge|bastion|NFS server) coreos-platform-/),
+                    secret,
+                });
+                expect(stdin).toContain("set -Eeuo pipefail");
+            }
+        }
     });
 
     test("shared storage holding data is protected and retained", () => {
