@@ -5,6 +5,7 @@
  *   out/<stage>/resources.json        every resource: type, name, parent, inputs (secrets masked),
  *                                     dependencies and the options that guard state
  *   out/<stage>/ignition/<node>.ign   the exact user data of each node
+ *   out/<stage>/ignition/<node>/      the same as plain text: every file at its path, every unit, and index.txt
  *   out/<stage>/k8s/*.yaml            every Kubernetes object as it would be applied, one file per platform
  *                                     component or app (secret values masked, their keys kept)
  *   out/<stage>/controlplane/...      static pod manifests and kubeconfig templates
@@ -16,6 +17,7 @@ import * as path from "path";
 import { StageConfigError } from "../config/problems";
 import { PROJECT_DIR, stageConfigFromFiles } from "./stageFiles";
 import { renderControlPlaneArtifacts } from "./controlPlaneFiles";
+import { ignitionTree } from "./ignitionTree";
 import { manifestFiles, objectsFromRecords } from "./kubernetesObjects";
 import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, runProgram } from "./mockRuntime";
 
@@ -128,6 +130,11 @@ export async function renderStage(stage: string, outDir: string): Promise<Progra
     fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(maskSecrets(run.outputs), null, 2) + "\n");
     for (const [node, json] of renderIgnition(run)) {
         fs.writeFileSync(path.join(dir, "ignition", `${node}.ign`), json);
+        // The same, readable: every file and unit as plain text at its path on the node.
+        for (const [file, text] of ignitionTree(json)) {
+            fs.mkdirSync(path.dirname(path.join(dir, "ignition", node, file)), { recursive: true });
+            fs.writeFileSync(path.join(dir, "ignition", node, file), text);
+        }
     }
     for (const [file, yaml] of renderKubernetesObjects(run)) {
         fs.writeFileSync(path.join(dir, "k8s", file), yaml);
@@ -161,7 +168,7 @@ async function main(): Promise<void> {
         for (const [node, json] of ignition) {
             console.log(`  user data ${node}: ${Buffer.byteLength(json)} bytes`);
         }
-        console.log(`written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/, k8s/, controlplane/)`);
+        console.log(`written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/ (.ign and a readable tree per node), k8s/, controlplane/)`);
     } catch (err) {
         if (err instanceof StageConfigError) {
             console.error(err.message);

@@ -120,7 +120,8 @@ export function compareStage(stage: string, beforeDir: string, afterDir: string,
     const section = (files: string[], test: (f: string) => boolean) => files.filter(test);
     const isIgnition = (f: string) => f.startsWith(`ignition${path.sep}`) && f.endsWith(".ign");
     const isK8s = (f: string) => f.startsWith(`k8s${path.sep}`);
-    const isOther = (f: string) => f !== "resources.json" && !isIgnition(f) && !isK8s(f);
+    // The readable trees under ignition/<node>/ repeat the .ign files, which the ignition section compares.
+    const isOther = (f: string) => f !== "resources.json" && !f.startsWith(`ignition${path.sep}`) && !isK8s(f);
 
     const nodeName = (f: string) => path.basename(f, ".ign");
     const nodes = (dir: string, files: string[]) => new Map(section(files, isIgnition).map((f) => [nodeName(f), fs.readFileSync(path.join(dir, f), "utf8")]));

@@ -126,25 +126,34 @@ test.each(STAGES)("%s: every node gets exactly the team's keys over SSH, through
         const delivery = deliveries.find((d) => d.dependencies.includes(instance.name))!;
         expect(delivery).toBeDefined();
         expect(delivery.inputs.triggers).toEqual([`${instance.name}-id`]);
-        // Replay the script: it must write exactly the stage's keys.
+        // Read the install script's one file: it must write exactly the stage's keys, for the core user.
         const script = String(delivery.inputs.stdin);
-        const encoded = /printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > (\S+)\.tmp/.exec(script)!;
-        expect(encoded[2]).toBe("/home/core/.ssh/authorized_keys.d/platform-team");
-        expect(Buffer.from(encoded[1], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");
+        const installs = [...script.matchAll(/^install_file '([^']+)' (\d+) \S+ \S+ '([^']*)' <<'PLATFORM_EOF'\n([A-Za-z0-9+/=]+)\nPLATFORM_EOF$/gm)];
+        expect(installs.map((m) => [m[1], m[2], m[3]])).toEqual([["/home/core/.ssh/authorized_keys.d/platform-team", "0600", "core:core"]]);
+        expect(Buffer.from(installs[0][4], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");
     }
 });
 
-test("npm run render writes each node's exact user data", async () => {
+test("npm run render writes each node's exact user data, and the same as a readable tree", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
     try {
         const run = await renderStage("dev", out);
         const written = fs.readdirSync(path.join(out, "dev", "ignition")).sort();
         const configs = renderIgnition(run);
-        expect(written).toEqual([...configs.keys()].map((n) => `${n}.ign`).sort());
+        expect(written).toEqual([...configs.keys()].flatMap((n) => [n, `${n}.ign`]).sort());
         for (const [node, json] of configs) {
             const instance = run.resources.find((r) => r.type === "alicloud:ecs/instance:Instance" && r.inputs.instanceName === node)!;
             expect(Buffer.from(String(instance.inputs.userData), "base64").toString("utf8")).toBe(json);
             expect(fs.readFileSync(path.join(out, "dev", "ignition", `${node}.ign`), "utf8")).toBe(json);
+            // The tree: files at their paths as plain text (gzip'd ones decoded), units where Ignition writes them.
+            const tree = (file: string) => fs.readFileSync(path.join(out, "dev", "ignition", node, file), "utf8");
+            expect(tree("etc/hostname")).toBe(`${node}\n`);
+            expect(tree("etc/chrony.conf")).toMatch(/^server ntp\.cloud\.aliyuncs\.com iburst/);
+            expect(tree("index.txt")).toMatch(/^file {2}\/etc\/hostname {2}mode=default user=root group=root overwrite$/m);
+            if (roleOf(node) !== "bastion" && roleOf(node) !== "nfs") {
+                expect(tree("etc/systemd/system/kubelet.service")).toContain(`--hostname-override=${node}`);
+                expect(tree("index.txt")).toMatch(/^unit {2}kubelet\.path {2}enabled$/m);
+            }
         }
     } finally {
         fs.rmSync(out, { recursive: true, force: true });

@@ -50,6 +50,8 @@ describe("comparing two renders of a stage", () => {
             resource("alicloud:vpc/network:Network", "network-vpc", { cidrBlock: "10.10.0.0/16" }),
         ]),
         "ignition/node-0.ign": ignition("10.10.31.250 controller-0", "ExecStart=/opt/bin/kubelet --v=2"),
+        // The readable tree repeats the .ign: the ignition section compares it, "other files" must not.
+        "ignition/node-0/etc/hosts": "127.0.0.1 localhost\n10.10.31.250 controller-0\n",
         "ignition/node-1.ign": ignition("x", "y"),
         "k8s/kube-system.configmap.coredns.yaml": "kind: ConfigMap\ndata:\n  Corefile: old\n",
         "k8s/apps.deployment.web.yaml": "kind: Deployment\n",
@@ -62,6 +64,7 @@ describe("comparing two renders of a stage", () => {
             resource("alicloud:vpc/network:Network", "network-vpc", { cidrBlock: "10.10.0.0/16" }),
         ]),
         "ignition/node-0.ign": ignition("10.10.31.249 controller-0", "ExecStart=/opt/bin/kubelet --v=2"),
+        "ignition/node-0/etc/hosts": "127.0.0.1 localhost\n10.10.31.249 controller-0\n",
         "ignition/node-2.ign": ignition("x", "y"),
         "k8s/kube-system.configmap.coredns.yaml": "kind: ConfigMap\ndata:\n  Corefile: new\n",
         "k8s/apps.deployment.api.yaml": "kind: Deployment\n",
