@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { compareStage, formatReport, hasChanges } from "../../tools/renderDiff";
+import { compareStage, formatReport, hasChanges } from "../../tools/renderCompare";
 import { git, scratchRepo, setWorkerCount } from "./scratchRepo";
 
 const sides = { before: "main (abc)", after: "working tree" };
