@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 // isConfigSecret is internal to the SDK (pinned exactly in package.json): it says which keys the engine marked secret.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of the pinned SDK, untyped
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 import { KEYS, KeyName, PROJECT, REGION_KEY } from "./schema";
 import { parseStageConfig } from "./parse";

@@ -89,7 +89,7 @@ export function admitsTcpPort(ipProtocol: unknown, portRange: unknown, port: num
 }
 
 /** Why a rule's source counts as the whole internet, or undefined if it does not. */
-function internetSource(props: Record<string, any>): string | undefined {
+function internetSource(props: Record<string, unknown>): string | undefined {
     if (typeof props.cidrIp === "string" && props.cidrIp !== "") {
         const network = parseCidr(props.cidrIp);
         if ("error" in network) {
@@ -259,7 +259,7 @@ export const dataStoresProtected: ResourceValidationPolicy = {
 };
 
 /** The raw Ignition JSON of an instance's user data (ECS takes base64 of the raw bytes). */
-function rawUserData(props: Record<string, any>): Buffer | undefined {
+function rawUserData(props: Record<string, unknown>): Buffer | undefined {
     return typeof props.userData === "string" && props.userData !== "" ? Buffer.from(props.userData, "base64") : undefined;
 }
 

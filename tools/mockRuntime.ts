@@ -8,16 +8,16 @@ import { PROJECT } from "../config/schema";
 import { engineConfigFor } from "./stageFiles";
 import { platformMocks } from "./mocks";
 
-// Internal SDK modules (checked with @pulumi/pulumi 3.248.0, which package.json pins exactly).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Internal SDK modules (checked with @pulumi/pulumi 3.248.0, which package.json pins exactly), loaded untyped.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const settings = require("@pulumi/pulumi/runtime/settings");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const rpc = require("@pulumi/pulumi/runtime/rpc");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const state = require("@pulumi/pulumi/runtime/state");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const { isUnknown } = require("@pulumi/pulumi/output") as { isUnknown(value: unknown): boolean };
 
 /** One registered resource, as the engine would have received it. */
@@ -117,6 +117,22 @@ function nameOf(urn: string): string {
     return urn.split("::").pop() ?? urn;
 }
 
+/** The parts of the engine's RegisterResourceRequest (a generated gRPC class) the recording reads. */
+interface RegisterResourceRequest {
+    getParent(): string;
+    getObject(): unknown;
+    getProvider(): string;
+    getType(): string;
+    getName(): string;
+    getCustom(): boolean;
+    getDependenciesList(): string[];
+    getProtect(): boolean | undefined;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getRetainondelete(): boolean | undefined;
+    getDeletebeforereplace(): boolean | undefined;
+}
+
 class RecordingMonitor extends MockMonitor {
     public readonly records: RecordedResource[] = [];
 
@@ -124,7 +140,7 @@ class RecordingMonitor extends MockMonitor {
         super(mocks);
     }
 
-    async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+    async registerResource(req: RegisterResourceRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
         const parentUrn: string = req.getParent();
         const inputs = normalizeUnknowns(rpc.deserializeProperties(req.getObject(), true)) as Record<string, unknown>;
         const provider: string = req.getProvider();
@@ -173,7 +189,7 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
         Object.assign(state.getStore(), features);
         pulumi.runtime.setAllConfig(engineConfig.values, engineConfig.secretKeys);
 
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only now, after the mocks are set (FACTS.md)
         const program = options.program ?? (require("../index") as () => Record<string, unknown>);
         const exported = program();
         const outputs: Record<string, unknown> = {};

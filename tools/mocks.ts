@@ -15,7 +15,7 @@ export function fakePublicIp(name: string): string {
     return `198.${18 + (d[0] & 1)}.${d[1]}.${(d[2] % 254) + 1}`;
 }
 
-function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
         case "alicloud:ecs/eipAddress:EipAddress":
             return { ipAddress: fakePublicIp(name) };

@@ -376,7 +376,7 @@ function stepBody(script: string, step: string): string {
 
 afterAll(() => {
     const report = Object.entries(sizes).map(([role, bytes]) => `${role.padEnd(11)} ${String(bytes).padStart(6)} bytes (${Math.round((bytes / USER_DATA_TARGET) * 100)}% of the ${USER_DATA_TARGET}-byte target)`);
-    // eslint-disable-next-line no-console
+    // eslint-disable-next-line no-console -- the sizes are this test's report to the reader of the run
     console.log(`User data per role:\n${report.join("\n")}`);
     const dir = path.join(__dirname, "../../out");
     fs.mkdirSync(dir, { recursive: true });

@@ -1,5 +1,5 @@
 /** Shared by the k8s tests: rendering a real stage file, schema validation, and lookups in rendered objects. */
-import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
+import { listStages, readStageFile, stageConfigFromFiles } from "../../tools/stageFiles";
 import { PROJECT } from "../../config/schema";
 import type { StageConfig } from "../../config/types";
 import { renderClusterObjects } from "../../tools/kubernetesObjects";
@@ -20,8 +20,6 @@ export function renderStage(stage: string, overrides: Record<string, unknown> = 
 
 /** The stage file's value of a key, for overrides that change one field. */
 export function stageValue(stage: string, key: string): any {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { readStageFile } = require("../../tools/stageFiles");
     return JSON.parse(JSON.stringify(readStageFile(stage)[`${PROJECT}:${key}`]));
 }
 
@@ -32,7 +30,7 @@ export function stageValue(stage: string, key: string): any {
 export function schemaError(o: KubeObject): string | undefined {
     const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : ["", o.apiVersion];
     const modulePath = `kubernetes-models/${group ? `${group}/` : ""}${version}/${o.kind}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the schema module is chosen by the object's kind
     const Model = require(modulePath)[o.kind];
     if (typeof Model !== "function") {
         throw new Error(`no schema for ${o.apiVersion} ${o.kind}`);

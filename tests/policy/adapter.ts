@@ -20,9 +20,9 @@ import type {
 } from "@pulumi/policy";
 import { RecordedResource, UNKNOWN } from "../../tools/mockRuntime";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned @pulumi/policy, untyped
 const { deserializeProperties } = require("@pulumi/policy/deserialize");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned @pulumi/policy, untyped
 const { unknownCheckingProxy, UnknownValueError, unknownStringValue } = require("@pulumi/policy/proxy");
 
 /** One reported violation. */

@@ -14,6 +14,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const POLICY_DIR = path.join(ROOT, "policy");
 
 /** Modules resolved the way the pack resolves them (from policy/ upwards), so gRPC classes match the server's. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module is found from policy/, as the pack finds it
 const fromPack = (id: string, base = POLICY_DIR) => require(require.resolve(id, { paths: [base] }));
 const policySdkDir = path.dirname(require.resolve("@pulumi/policy", { paths: [POLICY_DIR] }));
 const pulumiSdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [POLICY_DIR] }));

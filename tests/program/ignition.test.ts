@@ -4,6 +4,7 @@
  * nothing secret is in it, and it fits the budget. What `npm run render` writes is exactly that user data.
  */
 import * as fs from "fs";
+import * as zlib from "zlib";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -56,7 +57,6 @@ test.each(STAGES)("%s: no private key, token or password in any user data, and e
 
 /** The config text plus every data: URL in it decoded (gzip too), so secrets cannot hide in compressed files. */
 function decodeEverything(json: string): string {
-    const zlib = require("zlib"); // eslint-disable-line @typescript-eslint/no-require-imports
     const parts = [json];
     const config = JSON.parse(json);
     const sources = [...(config.storage?.files ?? []).map((f: any) => f.contents), ...(config.systemd?.units ?? []).map(() => undefined)];
