@@ -31,7 +31,7 @@ export interface IngressRule {
 export const ALIBABA_HEALTH_CHECK_CIDR = "100.64.0.0/10";
 
 /**
- * The complete ingress policy of a stage (DESIGN.md, "Security groups"). Egress stays Alibaba's default
+ * The complete ingress policy of a stage (docs/design.md, "Security groups"). Egress stays Alibaba's default
  * (allow), so nodes reach the internet through the NAT gateway.
  */
 export function ingressRules(adminCidrs: readonly string[]): IngressRule[] {

@@ -28,7 +28,7 @@ export const TYPES = {
     disk: "alicloud:ecs/disk:Disk",
     securityGroupRule: "alicloud:ecs/securityGroupRule:SecurityGroupRule",
     eipAddress: "alicloud:ecs/eipAddress:EipAddress",
-    /** Deprecated EIP resource (FACTS.md); still an EIP that counts against the quota. */
+    /** The deprecated EIP resource (ecs.EipAddress replaced it); still an EIP that counts against the quota. */
     eip: "alicloud:ecs/eip:Eip",
     /** A block of EIPs at once: never through the pool. */
     eipSegment: "alicloud:ecs/eipSegmentAddress:EipSegmentAddress",

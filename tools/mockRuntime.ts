@@ -189,7 +189,7 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
         Object.assign(state.getStore(), features);
         pulumi.runtime.setAllConfig(engineConfig.values, engineConfig.secretKeys);
 
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only now, after the mocks are set (FACTS.md)
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded only now: the SDK must have its mocks before the program is imported
         const program = options.program ?? (require("../index") as () => Record<string, unknown>);
         const exported = program();
         const outputs: Record<string, unknown> = {};

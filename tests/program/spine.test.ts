@@ -1,6 +1,6 @@
 /**
  * The spine under the mock runtime with the real stage files: every stage builds, names never collide between
- * stages, the security policy is exactly DESIGN.md's table, and runs are deterministic and stable.
+ * stages, the security policy is exactly docs/design.md's table, and runs are deterministic and stable.
  */
 import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { ALIBABA_HEALTH_CHECK_CIDR } from "../../components/network";
@@ -73,7 +73,7 @@ describe("security groups", () => {
             .sort();
     }
 
-    test.each(["dev", "staging", "prod"])("%s has exactly the rules of DESIGN.md", (stage) => {
+    test.each(["dev", "staging", "prod"])("%s has exactly the rules of docs/design.md", (stage) => {
         const cfg = stageConfigFromFiles(stage);
         const admins = cfg.network.adminCidrs;
         const expected = [
