@@ -71,17 +71,22 @@ function certificateTable(specs: readonly CertificateSpec<string>[], cfg: StageC
     );
 }
 
-/** Relative path (under out/<stage>/controlplane/) -> content. */
-export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, string> {
+/** A stage's certificate specs, as `ClusterPki` makes them, with `apiServerPublicAddress` standing in for the EIP. */
+export function stageCertificateSpecs(cfg: StageConfig, apiServerPublicAddress: string): CertificateSpec<string>[] {
     const plan = planCluster(cfg);
-    const settings = controlPlaneSettings(cfg, plan);
-    const specs = clusterCertificateSpecs<string>({
+    return clusterCertificateSpecs<string>({
         clusterName: cfg.namePrefix,
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
-        apiServerPublicAddress: PUBLIC_ADDRESS_PLACEHOLDER,
-        controllers: settings.controllers,
+        apiServerPublicAddress,
+        controllers: plan.controllers,
     });
+}
+
+/** Relative path (under out/<stage>/controlplane/) -> content. */
+export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, string> {
+    const settings = controlPlaneSettings(cfg, planCluster(cfg));
+    const specs = stageCertificateSpecs(cfg, PUBLIC_ADDRESS_PLACEHOLDER);
     const material = placeholderMaterial(specs);
     const out: Record<string, string> = {
         "certificates.yaml": certificateTable(specs, cfg),

@@ -15,21 +15,15 @@ import {
     renderBootstrapManifests,
     renderStaticPods,
 } from "../../controlplane";
-import { placeholderMaterial, renderControlPlaneArtifacts } from "../../tools/controlPlaneFiles";
+import { placeholderMaterial, renderControlPlaneArtifacts, stageCertificateSpecs } from "../../tools/controlPlaneFiles";
 import { nodePaths } from "../../layout/node";
-import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
+import { PkiMaterial } from "../../pki";
 import { versions } from "../../versions";
 
 const cfg = stageConfigFromFiles("prod");
 const plan = planCluster(cfg);
 const settings = controlPlaneSettings(cfg, plan);
-const specs = clusterCertificateSpecs<string>({
-    clusterName: cfg.namePrefix,
-    apiServiceIp: cfg.cluster.apiServiceIp,
-    apiServerInternalAddress: plan.apiServerInternalAddress,
-    apiServerPublicAddress: "203.0.113.50",
-    controllers: settings.controllers,
-});
+const specs = stageCertificateSpecs(cfg, "203.0.113.50");
 const material: PkiMaterial = placeholderMaterial(specs);
 
 type PodDoc = { metadata: { annotations: Record<string, string> }; spec: { containers: { image: string; command: string[]; volumeMounts: { mountPath: string }[] }[]; volumes: { hostPath: { path: string } }[] } };

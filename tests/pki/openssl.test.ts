@@ -3,9 +3,9 @@
  * checked with openssl: chains, SANs, key usages, subjects, and that each CA trusts only its own leaves.
  */
 import * as path from "path";
-import { planCluster } from "../../config";
+import { CertificateSpec } from "../../pki";
+import { stageCertificateSpecs } from "../../tools/controlPlaneFiles";
 import { stageConfigFromFiles } from "../../tools/stageFiles";
-import { CertificateSpec, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl } from "./helpers/openssl";
 import { attempt, requireTools, run, removeScratchDirs, scratchDir } from "./helpers/tools";
 
@@ -16,14 +16,7 @@ let issued: Map<string, IssuedFiles>;
 beforeAll(() => {
     requireTools("openssl");
     const cfg = stageConfigFromFiles("prod");
-    const plan = planCluster(cfg);
-    specs = clusterCertificateSpecs<string>({
-        clusterName: cfg.namePrefix,
-        apiServiceIp: cfg.cluster.apiServiceIp,
-        apiServerInternalAddress: plan.apiServerInternalAddress,
-        apiServerPublicAddress: EIP,
-        controllers: plan.controllers,
-    });
+    specs = stageCertificateSpecs(cfg, EIP);
     issued = issueWithOpenssl(specs, cfg.pki, scratchDir("pki-openssl"));
 });
 
