@@ -78,17 +78,21 @@ describe("renderNodeIgnition", () => {
 });
 
 describe("renderNodeIgnition refuses input it cannot render safely", () => {
+    // A role's sections are required by the types (each @ts-expect-error fails the type check if they are not)
+    // and, for input built from untyped data, by renderNodeIgnition itself.
+    // @ts-expect-error -- a worker's input must have its kubernetes section
+    const workerWithoutKubelet: NodeIgnitionInput = { ...workerInput, kubernetes: undefined };
+    // @ts-expect-error -- a controller's input must have its etcd section
+    const controllerWithoutEtcd: NodeIgnitionInput = { ...controllerInput, etcd: undefined };
+    // @ts-expect-error -- an NFS server's input must have its nfsServer section
+    const nfsServerWithoutExport: NodeIgnitionInput = { ...nfsServerInput, nfsServer: undefined };
+    // @ts-expect-error -- a Kubernetes node's OS updates need a FleetLock URL
+    const workerWithoutFleetLock: NodeIgnitionInput = { ...workerInput, osUpdates: {} };
     const cases: [string, NodeIgnitionInput, RegExp][] = [
-        // The role's sections are required by the types (each @ts-expect-error fails the type check if they are
-        // not) and, for input built from untyped data, by renderNodeIgnition itself.
-        // @ts-expect-error -- a worker's input must have its kubernetes section
-        ["a worker without its kubernetes section", { ...workerInput, kubernetes: undefined }, /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/],
-        // @ts-expect-error -- a controller's input must have its etcd section
-        ["a controller without its etcd section", { ...controllerInput, etcd: undefined }, /role controller\): etcd is required/],
-        // @ts-expect-error -- an NFS server's input must have its nfsServer section
-        ["an NFS server without its nfsServer section", { ...nfsServerInput, nfsServer: undefined }, /nfsServer is required/],
-        // @ts-expect-error -- a Kubernetes node's OS updates need a FleetLock URL
-        ["a Kubernetes node without a FleetLock URL", { ...workerInput, osUpdates: {} }, /osUpdates\.fleetlockUrl is required/],
+        ["a worker without its kubernetes section", workerWithoutKubelet, /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/],
+        ["a controller without its etcd section", controllerWithoutEtcd, /role controller\): etcd is required/],
+        ["an NFS server without its nfsServer section", nfsServerWithoutExport, /nfsServer is required/],
+        ["a Kubernetes node without a FleetLock URL", workerWithoutFleetLock, /osUpdates\.fleetlockUrl is required/],
         ["no SSH key", { ...workerInput, sshAuthorizedKeys: [] }, /sshAuthorizedKeys is empty/],
         [
             "a private key where a public key belongs",
