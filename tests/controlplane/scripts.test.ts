@@ -7,10 +7,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { NodeFile, controllerFiles, joinFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript, teamKeysFiles } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
+import { placeholderMaterial } from "../../tools/controlPlaneFiles";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "../pki/helpers/tools";
+
+/** The control-plane settings of a one-controller cluster. */
+const oneController = (clusterName: string) => ({ clusterName, serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] });
 
 const bash = (script: string, env: NodeJS.ProcessEnv = {}) => attempt("bash", ["-s"], { input: script, env: { ...process.env, ...env }, timeoutMs: 60000 });
 
@@ -130,20 +134,10 @@ describe("every node's files go through the same installer", () => {
     });
 
     test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
-        const specs = clusterCertificateSpecs<string>({
-            clusterName: "c",
-            apiServiceIp: "10.96.0.1",
-            apiServerInternalAddress: "10.0.0.250",
-            apiServerPublicAddress: "203.0.113.5",
-            controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
-        });
-        const material: PkiMaterial = {
-            certs: Object.fromEntries(specs.map((s) => [s.name, `cert ${s.name}`])),
-            keys: Object.fromEntries(specs.map((s) => [s.name, `key ${s.name}`])),
-            serviceAccount: { publicKeyPem: "sa pub", privateKeyPem: "sa key" },
-            bootstrapToken: { id: "abcdef", secret: "0123456789abcdef" },
-        };
-        const settings = { clusterName: "c", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
+        const settings = oneController("c");
+        const material = placeholderMaterial(
+            clusterCertificateSpecs<string>({ clusterName: "c", apiServiceIp: "10.96.0.1", apiServerInternalAddress: "10.0.0.250", apiServerPublicAddress: "203.0.113.5", controllers: settings.controllers }),
+        );
         const files = controllerFiles(material, settings, 0);
         const [ca, kubeconfig] = files.slice(-2);
         expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));
@@ -287,7 +281,7 @@ describe("the readiness wait (curl with the health-check certificate against a T
 
     test("the controllers' kubeconfigs work with kubectl against the apiserver's certificate", () => {
         requireTools("kubectl");
-        const settings = { clusterName: "readiness-test", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
+        const settings = oneController("readiness-test");
         const files = controllerFiles(pki, settings, 0);
         const dir = scratchDir("kubeconfigs");
         for (const kubeconfig of [nodePaths.adminKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
