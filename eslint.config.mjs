@@ -27,7 +27,10 @@ export default tseslint.config(
             "@eslint-community/eslint-comments/disable-enable-pair": ["error", { allowWholeFile: false }],
             // Planned data is typed so that nothing is ever `undefined` by surprise: no `!` to tell the compiler otherwise.
             "@typescript-eslint/no-non-null-assertion": "error",
-            "@typescript-eslint/no-unused-vars": ["error", { varsIgnorePattern: "^_", argsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+            "@typescript-eslint/no-unused-vars": [
+                "error",
+                { varsIgnorePattern: "^_", argsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+            ],
             eqeqeq: ["error", "always"],
             "prefer-const": "error",
             "no-var": "error",

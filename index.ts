@@ -144,7 +144,11 @@ export = function platform() {
         },
         { dependsOn: [workers, edge] },
     );
-    new Apps("apps", { provider: controlPlane.provider, settings: appsSettings(cfg), ingressClassName: cluster.ingressClassName }, { dependsOn: [cluster] });
+    new Apps(
+        "apps",
+        { provider: controlPlane.provider, settings: appsSettings(cfg), ingressClassName: cluster.ingressClassName },
+        { dependsOn: [cluster] },
+    );
 
     return {
         vpcId: network.vpcId,

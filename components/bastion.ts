@@ -97,7 +97,13 @@ export class Bastion extends pulumi.ComponentResource {
             dialErrorLimit: 30,
             perDialTimeout: 10,
         };
-        const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, { target: `bastion ${hostname}`, connection: this.connection, instance }, args.settings.sshAuthorizedKeys, [association], this);
+        const teamKeys = deliverTeamKeys(
+            `${name}-ssh-keys`,
+            { target: `bastion ${hostname}`, connection: this.connection, instance },
+            args.settings.sshAuthorizedKeys,
+            [association],
+            this,
+        );
         this.ready = [instance, association, teamKeys];
         this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
     }

@@ -107,12 +107,20 @@ export class ControlPlane extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const acl = new alicloud.slb.Acl(`${name}-acl`, { name: physicalName(args.identity, "apiserver-acl"), ipVersion: "ipv4", tags }, { parent: this });
+        const acl = new alicloud.slb.Acl(
+            `${name}-acl`,
+            { name: physicalName(args.identity, "apiserver-acl"), ipVersion: "ipv4", tags },
+            { parent: this },
+        );
         // One entry per network, keyed by the network: adding an admin CIDR touches no other entry.
         const aclEntries = access.entries.map(
             (entry) =>
                 // entry and comment are ForceNew: the old entry must go before the same CIDR is added again.
-                new alicloud.slb.AclEntryAttachment(`${name}-acl-${cidrSlug(entry.cidr)}`, { aclId: acl.id, entry: entry.cidr, comment: entry.comment }, { parent: this, deleteBeforeReplace: true }),
+                new alicloud.slb.AclEntryAttachment(
+                    `${name}-acl-${cidrSlug(entry.cidr)}`,
+                    { aclId: acl.id, entry: entry.cidr, comment: entry.comment },
+                    { parent: this, deleteBeforeReplace: true },
+                ),
         );
         const listener = new alicloud.slb.Listener(
             `${name}-listener`,
@@ -179,7 +187,12 @@ export class ControlPlane extends pulumi.ComponentResource {
         );
         const bootstrap = new command.remote.Command(
             `${name}-bootstrap`,
-            { connection: args.bastion.connectionTo(first.planned.ip), create: "sudo bash -s", stdin: pulumi.secret(bootstrapScript), addPreviousOutputInEnv: false },
+            {
+                connection: args.bastion.connectionTo(first.planned.ip),
+                create: "sudo bash -s",
+                stdin: pulumi.secret(bootstrapScript),
+                addPreviousOutputInEnv: false,
+            },
             { parent: this, dependsOn: [...args.bastion.ready, ...deliveries], additionalSecretOutputs: ["stdin"] },
         );
 
@@ -194,15 +207,28 @@ export class ControlPlane extends pulumi.ComponentResource {
         );
         this.readiness = new command.remote.Command(
             `${name}-readiness`,
-            { connection: args.bastion.connection, create: "bash -s", stdin: pulumi.secret(readinessScript), addPreviousOutputInEnv: false },
-            { parent: this, dependsOn: [...args.bastion.ready, bootstrap, listener, backends, ...aclEntries], additionalSecretOutputs: ["stdin"] },
+            {
+                connection: args.bastion.connection,
+                create: "bash -s",
+                stdin: pulumi.secret(readinessScript),
+                addPreviousOutputInEnv: false,
+            },
+            {
+                parent: this,
+                dependsOn: [...args.bastion.ready, bootstrap, listener, backends, ...aclEntries],
+                additionalSecretOutputs: ["stdin"],
+            },
         );
 
         this.loadBalancerId = lb.id;
         this.apiEndpoint = pulumi.interpolate`https://${args.apiserverEip.address}:${API_SERVER_PORT}`;
         this.kubeconfig = args.pki.adminKubeconfig(this.apiEndpoint);
         // The machine running pulumi reaches the API through the EIP, so it must be in adminCidrs (docs/control-plane.md).
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.readiness, eipAssociation] });
+        this.provider = new k8s.Provider(
+            `${name}-provider`,
+            { kubeconfig: this.kubeconfig },
+            { parent: this, dependsOn: [this.readiness, eipAssociation] },
+        );
         this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, loadBalancerId: this.loadBalancerId });
     }
 }

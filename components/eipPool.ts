@@ -40,7 +40,6 @@ export function associateEip(name: string, eip: EipClaimHandle, target: EipTarge
     );
 }
 
-
 /**
  * The stage's public addresses: one EIP per named claim, checked against the account quota before anything is
  * created. Each EIP is keyed by its claim's name, so adding or removing a claim never touches another one.

@@ -56,7 +56,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
         this.storageClassName = find("storage.k8s.io/v1", "StorageClass", DEFAULT_STORAGE_CLASS).metadata.name;
         this.ingressClassName = find("networking.k8s.io/v1", "IngressClass", INGRESS_CLASS).metadata.name;
         this.clusterDnsIp = (find("v1", "Service", "kube-dns", "kube-system") as unknown as k8s.core.v1.Service).spec.clusterIP;
-        this.registerOutputs({ storageClassName: this.storageClassName, ingressClassName: this.ingressClassName, clusterDnsIp: this.clusterDnsIp });
+        this.registerOutputs({
+            storageClassName: this.storageClassName,
+            ingressClassName: this.ingressClassName,
+            clusterDnsIp: this.clusterDnsIp,
+        });
     }
 }
-

@@ -77,7 +77,13 @@ export function ingressRules(adminCidrs: readonly string[]): IngressRule[] {
             source: { group: "controllers" },
             why: "kube-apiserver to kubelets (logs, exec, port-forward)",
         },
-        { group: "nodes", protocol: "udp", ports: portRange(FLANNEL_VXLAN_PORT), source: { group: "nodes" }, why: "flannel VXLAN between nodes" },
+        {
+            group: "nodes",
+            protocol: "udp",
+            ports: portRange(FLANNEL_VXLAN_PORT),
+            source: { group: "nodes" },
+            why: "flannel VXLAN between nodes",
+        },
         { group: "edge", protocol: "tcp", ports: "80/80", source: { cidr: "0.0.0.0/0" }, why: "HTTP to the ingress on edge nodes" },
         { group: "edge", protocol: "tcp", ports: "443/443", source: { cidr: "0.0.0.0/0" }, why: "HTTPS to the ingress on edge nodes" },
     ];

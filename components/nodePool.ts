@@ -121,7 +121,12 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             case "edge":
                 created = pool.nodes.map((node) => {
                     const joined = this.joiningNode(name, pool, node);
-                    associateEip(`${name}-${node.index}-eip`, pool.eipPool.claim(node.eipClaim), { instanceId: joined.instance.id, instanceType: "EcsInstance" }, this);
+                    associateEip(
+                        `${name}-${node.index}-eip`,
+                        pool.eipPool.claim(node.eipClaim),
+                        { instanceId: joined.instance.id, instanceType: "EcsInstance" },
+                        this,
+                    );
                     return joined;
                 });
                 break;
@@ -171,13 +176,21 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 systemDiskSnapshots: snapshots.id,
             });
             etcdDisk.attachTo(instance);
-            new alicloud.ecs.EcsAutoSnapshotPolicyAttachment(`${key}-etcd-snapshots`, { autoSnapshotPolicyId: snapshots.id, diskId: etcdDisk.disk.id }, { parent: this });
+            new alicloud.ecs.EcsAutoSnapshotPolicyAttachment(
+                `${key}-etcd-snapshots`,
+                { autoSnapshotPolicyId: snapshots.id, diskId: etcdDisk.disk.id },
+                { parent: this },
+            );
             return { planned: node, instance };
         });
     }
 
     /** A worker or edge node: the instance, and its join over SSH. */
-    private joiningNode<P extends PlannedWorker | PlannedEdgeNode>(name: string, args: WorkerPoolArgs | EdgePoolArgs, node: P): PoolNode<P> {
+    private joiningNode<P extends PlannedWorker | PlannedEdgeNode>(
+        name: string,
+        args: WorkerPoolArgs | EdgePoolArgs,
+        node: P,
+    ): PoolNode<P> {
         const env = args.environment;
         const instance = this.instance<LateValues>(name, args, node, {
             build: (late) => workerIgnitionInput(env.settings, args.role, node.hostname, args, late.deployPublicKey),
@@ -191,7 +204,9 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             {
                 target: `${args.role} ${node.hostname}`,
                 connection: env.bastion.connectionTo(instance.privateIp),
-                files: pulumi.all([args.join.caCertPem, args.join.bootstrapKubeconfig]).apply(([ca, kubeconfig]) => ({ files: joinFiles(ca, kubeconfig) })),
+                files: pulumi
+                    .all([args.join.caCertPem, args.join.bootstrapKubeconfig])
+                    .apply(([ca, kubeconfig]) => ({ files: joinFiles(ca, kubeconfig) })),
                 secret: true,
                 instance,
                 after: env.bastion.ready,
@@ -202,7 +217,12 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
     }
 
     /** One node's instance (with its user data) and the delivery of the team's keys to it. */
-    private instance<L extends LateValues>(name: string, args: NodePoolArgs, node: PlannedNode, how: InstanceSpec<L>): alicloud.ecs.Instance {
+    private instance<L extends LateValues>(
+        name: string,
+        args: NodePoolArgs,
+        node: PlannedNode,
+        how: InstanceSpec<L>,
+    ): alicloud.ecs.Instance {
         const env = args.environment;
         const key = `${name}-${node.index}`;
         const userData = nodeUserData<L>(this, name, node.hostname, how.build, how.late, how.placeholders);
@@ -229,7 +249,13 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             },
             { parent: this, dependsOn: [...env.bootAfter], ...how.options },
         );
-        deliverTeamKeys(`${key}-ssh-keys`, { target: `${args.role} ${node.hostname}`, connection: env.bastion.connectionTo(instance.privateIp), instance }, env.settings.sshAuthorizedKeys, env.bastion.ready, this);
+        deliverTeamKeys(
+            `${key}-ssh-keys`,
+            { target: `${args.role} ${node.hostname}`, connection: env.bastion.connectionTo(instance.privateIp), instance },
+            env.settings.sshAuthorizedKeys,
+            env.bastion.ready,
+            this,
+        );
         return instance;
     }
 

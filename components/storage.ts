@@ -172,7 +172,12 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 // Like a controller: it serves data, so a new config or image never replaces it by itself; an explicit
                 // replacement frees the fixed address (and the disk) before the new node takes them.
-                { parent: this, dependsOn: [...args.environment.bootAfter], ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true },
+                {
+                    parent: this,
+                    dependsOn: [...args.environment.bootAfter],
+                    ignoreChanges: ["userData", "imageId"],
+                    deleteBeforeReplace: true,
+                },
             );
             disk.attachTo(instance);
             deliverTeamKeys(

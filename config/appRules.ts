@@ -7,7 +7,12 @@ import { Report } from "./problems";
 import { AppConfig, Parsed } from "./types";
 
 /** Apps: unique names and routes, routes only with an edge pool, proxies to Spring Boot apps that exist, secrets for them. */
-export function checkApps(apps: readonly AppConfig[] | undefined, appSecrets: Parsed<"appSecrets"> | undefined, edgeCount: number | undefined, report: Report): void {
+export function checkApps(
+    apps: readonly AppConfig[] | undefined,
+    appSecrets: Parsed<"appSecrets"> | undefined,
+    edgeCount: number | undefined,
+    report: Report,
+): void {
     if (!apps) {
         return;
     }
@@ -25,7 +30,11 @@ export function checkApps(apps: readonly AppConfig[] | undefined, appSecrets: Pa
             const routeKey = `${app.route.host}${app.route.path}`;
             const owner = seenRoutes.get(routeKey);
             if (owner !== undefined) {
-                report(`${at}.route`, app.route, `app ${app.name}: the route ${routeKey} is already served by apps[${owner}] (${apps[owner].name})`);
+                report(
+                    `${at}.route`,
+                    app.route,
+                    `app ${app.name}: the route ${routeKey} is already served by apps[${owner}] (${apps[owner].name})`,
+                );
             } else {
                 seenRoutes.set(routeKey, i);
             }
@@ -35,10 +44,18 @@ export function checkApps(apps: readonly AppConfig[] | undefined, appSecrets: Pa
         }
         if (app.kind === "spring-boot") {
             if (app.port === app.managementPort) {
-                report(`${at}.managementPort`, app.managementPort, `app ${app.name}: must differ from port (actuator probes get their own port)`);
+                report(
+                    `${at}.managementPort`,
+                    app.managementPort,
+                    `app ${app.name}: must differ from port (actuator probes get their own port)`,
+                );
             }
             if (app.autoscale && app.autoscale.minReplicas > app.autoscale.maxReplicas) {
-                report(`${at}.autoscale.minReplicas`, app.autoscale.minReplicas, `app ${app.name}: must not exceed autoscale.maxReplicas (${app.autoscale.maxReplicas})`);
+                report(
+                    `${at}.autoscale.minReplicas`,
+                    app.autoscale.minReplicas,
+                    `app ${app.name}: must not exceed autoscale.maxReplicas (${app.autoscale.maxReplicas})`,
+                );
             }
             if (app.canary && !app.route) {
                 report(`${at}.canary`, app.canary, `app ${app.name}: a canary is served through the ingress, so the app needs a route`);
@@ -54,7 +71,11 @@ export function checkApps(apps: readonly AppConfig[] | undefined, appSecrets: Pa
             if (!target) {
                 report(`apps[${i}].apiServices[${j}]`, service, `app ${app.name}: /api/${service} proxies to an app that does not exist`);
             } else if (target.kind !== "spring-boot") {
-                report(`apps[${i}].apiServices[${j}]`, service, `app ${app.name}: /api/${service} must proxy to a spring-boot app, ${service} is ${target.kind}`);
+                report(
+                    `apps[${i}].apiServices[${j}]`,
+                    service,
+                    `app ${app.name}: /api/${service} must proxy to a spring-boot app, ${service} is ${target.kind}`,
+                );
             }
         });
     });

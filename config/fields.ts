@@ -6,16 +6,18 @@ import { z } from "zod";
 
 export const cidrText = z.string({ error: "must be a string like 10.0.0.0/16" });
 
-export const instanceType = z
-    .string()
-    .regex(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an ECS instance type like ecs.g7.large" });
+export const instanceType = z.string().regex(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an ECS instance type like ecs.g7.large" });
 
 const diskCategory = z.enum(["cloud_essd", "cloud_essd_entry", "cloud_auto", "cloud_ssd", "cloud_efficiency"], {
     error: "must be one of cloud_essd, cloud_essd_entry, cloud_auto, cloud_ssd, cloud_efficiency",
 });
 
 const systemDiskGb = (dflt: number) =>
-    z.int({ error: "must be a whole number of GiB" }).min(20, { error: "must be at least 20 GiB (Alibaba's minimum system disk)" }).max(2048, { error: "must be at most 2048 GiB" }).default(dflt);
+    z
+        .int({ error: "must be a whole number of GiB" })
+        .min(20, { error: "must be at least 20 GiB (Alibaba's minimum system disk)" })
+        .max(2048, { error: "must be at most 2048 GiB" })
+        .default(dflt);
 
 /** Kubernetes label keys a kubelet may set on its own Node (NodeRestriction refuses other kubernetes.io keys). */
 export const labelKey = z
@@ -36,9 +38,12 @@ export const labelKey = z
         },
     );
 
-export const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, {
-    error: "must be a Kubernetes label value (up to 63 alphanumerics, '-', '_', '.')",
-}).max(63, { error: "must be at most 63 characters" });
+export const labelValue = z
+    .string()
+    .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, {
+        error: "must be a Kubernetes label value (up to 63 alphanumerics, '-', '_', '.')",
+    })
+    .max(63, { error: "must be at most 63 characters" });
 
 export const taint = z.strictObject({
     key: labelKey,
@@ -48,8 +53,12 @@ export const taint = z.strictObject({
     }),
 });
 
-export function poolSchema(defaults: { count: number; min: number; max: number; instanceType: string; systemDiskGb: number }, countRule?: { values: number[]; why: string }) {
-    let count = z.int({ error: "must be a whole number" })
+export function poolSchema(
+    defaults: { count: number; min: number; max: number; instanceType: string; systemDiskGb: number },
+    countRule?: { values: number[]; why: string },
+) {
+    let count = z
+        .int({ error: "must be a whole number" })
         .min(defaults.min, { error: `must be between ${defaults.min} and ${defaults.max}` })
         .max(defaults.max, { error: `must be between ${defaults.min} and ${defaults.max}` });
     if (countRule) {
@@ -84,11 +93,17 @@ const image = z
 
 const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { error: "must be a CPU quantity like 500m or 2" });
 const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, { error: "must be a memory quantity like 512Mi or 2Gi" });
-const port = z.int({ error: "must be a port number" }).min(1, { error: "must be between 1 and 65535" }).max(65535, { error: "must be between 1 and 65535" });
+const port = z
+    .int({ error: "must be a port number" })
+    .min(1, { error: "must be between 1 and 65535" })
+    .max(65535, { error: "must be between 1 and 65535" });
 
 const route = z.strictObject({
     host: dnsName,
-    path: z.string().regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "must be a URL path starting with /" }).default("/"),
+    path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "must be a URL path starting with /" })
+        .default("/"),
 });
 
 const springBootApp = z.strictObject({
@@ -100,7 +115,11 @@ const springBootApp = z.strictObject({
     managementPort: port.default(8081),
     cpu: cpuQuantity.default("500m"),
     memory: memoryQuantity.default("1Gi"),
-    maxRamPercentage: z.number().min(25, { error: "must be between 25 and 90 (percent of the container memory limit)" }).max(90, { error: "must be between 25 and 90 (percent of the container memory limit)" }).default(75),
+    maxRamPercentage: z
+        .number()
+        .min(25, { error: "must be between 25 and 90 (percent of the container memory limit)" })
+        .max(90, { error: "must be between 25 and 90 (percent of the container memory limit)" })
+        .default(75),
     config: z.record(z.string(), z.unknown()).default({}),
     env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()).default({}),
     route: route.optional(),
@@ -108,13 +127,20 @@ const springBootApp = z.strictObject({
         .strictObject({
             minReplicas: z.int().min(1, { error: "must be at least 1" }),
             maxReplicas: z.int().max(100, { error: "must be at most 100" }),
-            cpuUtilization: z.int().min(10, { error: "must be between 10 and 100 (percent)" }).max(100, { error: "must be between 10 and 100 (percent)" }).default(70),
+            cpuUtilization: z
+                .int()
+                .min(10, { error: "must be between 10 and 100 (percent)" })
+                .max(100, { error: "must be between 10 and 100 (percent)" })
+                .default(70),
         })
         .optional(),
     canary: z
         .strictObject({
             image,
-            weight: z.int({ error: "must be a whole number" }).min(0, { error: "must be between 0 and 100 (percent of requests)" }).max(100, { error: "must be between 0 and 100 (percent of requests)" }),
+            weight: z
+                .int({ error: "must be a whole number" })
+                .min(0, { error: "must be between 0 and 100 (percent of requests)" })
+                .max(100, { error: "must be between 0 and 100 (percent of requests)" }),
         })
         .optional(),
 });
@@ -142,14 +168,20 @@ export const storage = z.discriminatedUnion(
     [
         z.strictObject({
             kind: z.literal("nas"),
-            nasStorageType: z.enum(["Capacity", "Performance", "Premium"], { error: "must be Capacity, Performance or Premium" }).default("Capacity"),
+            nasStorageType: z
+                .enum(["Capacity", "Performance", "Premium"], { error: "must be Capacity, Performance or Premium" })
+                .default("Capacity"),
             reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
             keepDataOnDestroy,
         }),
         z.strictObject({
             kind: z.literal("nfs-server"),
             instanceType: instanceType.default("ecs.g7.large"),
-            diskGb: z.int().min(20, { error: "must be between 20 and 32768 GiB" }).max(32768, { error: "must be between 20 and 32768 GiB" }).default(100),
+            diskGb: z
+                .int()
+                .min(20, { error: "must be between 20 and 32768 GiB" })
+                .max(32768, { error: "must be between 20 and 32768 GiB" })
+                .default(100),
             diskCategory: diskCategory.default("cloud_essd"),
             reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
             keepDataOnDestroy,

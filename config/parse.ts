@@ -8,7 +8,18 @@ import { z } from "zod";
 import { nthAddress } from "./cidr";
 import { ConfigProblem, Report, StageConfigError, closestKey, zodProblems } from "./problems";
 import { checkApps } from "./appRules";
-import { checkAdminCidrs, checkDns, checkIngressTls, checkNetworks, checkPki, checkPools, checkStageAndRegion, checkZones, eipClaims, eipQuotaProblem } from "./rules";
+import {
+    checkAdminCidrs,
+    checkDns,
+    checkIngressTls,
+    checkNetworks,
+    checkPki,
+    checkPools,
+    checkStageAndRegion,
+    checkZones,
+    eipClaims,
+    eipQuotaProblem,
+} from "./rules";
 import { KEYS, KeyName, PROJECT, REMOVED_KEYS, keyDefault } from "./schema";
 import { KeyValues, StageConfig } from "./types";
 import { vswitchLayout } from "./vswitches";
@@ -36,7 +47,11 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
             report(key, raw.values[key], REMOVED_KEYS[key]);
         } else if (!(key in KEYS)) {
             const near = closestKey(key);
-            report(key, raw.values[key], `is not a key of this project${near ? ` (did you mean ${near}?)` : ""}; the keys are listed in Pulumi.yaml`);
+            report(
+                key,
+                raw.values[key],
+                `is not a key of this project${near ? ` (did you mean ${near}?)` : ""}; the keys are listed in Pulumi.yaml`,
+            );
         }
     }
     const v = parseKeys(raw, report, problems);
@@ -133,7 +148,11 @@ function parseKeys(raw: RawStageConfig, report: Report, problems: ConfigProblem[
             continue;
         }
         if (spec.secret && !raw.secretKeys.has(name) && !isEmpty(result.data)) {
-            report(name, "[value hidden]", `must be a secret: set it with pulumi config set --secret ${name} (it would otherwise sit in Pulumi.${raw.stage}.yaml in plain text)`);
+            report(
+                name,
+                "[value hidden]",
+                `must be a secret: set it with pulumi config set --secret ${name} (it would otherwise sit in Pulumi.${raw.stage}.yaml in plain text)`,
+            );
             continue;
         }
         v[name] = result.data;

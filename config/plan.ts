@@ -68,7 +68,12 @@ export function planCluster(cfg: StageConfig): ClusterPlan {
     const zoneCount = cfg.network.nodeVswitches.length;
     const base = (pool: PoolName, i: number): PlannedNodeBase => {
         const vswitchIndex = i % zoneCount;
-        return { index: i, hostname: `${cfg.namePrefix}-${SINGULAR[pool]}-${i}`, zone: cfg.network.nodeVswitches[vswitchIndex].zone, vswitchIndex };
+        return {
+            index: i,
+            hostname: `${cfg.namePrefix}-${SINGULAR[pool]}-${i}`,
+            zone: cfg.network.nodeVswitches[vswitchIndex].zone,
+            vswitchIndex,
+        };
     };
     const indices = (count: number) => Array.from({ length: count }, (_, i) => i);
     const apiServerInternalAddress = nthAddress(vswitches[0], lastUsable(0));
@@ -77,7 +82,11 @@ export function planCluster(cfg: StageConfig): ClusterPlan {
         // (the load balancer holds the top address of the first vSwitch).
         controllers: indices(cfg.controllers.count).map((i): PlannedController => {
             const node = base("controllers", i);
-            return { ...node, pool: "controllers", ip: nthAddress(vswitches[node.vswitchIndex], lastUsable(node.vswitchIndex) - 1 - Math.floor(i / zoneCount)) };
+            return {
+                ...node,
+                pool: "controllers",
+                ip: nthAddress(vswitches[node.vswitchIndex], lastUsable(node.vswitchIndex) - 1 - Math.floor(i / zoneCount)),
+            };
         }),
         workers: indices(cfg.workers.count).map((i): PlannedWorker => ({ ...base("workers", i), pool: "workers" })),
         edge: indices(cfg.edge.count).map((i): PlannedEdgeNode => ({ ...base("edge", i), pool: "edge", eipClaim: `edge-${i}` })),

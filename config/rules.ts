@@ -23,7 +23,11 @@ const FIXED_CLAIMS: readonly EipClaim[] = [
 /** The stack name (it goes into every physical name) and the region. */
 export function checkStageAndRegion(stage: string, region: unknown, report: Report): void {
     if (!/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/.test(stage)) {
-        report("(stack name)", stage, "must be 2-20 lower-case letters, digits or '-', starting with a letter (it goes into every physical name and hostname)");
+        report(
+            "(stack name)",
+            stage,
+            "must be 2-20 lower-case letters, digits or '-', starting with a letter (it goes into every physical name and hostname)",
+        );
     }
     if (typeof region !== "string" || !/^[a-z]{2}-[a-z0-9-]+$/.test(region)) {
         report(REGION_KEY, region, "must be set to an Alibaba region id like cn-hangzhou");
@@ -47,7 +51,11 @@ export function checkZones(zones: readonly string[] | undefined, region: string,
         report("zones", zones, "must not list a zone twice");
     }
     if (zones.length > MAX_ZONES) {
-        report("zones", zones, `must list at most ${MAX_ZONES} zones (the VPC is cut into ${VPC_BLOCKS} blocks: the public vSwitch's and one per zone)`);
+        report(
+            "zones",
+            zones,
+            `must list at most ${MAX_ZONES} zones (the VPC is cut into ${VPC_BLOCKS} blocks: the public vSwitch's and one per zone)`,
+        );
     }
 }
 
@@ -86,7 +94,10 @@ export function checkNetworks(v: KeyValues, report: Report): StageNetworks {
     }
     const pods = network("podCidr", v.podCidr);
     const services = network("serviceCidr", v.serviceCidr);
-    for (const [key, c] of [["podCidr", pods], ["serviceCidr", services]] as const) {
+    for (const [key, c] of [
+        ["podCidr", pods],
+        ["serviceCidr", services],
+    ] as const) {
         if (!c) {
             continue;
         }
@@ -104,7 +115,11 @@ export function checkNetworks(v: KeyValues, report: Report): StageNetworks {
         report("serviceCidr", services.text, `overlaps podCidr ${pods.text}`);
     }
     if (services && (services.prefix < 12 || services.prefix > 24)) {
-        report("serviceCidr", services.text, "must have a prefix between /12 and /24 (kube-apiserver's limit, and room for the fixed Service IPs)");
+        report(
+            "serviceCidr",
+            services.text,
+            "must have a prefix between /12 and /24 (kube-apiserver's limit, and room for the fixed Service IPs)",
+        );
     }
     return { vpc, pods, services };
 }
@@ -118,7 +133,11 @@ export function checkAdminCidrs(adminCidrs: readonly string[] | undefined, repor
             return undefined;
         }
         if (c.prefix < 8) {
-            report(`adminCidrs[${i}]`, c.text, "is too wide: SSH and the Kubernetes API must never be open to the internet (use the team's office or VPN networks)");
+            report(
+                `adminCidrs[${i}]`,
+                c.text,
+                "is too wide: SSH and the Kubernetes API must never be open to the internet (use the team's office or VPN networks)",
+            );
         }
         return c;
     });
@@ -140,22 +159,38 @@ export function checkPools(v: KeyValues, pods: Cidr | undefined, report: Report)
     if (pods) {
         const capacity = subnetCount(pods, NODE_POD_PREFIX);
         if (pods.prefix > NODE_POD_PREFIX - 1 || capacity < nodeTotal) {
-            report("podCidr", pods.text, `must hold a /24 per node: ${nodeTotal} nodes need ${nodeTotal} /24s (at least a /23), it holds ${capacity}`);
+            report(
+                "podCidr",
+                pods.text,
+                `must hold a /24 per node: ${nodeTotal} nodes need ${nodeTotal} /24s (at least a /23), it holds ${capacity}`,
+            );
         }
     }
     // Controllers change only when rolled, one at a time (etcd keeps its quorum).
     if (controllers) {
         controllers.roll.forEach((index, i) => {
             if (index >= controllers.count) {
-                report(`controllers.roll[${i}]`, index, `is not a controller: controllers.count is ${controllers.count} (indices 0 to ${controllers.count - 1})`);
+                report(
+                    `controllers.roll[${i}]`,
+                    index,
+                    `is not a controller: controllers.count is ${controllers.count} (indices 0 to ${controllers.count - 1})`,
+                );
             }
         });
         if (new Set(controllers.roll).size > 1) {
-            report("controllers.roll", controllers.roll, "must name one controller at a time: replacing two members at once can lose etcd's quorum");
+            report(
+                "controllers.roll",
+                controllers.roll,
+                "must name one controller at a time: replacing two members at once can lose etcd's quorum",
+            );
         }
     }
     if (counts.workers === 0 && counts.edge === 0) {
-        report("workers.count", 0, "workers.count and edge.count are both 0: controllers are tainted, so nothing could run the platform's pods");
+        report(
+            "workers.count",
+            0,
+            "workers.count and edge.count are both 0: controllers are tainted, so nothing could run the platform's pods",
+        );
     }
     return counts;
 }
@@ -212,7 +247,11 @@ export function checkPki(pki: Parsed<"pki"> | undefined, report: Report): void {
         return;
     }
     if (pki.certValidityDays >= pki.caValidityDays) {
-        report("pki.certValidityDays", pki.certValidityDays, `must be shorter than pki.caValidityDays (${pki.caValidityDays}): no certificate may outlive its CA`);
+        report(
+            "pki.certValidityDays",
+            pki.certValidityDays,
+            `must be shorter than pki.caValidityDays (${pki.caValidityDays}): no certificate may outlive its CA`,
+        );
     }
     if (pki.renewBeforeDays >= pki.certValidityDays) {
         report("pki.renewBeforeDays", pki.renewBeforeDays, `must be shorter than pki.certValidityDays (${pki.certValidityDays})`);
@@ -224,10 +263,18 @@ export function checkIngressTls(v: KeyValues, report: Report): void {
     const tlsCert = v.ingressTlsCertificate;
     const tlsKey = v.ingressTlsKey;
     if (tlsCert !== undefined && tlsKey !== undefined && (tlsCert === "") !== (tlsKey === "")) {
-        report(tlsCert === "" ? "ingressTlsCertificate" : "ingressTlsKey", "", "ingressTlsCertificate and ingressTlsKey must be set together");
+        report(
+            tlsCert === "" ? "ingressTlsCertificate" : "ingressTlsKey",
+            "",
+            "ingressTlsCertificate and ingressTlsKey must be set together",
+        );
     }
     if (v.ingress && v.ingress.tlsSecretName !== "" && tlsCert) {
-        report("ingress.tlsSecretName", v.ingress.tlsSecretName, "set either ingress.tlsSecretName or ingressTlsCertificate/ingressTlsKey, not both");
+        report(
+            "ingress.tlsSecretName",
+            v.ingress.tlsSecretName,
+            "set either ingress.tlsSecretName or ingressTlsCertificate/ingressTlsKey, not both",
+        );
     }
 }
 

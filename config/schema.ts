@@ -37,7 +37,6 @@ export interface KeySpec {
     readonly default?: unknown;
 }
 
-
 export const KEYS = {
     zones: {
         type: "array",
@@ -62,8 +61,7 @@ export const KEYS = {
     },
     serviceCidr: {
         type: "string",
-        description:
-            "The Service network (/12 to /24). Its 1st address is the kubernetes Service, its 10th the cluster DNS.",
+        description: "The Service network (/12 to /24). Its 1st address is the kubernetes Service, its 10th the cluster DNS.",
         required: true,
         schema: cidrText,
     },
@@ -81,9 +79,14 @@ export const KEYS = {
         required: true,
         schema: z
             .array(
-                z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/, {
-                    error: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
-                }),
+                z
+                    .string()
+                    .regex(
+                        /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/,
+                        {
+                            error: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+                        },
+                    ),
             )
             .min(1, { error: "must hold at least one key (there is no other way in)" }),
     },
@@ -98,7 +101,10 @@ export const KEYS = {
         description: "Peak bandwidth of each EIP in Mbit/s (pay by traffic).",
         default: 10,
         // Pay-by-traffic EIPs take 1 to 200 Mbit/s.
-        schema: z.int().min(1, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }).max(200, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }),
+        schema: z
+            .int()
+            .min(1, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" })
+            .max(200, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }),
     },
     image: {
         type: "object",
@@ -110,7 +116,9 @@ export const KEYS = {
                 z.strictObject({ id: z.string().regex(/^m-[a-z0-9]+$/, { error: "must be an ECS image id like m-bp1..." }) }),
                 z.strictObject({
                     ossBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { error: "must be an OSS bucket name" }),
-                    ossObject: z.string().regex(/^[^/].*\.qcow2$/, { error: "must be the OSS object key of the Fedora CoreOS aliyun .qcow2" }),
+                    ossObject: z
+                        .string()
+                        .regex(/^[^/].*\.qcow2$/, { error: "must be the OSS object key of the Fedora CoreOS aliyun .qcow2" }),
                 }),
             ],
             { error: "must be {id: m-...} or {ossBucket, ossObject}" },
@@ -127,12 +135,21 @@ export const KEYS = {
         description:
             "The control-plane pool: {count (1, 3 or 5), instanceType, systemDiskGb, diskCategory, etcdDiskGb, roll}. Each controller runs an etcd member on its own protected disk. Controllers keep their image, Ignition config, instance type and system disk until listed in roll (one index per pulumi up), which replaces that one with the current settings.",
         schema: z.strictObject({
-            ...poolSchema({ count: 1, min: 1, max: 5, instanceType: "ecs.g7.large", systemDiskGb: 50 }, {
-                values: [1, 3, 5],
-                why: "must be 1, 3 or 5 (etcd needs an odd number of members for a quorum)",
-            }),
-            etcdDiskGb: z.int().min(20, { error: "must be between 20 and 1024 GiB" }).max(1024, { error: "must be between 20 and 1024 GiB" }).default(20),
-            roll: z.array(z.int({ error: "must be a controller index" }).min(0, { error: "must be a controller index (0, 1, ...)" })).default([]),
+            ...poolSchema(
+                { count: 1, min: 1, max: 5, instanceType: "ecs.g7.large", systemDiskGb: 50 },
+                {
+                    values: [1, 3, 5],
+                    why: "must be 1, 3 or 5 (etcd needs an odd number of members for a quorum)",
+                },
+            ),
+            etcdDiskGb: z
+                .int()
+                .min(20, { error: "must be between 20 and 1024 GiB" })
+                .max(1024, { error: "must be between 20 and 1024 GiB" })
+                .default(20),
+            roll: z
+                .array(z.int({ error: "must be a controller index" }).min(0, { error: "must be a controller index (0, 1, ...)" }))
+                .default([]),
         }),
     },
     workers: {
@@ -176,9 +193,21 @@ export const KEYS = {
         description:
             "Certificate lifetimes in days: {caValidityDays, certValidityDays, renewBeforeDays}. A pulumi up inside the renewal window re-issues the leaf certificates and copies them to the controllers.",
         schema: z.strictObject({
-            caValidityDays: z.int().min(365, { error: "must be between 365 and 7300 days" }).max(7300, { error: "must be between 365 and 7300 days" }).default(3650),
-            certValidityDays: z.int().min(30, { error: "must be between 30 and 1825 days" }).max(1825, { error: "must be between 30 and 1825 days" }).default(365),
-            renewBeforeDays: z.int().min(7, { error: "must be between 7 and 180 days" }).max(180, { error: "must be between 7 and 180 days" }).default(30),
+            caValidityDays: z
+                .int()
+                .min(365, { error: "must be between 365 and 7300 days" })
+                .max(7300, { error: "must be between 365 and 7300 days" })
+                .default(3650),
+            certValidityDays: z
+                .int()
+                .min(30, { error: "must be between 30 and 1825 days" })
+                .max(1825, { error: "must be between 30 and 1825 days" })
+                .default(365),
+            renewBeforeDays: z
+                .int()
+                .min(7, { error: "must be between 7 and 180 days" })
+                .max(180, { error: "must be between 7 and 180 days" })
+                .default(30),
         }),
     },
     storage: {
@@ -193,7 +222,11 @@ export const KEYS = {
         description:
             "Ingress on the edge pool (ingress-nginx on ports 80/443 of every edge node): {rateLimitRps (per client IP), tlsSecretName (an existing Secret for the default certificate)}.",
         schema: z.strictObject({
-            rateLimitRps: z.int().min(1, { error: "must be between 1 and 10000" }).max(10000, { error: "must be between 1 and 10000" }).default(20),
+            rateLimitRps: z
+                .int()
+                .min(1, { error: "must be between 1 and 10000" })
+                .max(10000, { error: "must be between 1 and 10000" })
+                .default(20),
             tlsSecretName: z.union([z.literal(""), dnsName]).default(""),
         }),
     },
@@ -224,7 +257,10 @@ export const KEYS = {
             "Secret environment variables per app: {<app>: {<NAME>: value}}. A secret: pulumi config set --secret --path appSecrets.orders.DB_PASSWORD ...",
         default: {},
         secret: true,
-        schema: z.record(appName, z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string())),
+        schema: z.record(
+            appName,
+            z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()),
+        ),
     },
 } satisfies Record<string, KeySpec>;
 

@@ -63,7 +63,15 @@ export function teamKeysFiles(keys: readonly string[]): NodeFiles {
     const dir = nodePaths.teamKeysFile.slice(0, nodePaths.teamKeysFile.lastIndexOf("/"));
     return {
         directories: [dir.slice(0, dir.lastIndexOf("/")), dir].map((path) => ({ path, mode: "0700", owner: CORE_USER })),
-        files: [{ path: nodePaths.teamKeysFile, mode: "0600", content: keys.map((k) => k.trim()).join("\n") + "\n", containerReadable: false, owner: CORE_USER }],
+        files: [
+            {
+                path: nodePaths.teamKeysFile,
+                mode: "0600",
+                content: keys.map((k) => k.trim()).join("\n") + "\n",
+                containerReadable: false,
+                owner: CORE_USER,
+            },
+        ],
     };
 }
 
@@ -77,7 +85,17 @@ export function shortHash(text: string): string {
  * the pods' manifests change and the kubelet restarts them, so no component keeps serving an old certificate.
  */
 export function pkiRevision(material: PkiMaterial, controllerIndex: number): string {
-    const certs = ["ca", "apiserver", "apiserver-kubelet-client", "controller-manager", "scheduler", "front-proxy-ca", "front-proxy-client", "etcd-ca", "etcd-client"];
+    const certs = [
+        "ca",
+        "apiserver",
+        "apiserver-kubelet-client",
+        "controller-manager",
+        "scheduler",
+        "front-proxy-ca",
+        "front-proxy-client",
+        "etcd-ca",
+        "etcd-client",
+    ];
     const parts = certs.map((name) => certOf(material, name));
     parts.push(certOf(material, etcdServerCertName(controllerIndex)), certOf(material, etcdPeerCertName(controllerIndex)));
     parts.push(material.serviceAccount.publicKeyPem);
@@ -90,8 +108,18 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         throw new Error(`controller index ${controllerIndex} is out of range (${settings.controllers.length} controllers)`);
     }
     const caCertPem = certOf(material, "ca");
-    const secret = (path: string, content: string, containerReadable = true): NodeFile => ({ path, mode: "0600", content, containerReadable });
-    const open = (path: string, content: string, containerReadable = true): NodeFile => ({ path, mode: "0644", content, containerReadable });
+    const secret = (path: string, content: string, containerReadable = true): NodeFile => ({
+        path,
+        mode: "0600",
+        content,
+        containerReadable,
+    });
+    const open = (path: string, content: string, containerReadable = true): NodeFile => ({
+        path,
+        mode: "0644",
+        content,
+        containerReadable,
+    });
     const inPki = (file: string) => `${nodePaths.pkiDir}/${file}`;
     const inEtcd = (file: string) => `${nodePaths.etcdPkiDir}/${file}`;
     const clientKubeconfig = (userName: string, spec: string) =>

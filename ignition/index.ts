@@ -12,7 +12,14 @@ import { checkRoleSections } from "./roles/inputSections";
 export type * from "./input";
 export { USER_DATA_LIMIT } from "./input";
 export { ALIBABA_NTP_SERVERS } from "./pieces/timeSync";
-export { NodeSettings, nodeSettings, bastionIgnitionInput, controllerIgnitionInput, workerIgnitionInput, nfsServerIgnitionInput } from "./settings";
+export {
+    NodeSettings,
+    nodeSettings,
+    bastionIgnitionInput,
+    controllerIgnitionInput,
+    workerIgnitionInput,
+    nfsServerIgnitionInput,
+} from "./settings";
 export { renderBastionIgnition, renderControllerIgnition, renderNfsServerIgnition, renderWorkerIgnition };
 
 /**

@@ -8,7 +8,14 @@ import type { ClusterPlan, PlannedController } from "../config/plan";
 import type { StageConfig } from "../config/types";
 import { fleetlockUrl } from "../layout/cluster";
 import { NODE_ROLE_LABELS, NodeTaint } from "../layout/roles";
-import { BastionIgnitionInput, ControllerIgnitionInput, HostEntry, KubeletInput, NfsServerIgnitionInput, WorkerIgnitionInput } from "./input";
+import {
+    BastionIgnitionInput,
+    ControllerIgnitionInput,
+    HostEntry,
+    KubeletInput,
+    NfsServerIgnitionInput,
+    WorkerIgnitionInput,
+} from "./input";
 import { ALIBABA_NTP_SERVERS } from "./pieces/timeSync";
 
 /** What every node of a stage is told, whatever its pool. */
@@ -46,7 +53,12 @@ function nodeBase(settings: Pick<NodeSettings, "ntpServers" | "hosts">, hostname
 }
 
 /** The kubelet's settings on a node of `role`: the role's label next to the pool's own labels and taints. */
-function kubeletInput(settings: NodeSettings, role: keyof typeof NODE_ROLE_LABELS, labels: Readonly<Record<string, string>>, taints: readonly NodeTaint[]): KubeletInput {
+function kubeletInput(
+    settings: NodeSettings,
+    role: keyof typeof NODE_ROLE_LABELS,
+    labels: Readonly<Record<string, string>>,
+    taints: readonly NodeTaint[],
+): KubeletInput {
     return {
         apiServerUrl: settings.apiServerUrl,
         clusterDnsIp: settings.clusterDnsIp,
@@ -58,8 +70,16 @@ function kubeletInput(settings: NodeSettings, role: keyof typeof NODE_ROLE_LABEL
 }
 
 /** The bastion's input: no hosts (it runs nothing that needs the controllers' names). */
-export function bastionIgnitionInput(settings: Pick<NodeSettings, "ntpServers" | "updateServerUrl">, hostname: string, deployPublicKey: string): BastionIgnitionInput {
-    return { role: "bastion", ...nodeBase({ ntpServers: settings.ntpServers, hosts: [] }, hostname, deployPublicKey), osUpdates: { updateServerUrl: settings.updateServerUrl } };
+export function bastionIgnitionInput(
+    settings: Pick<NodeSettings, "ntpServers" | "updateServerUrl">,
+    hostname: string,
+    deployPublicKey: string,
+): BastionIgnitionInput {
+    return {
+        role: "bastion",
+        ...nodeBase({ ntpServers: settings.ntpServers, hosts: [] }, hostname, deployPublicKey),
+        osUpdates: { updateServerUrl: settings.updateServerUrl },
+    };
 }
 
 /** A controller's input: its etcd member among every planned controller, on the data disk `dataDiskId`. */

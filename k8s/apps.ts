@@ -43,7 +43,9 @@ export function appsProblems(settings: AppsSettings): string[] {
         for (const name of names) {
             const owner = workloads.get(name);
             if (owner !== undefined) {
-                problems.push(`apps[${i}].name = ${JSON.stringify(app.name)}: app ${app.name} needs a workload named ${name}, which app ${owner} already uses (a canary is named <app>-canary)`);
+                problems.push(
+                    `apps[${i}].name = ${JSON.stringify(app.name)}: app ${app.name} needs a workload named ${name}, which app ${owner} already uses (a canary is named <app>-canary)`,
+                );
             }
             workloads.set(name, app.name);
         }
@@ -52,7 +54,9 @@ export function appsProblems(settings: AppsSettings): string[] {
         }
         for (const name of Object.keys(app.env)) {
             if (PLATFORM_ENV_NAMES.includes(name)) {
-                problems.push(`apps[${i}].env.${name} = ${JSON.stringify(app.env[name])}: app ${app.name}: ${name} is set by the platform (probes, heap and config file depend on it); remove it`);
+                problems.push(
+                    `apps[${i}].env.${name} = ${JSON.stringify(app.env[name])}: app ${app.name}: ${name} is set by the platform (probes, heap and config file depend on it); remove it`,
+                );
             }
         }
         for (const name of Object.keys(settings.appSecrets[app.name] ?? {})) {
@@ -84,7 +88,9 @@ export function renderAppObjects(input: AppsInput): KubeObject[] {
                 const target = input.apps.find((a) => a.name === service);
                 if (!target || target.kind !== "spring-boot") {
                     // The config loader refuses this; reaching it means the settings did not come from a loaded config.
-                    throw new Error(`apps: app ${app.name}: /api/${service} must proxy to a spring-boot app, and there is none named ${service}`);
+                    throw new Error(
+                        `apps: app ${app.name}: /api/${service} must proxy to a spring-boot app, and there is none named ${service}`,
+                    );
                 }
                 return { name: service, port: target.port };
             });

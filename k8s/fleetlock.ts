@@ -79,7 +79,11 @@ export function renderFleetlock(serviceIp: string): KubeObject[] {
                                 ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
                                 livenessProbe: { httpGet: { path: "/-/healthy", port: "http" } },
                                 resources: { requests: { cpu: "30m", memory: "30Mi" }, limits: { cpu: "50m", memory: "50Mi" } },
-                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
+                                securityContext: {
+                                    allowPrivilegeEscalation: false,
+                                    capabilities: { drop: ["ALL"] },
+                                    readOnlyRootFilesystem: true,
+                                },
                             },
                         ],
                     },

@@ -119,7 +119,11 @@ export function renderIngress(s: IngressSettings): KubeObject[] {
         kube.ClusterRole({
             metadata: { name, labels },
             rules: [
-                { apiGroups: [""], resources: ["configmaps", "endpoints", "nodes", "pods", "secrets", "namespaces"], verbs: ["list", "watch"] },
+                {
+                    apiGroups: [""],
+                    resources: ["configmaps", "endpoints", "nodes", "pods", "secrets", "namespaces"],
+                    verbs: ["list", "watch"],
+                },
                 { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list", "watch"] },
                 { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
                 { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
@@ -144,7 +148,12 @@ export function renderIngress(s: IngressSettings): KubeObject[] {
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses/status"], verbs: ["update"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] },
-                { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["ingress-nginx-leader"], verbs: ["get", "update"] },
+                {
+                    apiGroups: ["coordination.k8s.io"],
+                    resources: ["leases"],
+                    resourceNames: ["ingress-nginx-leader"],
+                    verbs: ["get", "update"],
+                },
                 { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
                 { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
                 { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch", "get"] },

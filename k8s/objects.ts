@@ -188,14 +188,19 @@ export function objectDependencies(objects: readonly KubeObject[]): Map<string, 
             if (o.kind === "APIService") {
                 const service = at(o, "spec", "service") as { name?: string; namespace?: string } | undefined;
                 if (service?.name && service.namespace) {
-                    wanted.push(objectKey({ apiVersion: "v1", kind: "Service", metadata: { name: service.name, namespace: service.namespace } }));
+                    wanted.push(
+                        objectKey({ apiVersion: "v1", kind: "Service", metadata: { name: service.name, namespace: service.namespace } }),
+                    );
                 }
             }
             if (o.kind === "HorizontalPodAutoscaler") {
                 local("apps/v1", String(at(o, "spec", "scaleTargetRef", "kind")), at(o, "spec", "scaleTargetRef", "name"));
             }
         }
-        out.set(objectKey(o), [...new Set(wanted)].filter((k) => keys.has(k) && k !== objectKey(o)));
+        out.set(
+            objectKey(o),
+            [...new Set(wanted)].filter((k) => keys.has(k) && k !== objectKey(o)),
+        );
     }
     return out;
 }

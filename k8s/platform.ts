@@ -70,7 +70,7 @@ export function platformInputProblems(input: PlatformInput): string[] {
         report("apiServer.port", port, "must be a port number between 1 and 65535");
     }
     if (!input.nfs.path.startsWith("/")) {
-        report("nfs.path", input.nfs.path, "must be an absolute path on the NFS server (\"/\" for Alibaba NAS)");
+        report("nfs.path", input.nfs.path, 'must be an absolute path on the NFS server ("/" for Alibaba NAS)');
     }
     if (typeof input.nfs.server === "string" && input.nfs.server.trim() === "") {
         report("nfs.server", input.nfs.server, "must name the NFS server (NAS mount-target domain or the NFS node's address)");

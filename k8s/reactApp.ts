@@ -29,7 +29,11 @@ export function reactNames(app: string) {
 }
 
 /** The nginx server block of a React app. */
-export function renderNginxConf(app: Pick<ReactAppConfig, "name" | "route">, upstreams: readonly ApiUpstream[], ctx: Pick<AppContext, "namespace">): string {
+export function renderNginxConf(
+    app: Pick<ReactAppConfig, "name" | "route">,
+    upstreams: readonly ApiUpstream[],
+    ctx: Pick<AppContext, "namespace">,
+): string {
     const base = app.route.path.replace(/\/+$/, "");
     const lines = [
         `# The ${app.name} app's server block, rendered by the platform (docs/kubernetes.md, "React apps").`,
@@ -107,7 +111,10 @@ export function renderReactApp(app: ReactAppConfig, upstreams: readonly ApiUpstr
                 selector: { matchLabels: selector },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                 template: {
-                    metadata: { labels: { ...workloadLabels, ...versionLabel(app.image) }, annotations: { "checksum/config": contentHash(conf) } },
+                    metadata: {
+                        labels: { ...workloadLabels, ...versionLabel(app.image) },
+                        annotations: { "checksum/config": contentHash(conf) },
+                    },
                     spec: {
                         enableServiceLinks: false,
                         securityContext: { seccompProfile: { type: "RuntimeDefault" } },

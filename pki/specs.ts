@@ -91,7 +91,12 @@ const CLIENT: readonly KeyUsage[] = ["digital_signature", "client_auth"];
 const SERVER_AND_CLIENT: readonly KeyUsage[] = ["digital_signature", "server_auth", "client_auth"];
 
 /** The names under which the apiserver is reached inside the cluster (its Service). */
-export const KUBERNETES_SERVICE_NAMES: readonly string[] = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", `kubernetes.default.svc.${CLUSTER_DOMAIN}`];
+export const KUBERNETES_SERVICE_NAMES: readonly string[] = [
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    `kubernetes.default.svc.${CLUSTER_DOMAIN}`,
+];
 
 /**
  * Every certificate of the cluster, CAs first (a signer always comes before what it signs).
@@ -99,7 +104,10 @@ export const KUBERNETES_SERVICE_NAMES: readonly string[] = ["kubernetes", "kuber
  * certificates and re-issues nothing else.
  */
 export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<L>[] {
-    const leaf = (spec: Omit<CertificateSpec<L>, "isCa" | "key" | "lifetime" | "dnsNames" | "ipAddresses"> & Partial<Pick<CertificateSpec<L>, "dnsNames" | "ipAddresses">>): CertificateSpec<L> => ({
+    const leaf = (
+        spec: Omit<CertificateSpec<L>, "isCa" | "key" | "lifetime" | "dnsNames" | "ipAddresses"> &
+            Partial<Pick<CertificateSpec<L>, "dnsNames" | "ipAddresses">>,
+    ): CertificateSpec<L> => ({
         dnsNames: [],
         ipAddresses: [],
         ...spec,
@@ -121,9 +129,17 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
     });
     const controllerIps = input.controllers.map((c) => c.ip);
     return [
-        ca("ca", "signs every Kubernetes certificate, including the kubelets' (through kube-controller-manager)", `${input.clusterName}-kubernetes-ca`),
+        ca(
+            "ca",
+            "signs every Kubernetes certificate, including the kubelets' (through kube-controller-manager)",
+            `${input.clusterName}-kubernetes-ca`,
+        ),
         ca("front-proxy-ca", "signs the front proxy's client certificate (API aggregation)", `${input.clusterName}-front-proxy-ca`),
-        ca("etcd-ca", "signs etcd's server, peer and client certificates; trusted only by etcd and its clients", `${input.clusterName}-etcd-ca`),
+        ca(
+            "etcd-ca",
+            "signs etcd's server, peer and client certificates; trusted only by etcd and its clients",
+            `${input.clusterName}-etcd-ca`,
+        ),
         leaf({
             name: "apiserver",
             purpose: "kube-apiserver's serving certificate",
@@ -255,7 +271,9 @@ export function pkiInputProblems(input: Omit<PkiInput<unknown>, "apiServerPublic
     const ips = new Set<string>();
     input.controllers.forEach((c, i) => {
         if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(c.hostname)) {
-            problems.push(`controllers[${i}].hostname "${c.hostname}" must be a lower-case DNS label (it is the etcd member and node name)`);
+            problems.push(
+                `controllers[${i}].hostname "${c.hostname}" must be a lower-case DNS label (it is the etcd member and node name)`,
+            );
         }
         if (!isIpv4Address(c.ip)) {
             problems.push(`controllers[${i}].ip "${c.ip}" must be an IPv4 address (controllers have fixed private addresses)`);
@@ -278,10 +296,14 @@ export function pkiInputProblems(input: Omit<PkiInput<unknown>, "apiServerPublic
     positive("certValidityDays");
     positive("renewBeforeDays");
     if (validity.certValidityDays >= validity.caValidityDays) {
-        problems.push(`validity.certValidityDays (${validity.certValidityDays}) must be shorter than validity.caValidityDays (${validity.caValidityDays}): no certificate may outlive its CA`);
+        problems.push(
+            `validity.certValidityDays (${validity.certValidityDays}) must be shorter than validity.caValidityDays (${validity.caValidityDays}): no certificate may outlive its CA`,
+        );
     }
     if (validity.renewBeforeDays >= validity.certValidityDays) {
-        problems.push(`validity.renewBeforeDays (${validity.renewBeforeDays}) must be shorter than validity.certValidityDays (${validity.certValidityDays})`);
+        problems.push(
+            `validity.renewBeforeDays (${validity.renewBeforeDays}) must be shorter than validity.certValidityDays (${validity.certValidityDays})`,
+        );
     }
     return problems;
 }

@@ -108,7 +108,8 @@ function internetSource(props: Record<string, unknown>): string | undefined {
 /** SSH (22) and the Kubernetes API (6443) are never open to 0.0.0.0/0 (or anything wider than /8, or ::/0). */
 export const noAdminPortsFromInternet: ResourceValidationPolicy = {
     name: "no-admin-ports-from-internet",
-    description: "No security-group rule opens SSH (22) or the Kubernetes API (6443) to the internet (0.0.0.0/0, anything wider than /8, or ::/0).",
+    description:
+        "No security-group rule opens SSH (22) or the Kubernetes API (6443) to the internet (0.0.0.0/0, anything wider than /8, or ::/0).",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.securityGroupRule], (args, reportViolation) => {
         const p = args.props;
@@ -133,7 +134,8 @@ export const noAdminPortsFromInternet: ResourceValidationPolicy = {
 /** No ECS instance (or load balancer) gets a public address of its own; public addresses are pool EIPs. */
 export const noFixedPublicIp: ResourceValidationPolicy = {
     name: "no-fixed-public-ip",
-    description: "No ECS instance gets a fixed public IP (internetMaxBandwidthOut > 0) and no load balancer is internet-facing: public addresses come only from the EIP pool.",
+    description:
+        "No ECS instance gets a fixed public IP (internetMaxBandwidthOut > 0) and no load balancer is internet-facing: public addresses come only from the EIP pool.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.instance, TYPES.loadBalancer], (args, reportViolation) => {
         const p = args.props;
@@ -169,10 +171,16 @@ export const eipOnlyFromPool: StackValidationPolicy = {
         // Only types, parents and dependencies are read: they are known at preview, unlike allocation ids.
         for (const r of args.resources) {
             if ((EIP_TYPES.includes(r.type) && !isPoolEip(r)) || r.type === TYPES.eipSegment) {
-                reportViolation(`${r.type.split(":").pop()} ${r.name} is not a claim of the EIP pool (${TYPES.eipPool}); add a named claim instead`, r.urn);
+                reportViolation(
+                    `${r.type.split(":").pop()} ${r.name} is not a claim of the EIP pool (${TYPES.eipPool}); add a named claim instead`,
+                    r.urn,
+                );
             }
             if (r.type === TYPES.eipAssociation && !r.dependencies.some(isPoolEip)) {
-                reportViolation(`EIP association ${r.name} does not attach an EIP of the pool; use EipPool.claim(<name>).allocationId`, r.urn);
+                reportViolation(
+                    `EIP association ${r.name} does not attach an EIP of the pool; use EipPool.claim(<name>).allocationId`,
+                    r.urn,
+                );
             }
         }
     },
@@ -199,7 +207,10 @@ export const eipQuota: StackValidationPolicy = {
         const eips = args.resources.filter((r) => EIP_TYPES.includes(r.type));
         if (eips.length > quota) {
             reportViolation(
-                `the stack holds ${eips.length} EIPs (${eips.map((r) => r.name).sort().join(", ")}) but the quota is ${quota}; ` +
+                `the stack holds ${eips.length} EIPs (${eips
+                    .map((r) => r.name)
+                    .sort()
+                    .join(", ")}) but the quota is ${quota}; ` +
                     "lower edge.count, or raise the quota with Alibaba first and then the policy config",
             );
         }
@@ -245,15 +256,19 @@ function isDataDisk(args: ResourceValidationArgs): boolean {
 /** etcd data disks, the NFS data disk and NAS file systems are `protect`ed. */
 export const dataStoresProtected: ResourceValidationPolicy = {
     name: "data-stores-protected",
-    description: "etcd data disks (tag data=etcd, or any disk of the controllers pool), the NFS server's data disk (data=nfs) and NAS file systems are protected against deletion.",
+    description:
+        "etcd data disks (tag data=etcd, or any disk of the controllers pool), the NFS server's data disk (data=nfs) and NAS file systems are protected against deletion.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.ecsDisk, TYPES.disk, TYPES.nasFileSystem], (args, reportViolation) => {
         if (args.type !== TYPES.nasFileSystem && !isDataDisk(args)) {
             return;
         }
         if (!args.opts.protect) {
-            const what = args.type === TYPES.nasFileSystem ? "NAS file system" : `data disk (data=${(args.props.tags ?? {}).data ?? "etcd"})`;
-            reportViolation(`${what} ${args.name} is not protected; create it with { protect: true } so that no pulumi up or destroy deletes it`);
+            const what =
+                args.type === TYPES.nasFileSystem ? "NAS file system" : `data disk (data=${(args.props.tags ?? {}).data ?? "etcd"})`;
+            reportViolation(
+                `${what} ${args.name} is not protected; create it with { protect: true } so that no pulumi up or destroy deletes it`,
+            );
         }
     }),
 };
@@ -305,7 +320,8 @@ export function privateKeyLocations(raw: string): string[] {
 /** No private key in user data: it is readable by every process on the node and by anyone who may describe it. */
 export const userDataWithoutPrivateKeys: ResourceValidationPolicy = {
     name: "user-data-without-private-keys",
-    description: "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot.",
+    description:
+        "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.instance], (args, reportViolation) => {
         const raw = rawUserData(args.props);
@@ -313,7 +329,9 @@ export const userDataWithoutPrivateKeys: ResourceValidationPolicy = {
             return;
         }
         for (const where of privateKeyLocations(raw.toString("utf8"))) {
-            reportViolation(`instance ${args.name}: user data holds a private key in ${where}; copy keys over SSH through the bastion instead`);
+            reportViolation(
+                `instance ${args.name}: user data holds a private key in ${where}; copy keys over SSH through the bastion instead`,
+            );
         }
     }),
 };

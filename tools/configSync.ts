@@ -29,7 +29,8 @@ export function renderProjectFile(): string {
     }
     const doc = {
         name: PROJECT,
-        description: "A Kubernetes platform on Fedora CoreOS on Alibaba Cloud: VPC, bastion, EIP pool, CoreOS nodes, control plane, cluster services and apps.",
+        description:
+            "A Kubernetes platform on Fedora CoreOS on Alibaba Cloud: VPC, bastion, EIP pool, CoreOS nodes, control plane, cluster services and apps.",
         runtime: { name: "nodejs", options: { typescript: true, packagemanager: "npm" } },
         config,
     };
@@ -98,5 +99,9 @@ if (require.main === module) {
         console.error(`Out of date with config/schema.ts: ${drifted.join(", ")}. Run: npm run config:sync`);
         process.exit(1);
     }
-    console.log(drifted.length > 0 ? `${check ? "Drifted" : "Wrote"}: ${drifted.join(", ")}` : "Pulumi.yaml and README.md are in sync with config/schema.ts");
+    console.log(
+        drifted.length > 0
+            ? `${check ? "Drifted" : "Wrote"}: ${drifted.join(", ")}`
+            : "Pulumi.yaml and README.md are in sync with config/schema.ts",
+    );
 }

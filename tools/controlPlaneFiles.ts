@@ -8,7 +8,15 @@ import { planCluster } from "../config/plan";
 import { StageConfig } from "../config/types";
 import { NodeFile, controlPlaneSettings, controllerFiles, renderBootstrapManifests } from "../controlplane";
 import { API_SERVER_PORT } from "../layout/cluster";
-import { CertificateSpec, NO_ALIASES, PkiMaterial, clusterCertificateSpecs, etcdTlsEnvironment, renderKubeconfig, validityOf } from "../pki";
+import {
+    CertificateSpec,
+    NO_ALIASES,
+    PkiMaterial,
+    clusterCertificateSpecs,
+    etcdTlsEnvironment,
+    renderKubeconfig,
+    validityOf,
+} from "../pki";
 
 /** Stand-in for the `apiserver` EIP, which only exists after `pulumi up`. */
 export const PUBLIC_ADDRESS_PLACEHOLDER = "<apiserver-EIP>";
@@ -91,9 +99,10 @@ export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, st
     const out: Record<string, string> = {
         "certificates.yaml": certificateTable(specs, cfg),
         "bootstrap-rbac.yaml": renderBootstrapManifests({ tokenId: "<token id>", tokenSecret: "<secret: token secret>" }),
-        "etcd-tls.env": Object.entries(etcdTlsEnvironment())
-            .map(([k, v]) => `${k}=${v}`)
-            .join("\n") + "\n",
+        "etcd-tls.env":
+            Object.entries(etcdTlsEnvironment())
+                .map(([k, v]) => `${k}=${v}`)
+                .join("\n") + "\n",
         "kubeconfig/admin.conf": kubeconfigTemplate(
             renderKubeconfig({
                 clusterName: cfg.namePrefix,

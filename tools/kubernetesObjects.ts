@@ -43,11 +43,15 @@ export function cloudStandIns(cfg: StageConfig): CloudStandIns {
 export function renderClusterObjects(cfg: StageConfig, late: CloudStandIns = cloudStandIns(cfg)): KubeObject[] {
     const platform = platformSettings(cfg);
     const apps = appsSettings(cfg);
-    const hidden = (values: Readonly<Record<string, unknown>>) => Object.fromEntries(Object.keys(values).map((k) => [k, SECRET_PLACEHOLDER]));
+    const hidden = (values: Readonly<Record<string, unknown>>) =>
+        Object.fromEntries(Object.keys(values).map((k) => [k, SECRET_PLACEHOLDER]));
     return [
         ...renderPlatformObjects({
             ...platform,
-            ingress: { ...platform.ingress, ...(platform.ingress.tls ? { tls: { certificate: platform.ingress.tls.certificate, key: SECRET_PLACEHOLDER } } : {}) },
+            ingress: {
+                ...platform.ingress,
+                ...(platform.ingress.tls ? { tls: { certificate: platform.ingress.tls.certificate, key: SECRET_PLACEHOLDER } } : {}),
+            },
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: late.nfs,
         }),
@@ -77,7 +81,10 @@ export function manifestFiles(objects: readonly KubeObject[]): Map<string, strin
     return new Map(
         [...byFile.entries()]
             .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-            .map(([file, inFile]) => [file, inFile.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n")]),
+            .map(([file, inFile]) => [
+                file,
+                inFile.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join("---\n"),
+            ]),
     );
 }
 

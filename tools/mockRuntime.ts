@@ -210,7 +210,11 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
 /** Resolves an output (or a structure of outputs) to plain data; secrets stay wrapped, unknowns become UNKNOWN. */
 async function resolve(value: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
-        const output = value as pulumi.Output<unknown> & { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+        const output = value as pulumi.Output<unknown> & {
+            isKnown: Promise<boolean>;
+            isSecret: Promise<boolean>;
+            promise(): Promise<unknown>;
+        };
         const [known, secret] = await Promise.all([output.isKnown, output.isSecret]);
         const inner = known ? await resolve(await output.promise()) : UNKNOWN;
         return secret ? { [rpc.specialSigKey]: rpc.specialSecretSig, value: inner } : inner;

@@ -111,7 +111,9 @@ export function renderTree(run: ProgramRun): string {
                 r.ignoreChanges.length ? `ignoreChanges=${r.ignoreChanges.join(",")}` : "",
                 r.replaceOnChanges.length ? `replaceOnChanges=${r.replaceOnChanges.join(",")}` : "",
             ].filter(Boolean);
-            lines.push(`${"    ".repeat(depth)}+ ${r.type.split(":").pop()} ${r.name}${shown.length ? `  ${shown.join(" ")}` : ""}${flags.length ? `  [${flags.join(" ")}]` : ""}`);
+            lines.push(
+                `${"    ".repeat(depth)}+ ${r.type.split(":").pop()} ${r.name}${shown.length ? `  ${shown.join(" ")}` : ""}${flags.length ? `  [${flags.join(" ")}]` : ""}`,
+            );
             walk(r.name, depth + 1);
         }
     };
@@ -164,11 +166,15 @@ async function main(): Promise<void> {
         console.log(renderTree(run));
         const ignition = renderIgnition(run);
         const custom = run.resources.filter((r) => r.custom).length;
-        console.log(`\n${run.resources.length} resources (${custom} cloud/cluster objects, ${run.resources.length - custom} components) for stage ${stage}`);
+        console.log(
+            `\n${run.resources.length} resources (${custom} cloud/cluster objects, ${run.resources.length - custom} components) for stage ${stage}`,
+        );
         for (const [node, json] of ignition) {
             console.log(`  user data ${node}: ${Buffer.byteLength(json)} bytes`);
         }
-        console.log(`written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/ (.ign and a readable tree per node), k8s/, controlplane/)`);
+        console.log(
+            `written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/ (.ign and a readable tree per node), k8s/, controlplane/)`,
+        );
     } catch (err) {
         if (err instanceof StageConfigError) {
             console.error(err.message);

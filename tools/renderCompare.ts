@@ -39,11 +39,20 @@ export interface SideLabels {
 function patch(label: string, before: string, after: string, sides: SideLabels): string {
     const text = createTwoFilesPatch(`a/${label}`, `b/${label}`, before, after, sides.before, sides.after, { context: 3 });
     // The "Index:" and "====" lines createTwoFilesPatch starts with repeat the label; the ---/+++ lines suffice.
-    return text.split("\n").filter((l) => !/^(Index: |=+$)/.test(l)).join("\n").trimEnd();
+    return text
+        .split("\n")
+        .filter((l) => !/^(Index: |=+$)/.test(l))
+        .join("\n")
+        .trimEnd();
 }
 
 /** Compares two keyed collections of text; a changed entry gets a unified diff. */
-export function compareTexts(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>, sides: SideLabels, labelOf: (key: string) => string = (k) => k): Change[] {
+export function compareTexts(
+    before: ReadonlyMap<string, string>,
+    after: ReadonlyMap<string, string>,
+    sides: SideLabels,
+    labelOf: (key: string) => string = (k) => k,
+): Change[] {
     const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
     const out: Change[] = [];
     for (const key of keys) {
@@ -111,7 +120,8 @@ export function compareStage(stage: string, beforeDir: string, afterDir: string,
     const isOther = (f: string) => f !== "resources.json" && !f.startsWith(`ignition${path.sep}`) && !isK8s(f);
 
     const nodeName = (f: string) => path.basename(f, ".ign");
-    const nodes = (dir: string, files: string[]) => new Map(section(files, isIgnition).map((f) => [nodeName(f), fs.readFileSync(path.join(dir, f), "utf8")]));
+    const nodes = (dir: string, files: string[]) =>
+        new Map(section(files, isIgnition).map((f) => [nodeName(f), fs.readFileSync(path.join(dir, f), "utf8")]));
     const [beforeNodes, afterNodes] = [nodes(beforeDir, beforeFiles), nodes(afterDir, afterFiles)];
     const ignition: Change[] = [];
     for (const node of [...new Set([...beforeNodes.keys(), ...afterNodes.keys()])].sort()) {
@@ -119,9 +129,18 @@ export function compareStage(stage: string, beforeDir: string, afterDir: string,
         if (a === undefined || b === undefined) {
             ignition.push({ kind: a === undefined ? "added" : "removed", label: `node ${node}` });
         } else if (a !== b) {
-            const children = compareTexts(ignitionTexts(ignitionContents(a)), ignitionTexts(ignitionContents(b)), sides, (k) => `${node}: ${k}`);
+            const children = compareTexts(
+                ignitionTexts(ignitionContents(a)),
+                ignitionTexts(ignitionContents(b)),
+                sides,
+                (k) => `${node}: ${k}`,
+            );
             // Same files and units, different bytes (key order, a version field): show the raw JSON.
-            ignition.push({ kind: "changed", label: `node ${node}`, ...(children.length ? { children } : { patch: patch(`${node}.ign`, a, b, sides) }) });
+            ignition.push({
+                kind: "changed",
+                label: `node ${node}`,
+                ...(children.length ? { children } : { patch: patch(`${node}.ign`, a, b, sides) }),
+            });
         }
     }
     const k8sLabel = (f: string) => path.basename(f);
@@ -130,7 +149,12 @@ export function compareStage(stage: string, beforeDir: string, afterDir: string,
         ...(beforeFiles.length === 0 ? { presence: "added" as const } : afterFiles.length === 0 ? { presence: "removed" as const } : {}),
         resources: compareTexts(resourceTexts(beforeDir), resourceTexts(afterDir), sides),
         ignition,
-        kubernetes: compareTexts(textsIn(beforeDir, section(beforeFiles, isK8s)), textsIn(afterDir, section(afterFiles, isK8s)), sides, k8sLabel),
+        kubernetes: compareTexts(
+            textsIn(beforeDir, section(beforeFiles, isK8s)),
+            textsIn(afterDir, section(afterFiles, isK8s)),
+            sides,
+            k8sLabel,
+        ),
         other: compareTexts(textsIn(beforeDir, section(beforeFiles, isOther)), textsIn(afterDir, section(afterFiles, isOther)), sides),
     };
 }
@@ -173,8 +197,15 @@ export function formatReport(diffs: readonly StageDiff[], sides: SideLabels, fai
             continue;
         }
         const presence = d.presence === "added" ? " (new stage)" : d.presence === "removed" ? " (stage removed)" : "";
-        lines.push(`== stage ${d.stage}${presence}: resources ${count(d.resources)}; ignition ${count(d.ignition)}; kubernetes ${count(d.kubernetes)}; other files ${count(d.other)}`);
-        for (const [title, changes] of [["resources", d.resources], ["ignition (per node: files and units)", d.ignition], ["kubernetes objects", d.kubernetes], ["other rendered files", d.other]] as const) {
+        lines.push(
+            `== stage ${d.stage}${presence}: resources ${count(d.resources)}; ignition ${count(d.ignition)}; kubernetes ${count(d.kubernetes)}; other files ${count(d.other)}`,
+        );
+        for (const [title, changes] of [
+            ["resources", d.resources],
+            ["ignition (per node: files and units)", d.ignition],
+            ["kubernetes objects", d.kubernetes],
+            ["other rendered files", d.other],
+        ] as const) {
             if (changes.length) {
                 lines.push(`  ${title}`, ...formatChanges(changes, "    "));
             }

@@ -86,7 +86,9 @@ export function renderDiff(options: RenderDiffOptions): RenderDiffResult {
                 fs.existsSync(path.join(worktree, `Pulumi.${stage}.yaml`)) ? renderSide(worktree, stage, before, nodeModules) : undefined,
                 fs.existsSync(path.join(dir, `Pulumi.${stage}.yaml`)) ? renderSide(dir, stage, after, nodeModules) : undefined,
             ];
-            sideFailures.forEach((f, i) => f && failures.push(`stage ${stage} could not be rendered at ${i === 0 ? sides.before : sides.after}:\n${f}`));
+            sideFailures.forEach(
+                (f, i) => f && failures.push(`stage ${stage} could not be rendered at ${i === 0 ? sides.before : sides.after}:\n${f}`),
+            );
             if (sideFailures.every((f) => f === undefined)) {
                 diffs.push(compareStage(stage, path.join(before, stage), path.join(after, stage), sides));
             }

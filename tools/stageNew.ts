@@ -169,10 +169,14 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
     const { from, to } = options;
     const target = stageFilePath(to, dir);
     if (fs.existsSync(target)) {
-        throw new StageNewError(`${path.basename(target)} already exists; choose another name, or edit that file (stage:new never overwrites a stage)`);
+        throw new StageNewError(
+            `${path.basename(target)} already exists; choose another name, or edit that file (stage:new never overwrites a stage)`,
+        );
     }
     if (!fs.existsSync(stageFilePath(from, dir))) {
-        throw new StageNewError(`there is no ${path.basename(stageFilePath(from, dir))} to clone; stages here: ${listStages(dir).join(", ") || "none"}`);
+        throw new StageNewError(
+            `there is no ${path.basename(stageFilePath(from, dir))} to clone; stages here: ${listStages(dir).join(", ") || "none"}`,
+        );
     }
     const sets = (options.set ?? []).map(parseAssignment);
     const doc = YAML.parseDocument(fs.readFileSync(stageFilePath(from, dir), "utf8"));
@@ -234,8 +238,14 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
 
     // The source's header describes the source: keep it, quoted as such, under the new one.
     // (`yaml` attaches a leading comment to the document, the map or the first key, depending on blank lines.)
-    const holders: { commentBefore?: string | null }[] = [doc, ...(YAML.isMap(doc.contents) ? [doc.contents, doc.contents.items[0]?.key as YAML.Node] : [])];
-    const sourceHeader = holders.flatMap((h) => (h?.commentBefore ?? "").split("\n")).map((l) => l.trim()).filter(Boolean);
+    const holders: { commentBefore?: string | null }[] = [
+        doc,
+        ...(YAML.isMap(doc.contents) ? [doc.contents, doc.contents.items[0]?.key as YAML.Node] : []),
+    ];
+    const sourceHeader = holders
+        .flatMap((h) => (h?.commentBefore ?? "").split("\n"))
+        .map((l) => l.trim())
+        .filter(Boolean);
     for (const h of holders) {
         if (h) {
             h.commentBefore = undefined;
@@ -245,7 +255,9 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
         ` Stage ${to}: cloned from Pulumi.${from}.yaml by npm run stage:new (docs/operations.md, "New stages").`,
         ` Chosen so that no two stages overlap: ${Object.keys(networks).join(", ")}.`,
         ...(sets.length ? [` Set on the command line: ${(options.set ?? []).join(", ")}.`] : []),
-        ...(droppedSecrets.length ? [` Secrets not copied (encrypted with ${from}'s key), set them again: ${droppedSecrets.join(", ")}.`] : []),
+        ...(droppedSecrets.length
+            ? [` Secrets not copied (encrypted with ${from}'s key), set them again: ${droppedSecrets.join(", ")}.`]
+            : []),
         ...(sourceHeader.length ? [` The source's header:`, ...sourceHeader.map((l) => `   ${l}`)] : []),
     ].join("\n");
     const text = doc.toString({ lineWidth: 0 });
@@ -265,9 +277,15 @@ export function nextSteps(options: StageNewOptions, result: StageNewResult): str
     if (result.droppedSettings.length) {
         lines.push(`Not copied (they belong to ${options.from}'s stack): ${result.droppedSettings.join(", ")}.`);
     }
-    lines.push("", "Next steps:", `  pulumi stack init ${s}            # creates the stack (and its encryption salt) in the logged-in backend`);
+    lines.push(
+        "",
+        "Next steps:",
+        `  pulumi stack init ${s}            # creates the stack (and its encryption salt) in the logged-in backend`,
+    );
     for (const secret of result.droppedSecrets) {
-        lines.push(`  pulumi config set --stack ${s} --secret --path '${secret}' <value>   # not copied: encrypted with ${options.from}'s key`);
+        lines.push(
+            `  pulumi config set --stack ${s} --secret --path '${secret}' <value>   # not copied: encrypted with ${options.from}'s key`,
+        );
     }
     lines.push(
         `  review adminCidrs, sshAuthorizedKeys and the apps' route hosts (copied from ${options.from})`,

@@ -11,7 +11,6 @@ import { unitFile } from "../systemd";
 import { etcdTlsEnvironment } from "../../pki/etcd";
 import { versions } from "../../versions";
 
-
 const ETCD_ENV_FILE = "/etc/etcd/etcd.env";
 
 /** The peer URL of a member: by name, which /etc/hosts resolves on every controller. */
@@ -47,7 +46,14 @@ export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
     ];
 
     return {
-        files: [{ path: ETCD_ENV_FILE, contents: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") }],
+        files: [
+            {
+                path: ETCD_ENV_FILE,
+                contents: Object.entries(env)
+                    .map(([k, v]) => `${k}=${v}\n`)
+                    .join(""),
+            },
+        ],
         units: [
             {
                 name: nodeUnits.etcd,

@@ -106,7 +106,6 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                     Install: { WantedBy: "multi-user.target" },
                 }),
             },
-
         ],
     };
 }
@@ -117,7 +116,6 @@ function formatLabels(labels: Readonly<Record<string, string>>): string {
         .map((key) => `${key}=${labels[key]}`)
         .join(",");
 }
-
 
 /**
  * The install script: each archive is downloaded with retries, checked with `sha256sum -c` and only then
@@ -173,7 +171,15 @@ function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"], taints:
         containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
         readOnlyPort: 0,
         // The replacement of the deprecated --register-with-taints flag.
-        ...(taints.length > 0 ? { registerWithTaints: taints.map((t) => ({ key: t.key, ...(t.value === undefined ? {} : { value: t.value }), effect: t.effect })) } : {}),
+        ...(taints.length > 0
+            ? {
+                  registerWithTaints: taints.map((t) => ({
+                      key: t.key,
+                      ...(t.value === undefined ? {} : { value: t.value }),
+                      effect: t.effect,
+                  })),
+              }
+            : {}),
         // systemd-resolved's upstream list; /etc/resolv.conf names its stub, which is unreachable from pods.
         resolvConf: "/run/systemd/resolve/resolv.conf",
         rotateCertificates: true,

@@ -32,5 +32,8 @@ export function checkRoleSections(input: NodeIgnitionInput): void {
 /** The name the network wait resolves: the API server's host if it is a DNS name, else an NTP server. */
 export function networkProbeHost(input: NodeIgnitionInput): string {
     const apiHost = input.kubernetes ? [new URL(input.kubernetes.apiServerUrl).hostname] : [];
-    return dnsProbeHost([...apiHost, ...input.ntpServers], input.hosts.map((h) => h.name));
+    return dnsProbeHost(
+        [...apiHost, ...input.ntpServers],
+        input.hosts.map((h) => h.name),
+    );
 }

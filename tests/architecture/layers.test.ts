@@ -103,11 +103,15 @@ function layerViolations(edges: readonly ImportEdge[], ranks: Readonly<Record<st
     for (const e of edges) {
         const from = unitOf(e.from);
         if (!(from in ranks)) {
-            problems.push(`${e.from}: ${from} is not in the layer order (tests/architecture/layers.test.ts RANKS, docs/design.md "Layers"); place it there`);
+            problems.push(
+                `${e.from}: ${from} is not in the layer order (tests/architecture/layers.test.ts RANKS, docs/design.md "Layers"); place it there`,
+            );
             continue;
         }
         if (PURE.includes(from) && PROVIDER_SDKS.test(e.specifier) && !e.typeOnly) {
-            problems.push(`${e.from} imports ${e.specifier}: ${from}/ is pure (plain data in, plain data out) and creates no resources; that belongs in components/`);
+            problems.push(
+                `${e.from} imports ${e.specifier}: ${from}/ is pure (plain data in, plain data out) and creates no resources; that belongs in components/`,
+            );
         }
         if (e.target === undefined) {
             continue;
@@ -119,9 +123,13 @@ function layerViolations(edges: readonly ImportEdge[], ranks: Readonly<Record<st
         if (!(to in ranks)) {
             problems.push(`${e.from} imports ${e.specifier}: ${to} is not in the layer order; place it there`);
         } else if (ranks[to] > ranks[from]) {
-            problems.push(`${e.from} imports ${e.specifier}: ${from} (layer ${ranks[from]}) may not import ${to} (layer ${ranks[to]}), which is above it; move what both need down`);
+            problems.push(
+                `${e.from} imports ${e.specifier}: ${from} (layer ${ranks[from]}) may not import ${to} (layer ${ranks[to]}), which is above it; move what both need down`,
+            );
         } else if (ranks[to] === ranks[from]) {
-            problems.push(`${e.from} imports ${e.specifier}: ${from} and ${to} are siblings (layer ${ranks[from]}) and must not import each other; move what both need down`);
+            problems.push(
+                `${e.from} imports ${e.specifier}: ${from} and ${to} are siblings (layer ${ranks[from]}) and must not import each other; move what both need down`,
+            );
         }
     }
     return problems;
@@ -183,7 +191,12 @@ describe("the checks catch what they are for", () => {
     });
 
     test("siblings importing each other, and the cycle that makes", () => {
-        const pair = [edge("pki/etcd.ts", "ignition/paths.ts"), edge("ignition/pieces/etcdMember.ts", "pki/etcd.ts"), edge("ignition/roles/controller.ts", "k8s/scheduling.ts"), edge("k8s/cluster.ts", "ignition/paths.ts")];
+        const pair = [
+            edge("pki/etcd.ts", "ignition/paths.ts"),
+            edge("ignition/pieces/etcdMember.ts", "pki/etcd.ts"),
+            edge("ignition/roles/controller.ts", "k8s/scheduling.ts"),
+            edge("k8s/cluster.ts", "ignition/paths.ts"),
+        ];
         expect(layerViolations(pair)).toEqual([
             "pki/etcd.ts imports ../ignition/paths.ts: pki (layer 2) may not import ignition (layer 3), which is above it; move what both need down",
             "ignition/roles/controller.ts imports ../k8s/scheduling.ts: ignition and k8s are siblings (layer 3) and must not import each other; move what both need down",
@@ -195,7 +208,9 @@ describe("the checks catch what they are for", () => {
     test("a folder outside the order, and a pure folder creating resources", () => {
         expect(layerViolations([edge("helpers/x.ts", "layout/node.ts")])[0]).toMatch(/^helpers\/x\.ts: helpers is not in the layer order/);
         const sdk = (typeOnly: boolean): ImportEdge => ({ from: "k8s/objects.ts", specifier: "@pulumi/kubernetes", typeOnly });
-        expect(layerViolations([sdk(false)])).toEqual(["k8s/objects.ts imports @pulumi/kubernetes: k8s/ is pure (plain data in, plain data out) and creates no resources; that belongs in components/"]);
+        expect(layerViolations([sdk(false)])).toEqual([
+            "k8s/objects.ts imports @pulumi/kubernetes: k8s/ is pure (plain data in, plain data out) and creates no resources; that belongs in components/",
+        ]);
         expect(layerViolations([sdk(true)])).toEqual([]);
     });
 

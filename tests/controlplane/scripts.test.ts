@@ -5,7 +5,16 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { NodeFile, controllerFiles, joinFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript, teamKeysFiles } from "../../controlplane";
+import {
+    NodeFile,
+    controllerFiles,
+    joinFiles,
+    renderBootstrapManifests,
+    renderBootstrapScript,
+    renderInstallScript,
+    renderReadinessScript,
+    teamKeysFiles,
+} from "../../controlplane";
 import { nodePaths } from "../../layout/node";
 import { placeholderMaterial } from "../../tools/controlPlaneFiles";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
@@ -14,9 +23,15 @@ import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "../pki/helpers/tools";
 
 /** The control-plane settings of a one-controller cluster. */
-const oneController = (clusterName: string) => ({ clusterName, serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] });
+const oneController = (clusterName: string) => ({
+    clusterName,
+    serviceCidr: "10.96.0.0/16",
+    podCidr: "10.244.0.0/16",
+    controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
+});
 
-const bash = (script: string, env: NodeJS.ProcessEnv = {}) => attempt("bash", ["-s"], { input: script, env: { ...process.env, ...env }, timeoutMs: 60000 });
+const bash = (script: string, env: NodeJS.ProcessEnv = {}) =>
+    attempt("bash", ["-s"], { input: script, env: { ...process.env, ...env }, timeoutMs: 60000 });
 
 describe("the file installer", () => {
     let root: string;
@@ -25,9 +40,24 @@ describe("the file installer", () => {
         requireTools("bash");
         root = scratchDir("install");
         files = [
-            { path: `${root}/etc/kubernetes/pki/ca.crt`, mode: "0644", content: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n", containerReadable: true },
-            { path: `${root}/etc/kubernetes/pki/ca.key`, mode: "0600", content: "secret key's bytes, with 'quotes' and $dollars and `backticks`\nPLATFORM_EOF\n", containerReadable: true },
-            { path: `${root}/etc/kubernetes/manifests/kube-apiserver.yaml`, mode: "0644", content: "kind: Pod\n", containerReadable: false },
+            {
+                path: `${root}/etc/kubernetes/pki/ca.crt`,
+                mode: "0644",
+                content: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n",
+                containerReadable: true,
+            },
+            {
+                path: `${root}/etc/kubernetes/pki/ca.key`,
+                mode: "0600",
+                content: "secret key's bytes, with 'quotes' and $dollars and `backticks`\nPLATFORM_EOF\n",
+                containerReadable: true,
+            },
+            {
+                path: `${root}/etc/kubernetes/manifests/kube-apiserver.yaml`,
+                mode: "0644",
+                content: "kind: Pod\n",
+                containerReadable: false,
+            },
             { path: `${root}/etc/kubernetes/no-trailing-newline`, mode: "0600", content: "exact", containerReadable: false },
         ];
     });
@@ -70,12 +100,21 @@ describe("the file installer", () => {
         const bin = scratchDir("systemctl");
         const log = `${bin}/calls`;
         fs.writeFileSync(`${bin}/systemctl`, `#!/bin/sh\necho "$@" >> '${log}'\n`, { mode: 0o755 });
-        const ca: NodeFile = { path: `${root}/etc/ssl/etcd/ca.crt`, mode: "0644", content: "old CA\n", containerReadable: false, restarts: "etcd-member.service" };
+        const ca: NodeFile = {
+            path: `${root}/etc/ssl/etcd/ca.crt`,
+            mode: "0644",
+            content: "old CA\n",
+            containerReadable: false,
+            restarts: "etcd-member.service",
+        };
         const env = { PATH: `${bin}:${process.env.PATH}` };
         expect(bash(renderInstallScript({ target: "controller c-0", files: [ca] }), env).stdout).toContain("restarted etcd-member.service");
         expect(bash(renderInstallScript({ target: "controller c-0", files: [ca] }), env).stdout).not.toContain("restarted");
         bash(renderInstallScript({ target: "controller c-0", files: [{ ...ca, content: "new CA\n" }] }), env);
-        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual(["try-restart etcd-member.service", "try-restart etcd-member.service"]);
+        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([
+            "try-restart etcd-member.service",
+            "try-restart etcd-member.service",
+        ]);
     });
 
     test("a failure names the controller and the step, and prints no file content", () => {
@@ -90,12 +129,16 @@ describe("the file installer", () => {
 
 describe("every node's files go through the same installer", () => {
     /** Another user than the one running the test, for ownership (as root: nobody; otherwise chown can only keep us). */
-    const owner = process.getuid?.() === 0 ? "nobody:nogroup" : `${attempt("id", ["-un"]).stdout.trim()}:${attempt("id", ["-gn"]).stdout.trim()}`;
+    const owner =
+        process.getuid?.() === 0 ? "nobody:nogroup" : `${attempt("id", ["-un"]).stdout.trim()}:${attempt("id", ["-gn"]).stdout.trim()}`;
     const ownerOf = (p: string) => attempt("stat", ["-c", "%U:%G", p]).stdout.trim();
 
     test("the team's keys: their user owns the file and the directories, private to it; a re-run changes nothing; a removed key is gone", () => {
         const root = scratchDir("team-keys");
-        const keys = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhNEjJJ2b8u6wD6trIZPsojOnPIFbyDWl6/7Wn5aBqp a@example.com", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL b@example.com"];
+        const keys = [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhNEjJJ2b8u6wD6trIZPsojOnPIFbyDWl6/7Wn5aBqp a@example.com",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL b@example.com",
+        ];
         // The real paths, moved under a scratch root, and given an owner this machine has.
         const rooted = (k: readonly string[]) => {
             const delivery = teamKeysFiles(k);
@@ -116,7 +159,11 @@ describe("every node's files go through the same installer", () => {
         expect(first.stdout).toContain("worker w-0: 1 of 1 files changed");
         expect(fs.readFileSync(file, "utf8")).toBe(keys.join("\n") + "\n");
         for (const p of [file, path.dirname(file), path.dirname(path.dirname(file))]) {
-            expect({ p, owner: ownerOf(p), mode: (fs.statSync(p).mode & 0o777).toString(8) }).toEqual({ p, owner, mode: p === file ? "600" : "700" });
+            expect({ p, owner: ownerOf(p), mode: (fs.statSync(p).mode & 0o777).toString(8) }).toEqual({
+                p,
+                owner,
+                mode: p === file ? "600" : "700",
+            });
         }
         expect(bash(renderInstallScript(rooted(keys))).stdout).toContain("0 of 1 files changed");
         bash(renderInstallScript(rooted(keys.slice(1))));
@@ -136,7 +183,13 @@ describe("every node's files go through the same installer", () => {
     test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
         const settings = oneController("c");
         const material = placeholderMaterial(
-            clusterCertificateSpecs<string>({ clusterName: "c", apiServiceIp: "10.96.0.1", apiServerInternalAddress: "10.0.0.250", apiServerPublicAddress: "203.0.113.5", controllers: settings.controllers }),
+            clusterCertificateSpecs<string>({
+                clusterName: "c",
+                apiServiceIp: "10.96.0.1",
+                apiServerInternalAddress: "10.0.0.250",
+                apiServerPublicAddress: "203.0.113.5",
+                controllers: settings.controllers,
+            }),
         );
         const files = controllerFiles(material, settings, 0);
         const [ca, kubeconfig] = files.slice(-2);
@@ -203,7 +256,9 @@ exit 3
         expect(calls.filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
         expect(calls.filter((c) => c.includes(" apply "))).toHaveLength(1);
         // kubectl runs against the local apiserver with the admin kubeconfig, read-only.
-        expect(calls.find((c) => c.includes(" apply "))).toContain("-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side");
+        expect(calls.find((c) => c.includes(" apply "))).toContain(
+            "-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side",
+        );
 
         const again = bash(script(manifests), env);
         expect(again.status).toBe(0);
@@ -227,9 +282,16 @@ exit 3
         const env = fakePodman(1000);
         const r = bash(script(renderBootstrapManifests(token)), env);
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain('controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s');
+        expect(r.stderr).toContain(
+            'controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s',
+        );
         expect(fs.existsSync(path.join(dir, "state/bootstrap.done"))).toBe(false);
-        expect(fs.readFileSync(podmanLog, "utf8").split("\n").filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
+        expect(
+            fs
+                .readFileSync(podmanLog, "utf8")
+                .split("\n")
+                .filter((c) => c.includes("--raw=/healthz")),
+        ).toHaveLength(3);
         expect(r.stdout + r.stderr).not.toContain(token.tokenSecret);
     });
 });
@@ -251,13 +313,24 @@ describe("the readiness wait (curl with the health-check certificate against a T
         issued = issueWithOpenssl(specs, { caValidityDays: 3650, certValidityDays: 365, renewBeforeDays: 30 }, dir);
         pki = materialFromFiles(issued, dir);
         // The apiserver's serving certificate, trusting client certificates of the cluster CA.
-        server = await startHealthzServer({ cert: issued.get("apiserver")!.cert, key: issued.get("apiserver")!.key, clientCa: issued.get("ca")!.cert });
+        server = await startHealthzServer({
+            cert: issued.get("apiserver")!.cert,
+            key: issued.get("apiserver")!.key,
+            clientCa: issued.get("ca")!.cert,
+        });
     });
     afterAll(() => server?.stop());
 
     test("answers once /healthz says ok over verified TLS with the health-check identity", () => {
         const r = bash(
-            renderReadinessScript({ url: `https://127.0.0.1:${server.port}/healthz`, caCertPem: pki.certs.ca, clientCertPem: pki.certs.healthcheck, clientKeyPem: pki.keys.healthcheck, attempts: 3, delaySeconds: 1 }),
+            renderReadinessScript({
+                url: `https://127.0.0.1:${server.port}/healthz`,
+                caCertPem: pki.certs.ca,
+                clientCertPem: pki.certs.healthcheck,
+                clientKeyPem: pki.keys.healthcheck,
+                attempts: 3,
+                delaySeconds: 1,
+            }),
         );
         expect(r.stderr).toBe("");
         expect(r.stdout.trim()).toBe(`API ready: https://127.0.0.1:${server.port}/healthz answered ok`);
@@ -275,7 +348,9 @@ describe("the readiness wait (curl with the health-check certificate against a T
             }),
         );
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain(`readiness check on the bastion: step "GET https://127.0.0.1:${server.port}/healthz": no "ok" within 0 s`);
+        expect(r.stderr).toContain(
+            `readiness check on the bastion: step "GET https://127.0.0.1:${server.port}/healthz": no "ok" within 0 s`,
+        );
         expect(r.stderr).not.toContain("PRIVATE KEY");
     });
 
@@ -288,14 +363,25 @@ describe("the readiness wait (curl with the health-check certificate against a T
             const file = path.join(dir, path.basename(kubeconfig));
             fs.writeFileSync(file, files.find((f) => f.path === kubeconfig)!.content);
             // Same address the components use (127.0.0.1, which the apiserver certificate names), the test's port.
-            const r = attempt("kubectl", ["--kubeconfig", file, "--server", `https://127.0.0.1:${server.port}`, "get", "--raw", "/healthz"], { timeoutMs: 20000 });
+            const r = attempt(
+                "kubectl",
+                ["--kubeconfig", file, "--server", `https://127.0.0.1:${server.port}`, "get", "--raw", "/healthz"],
+                { timeoutMs: 20000 },
+            );
             expect({ kubeconfig, out: r.stdout, err: r.stderr }).toEqual({ kubeconfig, out: "ok", err: "" });
         }
     });
 
     test("a server whose certificate the cluster CA did not sign is not trusted", () => {
         const r = bash(
-            renderReadinessScript({ url: `https://127.0.0.1:${server.port}/healthz`, caCertPem: pki.certs["etcd-ca"], clientCertPem: pki.certs.healthcheck, clientKeyPem: pki.keys.healthcheck, attempts: 1, delaySeconds: 0 }),
+            renderReadinessScript({
+                url: `https://127.0.0.1:${server.port}/healthz`,
+                caCertPem: pki.certs["etcd-ca"],
+                clientCertPem: pki.certs.healthcheck,
+                clientKeyPem: pki.keys.healthcheck,
+                attempts: 1,
+                delaySeconds: 0,
+            }),
         );
         expect(r.status).toBe(1);
         expect(r.stderr).toMatch(/last answer: curl: \(60\)/);

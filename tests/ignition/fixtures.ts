@@ -3,7 +3,15 @@
  * the program's ED25519 deploy key (the only key in user data: the team's keys arrive over SSH), long
  * physical hostnames, pool labels and taints, and an internal OS-update server.
  */
-import { ALIBABA_NTP_SERVERS, BastionIgnitionInput, ControllerIgnitionInput, HostEntry, NfsServerIgnitionInput, NodeIgnitionInput, WorkerIgnitionInput } from "../../ignition";
+import {
+    ALIBABA_NTP_SERVERS,
+    BastionIgnitionInput,
+    ControllerIgnitionInput,
+    HostEntry,
+    NfsServerIgnitionInput,
+    NodeIgnitionInput,
+    WorkerIgnitionInput,
+} from "../../ignition";
 
 /** A public key only (the private half was discarded when it was generated). */
 export const SSH_KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILCtI3bVUIVK/A407sIHLvkpaQlwcmr6vTFacKZjMx9p deploy@coreos-platform-prod"];

@@ -23,7 +23,10 @@ describe("renderNodeIgnition", () => {
     it("changes a worker's config when its pool's labels change, in the kubelet unit only", () => {
         const relabeled: NodeIgnitionInput = {
             ...workerInput,
-            kubernetes: { ...workerInput.kubernetes!, nodeLabels: { ...workerInput.kubernetes!.nodeLabels, "platform.example.com/pool": "batch" } },
+            kubernetes: {
+                ...workerInput.kubernetes!,
+                nodeLabels: { ...workerInput.kubernetes!.nodeLabels, "platform.example.com/pool": "batch" },
+            },
         };
         const before = renderNodeIgnition(workerInput);
         const after = renderNodeIgnition(relabeled);
@@ -89,21 +92,42 @@ describe("renderNodeIgnition refuses input it cannot render safely", () => {
     // @ts-expect-error -- a Kubernetes node's OS updates need a FleetLock URL
     const workerWithoutFleetLock: NodeIgnitionInput = { ...workerInput, osUpdates: {} };
     const cases: [string, NodeIgnitionInput, RegExp][] = [
-        ["a worker without its kubernetes section", workerWithoutKubelet, /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/],
+        [
+            "a worker without its kubernetes section",
+            workerWithoutKubelet,
+            /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/,
+        ],
         ["a controller without its etcd section", controllerWithoutEtcd, /role controller\): etcd is required/],
         ["an NFS server without its nfsServer section", nfsServerWithoutExport, /nfsServer is required/],
         ["a Kubernetes node without a FleetLock URL", workerWithoutFleetLock, /osUpdates\.fleetlockUrl is required/],
         ["no SSH key", { ...workerInput, sshAuthorizedKeys: [] }, /sshAuthorizedKeys is empty/],
         [
             "a private key where a public key belongs",
-            { ...workerInput, sshAuthorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----"] },
+            {
+                ...workerInput,
+                sshAuthorizedKeys: [
+                    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----",
+                ],
+            },
             /not one OpenSSH public key/,
         ],
         ["two keys on one line", { ...workerInput, sshAuthorizedKeys: [`${SSH_KEYS[0]}\n${SSH_KEYS[0]}`] }, /not one OpenSSH public key/],
         ["no NTP server", { ...workerInput, ntpServers: [] }, /ntpServers is empty/],
-        ["an etcd disk id that is not Alibaba's", { ...controllerInput, etcd: { ...controllerInput.etcd!, dataDiskId: "/dev/vdb" } }, /not a disk id/],
-        ["an etcd member missing from its own cluster", { ...controllerInput, etcd: { ...controllerInput.etcd!, name: "elsewhere" } }, /does not include this member/],
-        ["an NFS export to nobody", { ...nfsServerInput, nfsServer: { ...nfsServerInput.nfsServer!, exportCidrs: [] } }, /exportCidrs is empty/],
+        [
+            "an etcd disk id that is not Alibaba's",
+            { ...controllerInput, etcd: { ...controllerInput.etcd!, dataDiskId: "/dev/vdb" } },
+            /not a disk id/,
+        ],
+        [
+            "an etcd member missing from its own cluster",
+            { ...controllerInput, etcd: { ...controllerInput.etcd!, name: "elsewhere" } },
+            /does not include this member/,
+        ],
+        [
+            "an NFS export to nobody",
+            { ...nfsServerInput, nfsServer: { ...nfsServerInput.nfsServer!, exportCidrs: [] } },
+            /exportCidrs is empty/,
+        ],
     ];
     it.each(cases)("%s", (_, input, message) => {
         expect(() => renderNodeIgnition(input)).toThrow(message);

@@ -125,7 +125,9 @@ describe.each(STAGES)("stage %s", (stage) => {
     });
 
     it("has exactly one default StorageClass, NFS-provisioned, keeping data by default", () => {
-        const defaults = ofKind(objects, "StorageClass").filter((sc) => sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+        const defaults = ofKind(objects, "StorageClass").filter(
+            (sc) => sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+        );
         expect(defaults).toHaveLength(1);
         expect(defaults[0].reclaimPolicy).toBe("Retain");
         const provisioner = find(objects, "Deployment", "nfs-provisioner") as any;
@@ -136,7 +138,9 @@ describe.each(STAGES)("stage %s", (stage) => {
     });
 
     it("has exactly one default IngressClass, the one every app route names", () => {
-        const defaults = ofKind(objects, "IngressClass").filter((c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true");
+        const defaults = ofKind(objects, "IngressClass").filter(
+            (c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true",
+        );
         expect(defaults).toHaveLength(1);
         for (const ingress of ofKind(objects, "Ingress")) {
             expect(ingress.spec.ingressClassName).toBe(defaults[0].metadata.name);
@@ -154,7 +158,13 @@ describe.each(STAGES)("stage %s", (stage) => {
                     const port = c[kind]?.httpGet?.port ?? c[kind]?.tcpSocket?.port;
                     if (c[kind]) {
                         probes++;
-                        expect({ workload: w.metadata.name, container: c.name, probe: kind, port, declared: ports.includes(port) }).toMatchObject({ declared: true });
+                        expect({
+                            workload: w.metadata.name,
+                            container: c.name,
+                            probe: kind,
+                            port,
+                            declared: ports.includes(port),
+                        }).toMatchObject({ declared: true });
                     }
                 }
             }
@@ -167,13 +177,20 @@ describe.each(STAGES)("stage %s", (stage) => {
         expect(services.length).toBeGreaterThan(4);
         for (const service of services) {
             const targets = workloads(objects).filter(
-                (w) => w.metadata.namespace === service.metadata.namespace && selects(service.spec.selector, w.spec.template.metadata.labels),
+                (w) =>
+                    w.metadata.namespace === service.metadata.namespace && selects(service.spec.selector, w.spec.template.metadata.labels),
             );
             expect({ service: service.metadata.name, workloads: targets.length }).not.toMatchObject({ workloads: 0 });
             for (const port of service.spec.ports) {
                 for (const w of targets) {
-                    const declared = w.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => (typeof port.targetPort === "string" ? p.name : p.containerPort)));
-                    expect({ service: service.metadata.name, port: port.name, found: declared.includes(port.targetPort ?? port.port) }).toMatchObject({ found: true });
+                    const declared = w.spec.template.spec.containers.flatMap((c: any) =>
+                        (c.ports ?? []).map((p: any) => (typeof port.targetPort === "string" ? p.name : p.containerPort)),
+                    );
+                    expect({
+                        service: service.metadata.name,
+                        port: port.name,
+                        found: declared.includes(port.targetPort ?? port.port),
+                    }).toMatchObject({ found: true });
                 }
             }
         }
@@ -181,7 +198,10 @@ describe.each(STAGES)("stage %s", (stage) => {
 
     it("has every workload's selector match its own pod template", () => {
         for (const w of workloads(objects)) {
-            expect({ workload: w.metadata.name, matches: selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels) }).toMatchObject({ matches: true });
+            expect({
+                workload: w.metadata.name,
+                matches: selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels),
+            }).toMatchObject({ matches: true });
         }
     });
 
@@ -233,7 +253,12 @@ describe.each(STAGES)("stage %s", (stage) => {
             // Roles every cluster has from its first start (kube-apiserver's bootstrap RBAC policy).
             const builtIn = ["system:node-proxier", "system:auth-delegator", "extension-apiserver-authentication-reader"];
             if (!builtIn.includes(binding.roleRef.name)) {
-                find(objects, binding.roleRef.kind, binding.roleRef.name, binding.kind === "RoleBinding" ? binding.metadata.namespace : undefined);
+                find(
+                    objects,
+                    binding.roleRef.kind,
+                    binding.roleRef.name,
+                    binding.kind === "RoleBinding" ? binding.metadata.namespace : undefined,
+                );
             }
         }
     });
@@ -262,11 +287,16 @@ describe.each(STAGES)("stage %s", (stage) => {
         }
         expect(edges).toBeGreaterThan(20);
         // The Deployment of orders waits for its ConfigMap and namespace.
-        expect(deps.get("apps/v1 Deployment apps/orders")).toEqual(expect.arrayContaining(["v1 Namespace /apps", "v1 ConfigMap apps/orders-config", "v1 Secret apps/orders-env"]));
+        expect(deps.get("apps/v1 Deployment apps/orders")).toEqual(
+            expect.arrayContaining(["v1 Namespace /apps", "v1 ConfigMap apps/orders-config", "v1 Secret apps/orders-env"]),
+        );
     });
 
     it("takes every platform image from versions.ts and every app image from the stage's apps", () => {
-        const allowed = new Set<string>([...Object.values(versions.images), ...cfg.apps.flatMap((a) => [a.image, ...(a.kind === "spring-boot" && a.canary ? [a.canary.image] : [])])]);
+        const allowed = new Set<string>([
+            ...Object.values(versions.images),
+            ...cfg.apps.flatMap((a) => [a.image, ...(a.kind === "spring-boot" && a.canary ? [a.canary.image] : [])]),
+        ]);
         for (const w of workloads(objects)) {
             for (const c of containersOf(w)) {
                 expect({ workload: w.metadata.name, image: c.image, known: allowed.has(c.image) }).toMatchObject({ known: true });
@@ -286,12 +316,21 @@ describe("ingress on the edge pool", () => {
         expect(spec.containers[0].image).toBe(versions.images.ingressNginx);
         expect(objects.filter((o) => o.kind === "Service" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
         // hostNetwork is outside the baseline Pod Security level, so the namespace must admit privileged pods.
-        expect((find(objects, "Namespace", "ingress-nginx") as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+        expect((find(objects, "Namespace", "ingress-nginx") as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe(
+            "privileged",
+        );
     });
 
     it("tolerates the stage's edge taints and selects its edge labels", () => {
         const objects = renderStage("dev", {
-            edge: { count: 1, labels: { "node.kubernetes.io/zone-edge": "public" }, taints: [{ key: "edge", value: "true", effect: "NoExecute" }, { key: "dedicated", effect: "NoSchedule" }] },
+            edge: {
+                count: 1,
+                labels: { "node.kubernetes.io/zone-edge": "public" },
+                taints: [
+                    { key: "edge", value: "true", effect: "NoExecute" },
+                    { key: "dedicated", effect: "NoSchedule" },
+                ],
+            },
         });
         const spec = (find(objects, "DaemonSet", "ingress-nginx-controller") as any).spec.template.spec;
         expect(spec.tolerations).toEqual([
@@ -348,7 +387,21 @@ function podSecurityViolations(level: string, pod: any): string[] {
     }
     if (pod.hostNetwork || pod.hostPID || pod.hostIPC) out.push("host namespaces");
     if ((pod.volumes ?? []).some((v: any) => v.hostPath)) out.push("hostPath volume");
-    const baselineCaps = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"];
+    const baselineCaps = [
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    ];
     for (const c of containers) {
         if (c.securityContext?.privileged) out.push(`${c.name}: privileged`);
         if ((c.ports ?? []).some((p: any) => p.hostPort)) out.push(`${c.name}: hostPort`);
@@ -365,7 +418,8 @@ function podSecurityViolations(level: string, pod: any): string[] {
             const sc = c.securityContext ?? {};
             if (sc.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation not false`);
             if (!(sc.capabilities?.drop ?? []).includes("ALL")) out.push(`${c.name}: does not drop ALL capabilities`);
-            if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE")) out.push(`${c.name}: adds more than NET_BIND_SERVICE`);
+            if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE"))
+                out.push(`${c.name}: adds more than NET_BIND_SERVICE`);
             if ((sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot) !== true) out.push(`${c.name}: runAsNonRoot not true`);
             if ((sc.runAsUser ?? pod.securityContext?.runAsUser) === 0) out.push(`${c.name}: runs as uid 0`);
             const seccomp = sc.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type;
@@ -382,13 +436,21 @@ describe("Pod Security", () => {
     ];
     it.each(cases)("every pod in %s (%j) meets the level its namespace enforces", (stage, overrides) => {
         const objects = renderStage(stage, overrides);
-        const levels = new Map(ofKind(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["pod-security.kubernetes.io/enforce"]]));
+        const levels = new Map(
+            ofKind(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["pod-security.kubernetes.io/enforce"]]),
+        );
         levels.set("kube-system", "privileged"); // kube-system carries no labels: the cluster default, privileged
         let checked = 0;
         for (const w of workloads(objects)) {
             const level = levels.get(w.metadata.namespace);
-            expect({ workload: w.metadata.name, level }).toEqual({ workload: w.metadata.name, level: expect.stringMatching(/^(privileged|baseline|restricted)$/) });
-            expect({ workload: w.metadata.name, violations: podSecurityViolations(level!, w.spec.template.spec) }).toEqual({ workload: w.metadata.name, violations: [] });
+            expect({ workload: w.metadata.name, level }).toEqual({
+                workload: w.metadata.name,
+                level: expect.stringMatching(/^(privileged|baseline|restricted)$/),
+            });
+            expect({ workload: w.metadata.name, violations: podSecurityViolations(level!, w.spec.template.spec) }).toEqual({
+                workload: w.metadata.name,
+                violations: [],
+            });
             checked++;
         }
         expect(checked).toBeGreaterThan(6);
@@ -400,13 +462,17 @@ describe("Pod Security", () => {
         const pod = fleetlock.spec.template.spec;
         pod.containers[0].securityContext.allowPrivilegeEscalation = true;
         pod.volumes = [{ name: "host", hostPath: { path: "/" } }];
-        expect(podSecurityViolations("restricted", pod)).toEqual(expect.arrayContaining(["hostPath volume", "fleetlock: allowPrivilegeEscalation not false", "volume host: type not allowed"]));
+        expect(podSecurityViolations("restricted", pod)).toEqual(
+            expect.arrayContaining(["hostPath volume", "fleetlock: allowPrivilegeEscalation not false", "volume host: type not allowed"]),
+        );
     });
 });
 
 describe("cluster DNS and storage from stage config", () => {
     it("forwards to the stage's upstream resolvers and stub domains", () => {
-        const objects = renderStage("dev", { dns: { upstreams: ["10.10.0.2:5353"], stubDomains: { "corp.example": ["10.1.0.2", "10.1.0.3"] } } });
+        const objects = renderStage("dev", {
+            dns: { upstreams: ["10.10.0.2:5353"], stubDomains: { "corp.example": ["10.1.0.2", "10.1.0.3"] } },
+        });
         const corefile: string = (find(objects, "ConfigMap", "coredns", "kube-system") as any).data.Corefile;
         expect(corefile).toContain("forward . 10.10.0.2:5353 {");
         expect(corefile).toMatch(/corp\.example:53 \{[^}]*forward \. 10\.1\.0\.2 10\.1\.0\.3\n\}/);

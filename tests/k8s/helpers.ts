@@ -44,7 +44,9 @@ export function schemaError(o: KubeObject): string | undefined {
 }
 
 export function find(objects: readonly KubeObject[], kind: string, name: string, namespace?: string): KubeObject {
-    const found = objects.filter((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+    const found = objects.filter(
+        (o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace),
+    );
     if (found.length !== 1) {
         throw new Error(`expected one ${kind} ${namespace ?? "*"}/${name}, found ${found.length}`);
     }

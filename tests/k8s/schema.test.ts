@@ -11,7 +11,12 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     "as written": {},
     "TLS certificate from config": { ingressTlsCertificate: PEM_CERT, ingressTlsKey: { secure: "v1:stand-in" } },
     "TLS from an existing Secret": { ingress: { tlsSecretName: "shop-example-com" } },
-    "app secrets": { appSecrets: { orders: { DB_PASSWORD: { secure: "v1:stand-in" } }, inventory: { DB_PASSWORD: { secure: "v1:stand-in" }, API_TOKEN: { secure: "v1:stand-in" } } } },
+    "app secrets": {
+        appSecrets: {
+            orders: { DB_PASSWORD: { secure: "v1:stand-in" } },
+            inventory: { DB_PASSWORD: { secure: "v1:stand-in" }, API_TOKEN: { secure: "v1:stand-in" } },
+        },
+    },
 };
 
 describe("every object validates against the Kubernetes schema", () => {
@@ -24,7 +29,9 @@ describe("every object validates against the Kubernetes schema", () => {
             it(`${stage}, ${variant}`, () => {
                 const objects = renderStage(stage, overrides);
                 expect(objects.length).toBeGreaterThan(40);
-                const errors = objects.map((o) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, schemaError(o)]).filter(([, e]) => e !== undefined);
+                const errors = objects
+                    .map((o) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, schemaError(o)])
+                    .filter(([, e]) => e !== undefined);
                 expect(errors).toEqual([]);
             });
         }

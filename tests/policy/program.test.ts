@@ -44,4 +44,3 @@ describe("the real program, every stage", () => {
         expect(below.violations[0].message).toContain(`holds ${eips} EIPs`);
     });
 });
-

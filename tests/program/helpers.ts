@@ -26,7 +26,14 @@ export function diffRuns(before: ProgramRun, after: ProgramRun): { added: string
     const a = byKey(before);
     const b = byKey(after);
     const comparable = (r: RecordedResource) =>
-        JSON.stringify({ inputs: r.inputs, parent: r.parent, protect: r.protect, ignoreChanges: r.ignoreChanges, replaceOnChanges: r.replaceOnChanges, retainOnDelete: r.retainOnDelete });
+        JSON.stringify({
+            inputs: r.inputs,
+            parent: r.parent,
+            protect: r.protect,
+            ignoreChanges: r.ignoreChanges,
+            replaceOnChanges: r.replaceOnChanges,
+            retainOnDelete: r.retainOnDelete,
+        });
     return {
         added: [...b.keys()].filter((k) => !a.has(k)).sort(),
         removed: [...a.keys()].filter((k) => !b.has(k)).sort(),

@@ -41,9 +41,7 @@ test.each(STAGES)("%s: every node's config passes ignition-validate", async (sta
 
 test.each(STAGES)("%s: no private key, token or password in any user data, and every config within 16,000 bytes", (stage) => {
     const run = runs.get(stage)!;
-    const tokenSecrets = run.resources
-        .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
-        .map((r) => r.name);
+    const tokenSecrets = run.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name);
     expect(tokenSecrets.length).toBeGreaterThan(0);
     for (const [node, json] of renderIgnition(run)) {
         expect(Buffer.byteLength(json)).toBeLessThanOrEqual(USER_DATA_LIMIT);
@@ -80,7 +78,9 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
 
     test("with its units sound and the keys of the stage file authorized", async () => {
         const cfg = stageConfigFromFiles(stage);
-        expect([...roles.keys()].sort()).toEqual(["bastion", "controller", "edge", "worker", ...(cfg.storage.kind === "nfs-server" ? ["nfs"] : [])].sort());
+        expect([...roles.keys()].sort()).toEqual(
+            ["bastion", "controller", "edge", "worker", ...(cfg.storage.kind === "nfs-server" ? ["nfs"] : [])].sort(),
+        );
         for (const [role, json] of roles) {
             const applied = await applyIgnition(json);
             try {
@@ -93,7 +93,9 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
                 }
                 const unitDir = path.join(applied.root, "etc/systemd/system");
                 const units = fs.existsSync(unitDir)
-                    ? fs.readdirSync(unitDir).filter((u) => /\.(service|path|mount|timer)$/.test(u) && fs.lstatSync(path.join(unitDir, u)).isFile())
+                    ? fs
+                          .readdirSync(unitDir)
+                          .filter((u) => /\.(service|path|mount|timer)$/.test(u) && fs.lstatSync(path.join(unitDir, u)).isFile())
                     : [];
                 // The bastion needs no unit of its own (sshd, chrony and Zincati are the image's); every other role does.
                 expect(units.length > 0).toBe(role !== "bastion");
@@ -105,9 +107,13 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
                     // the kubelet refuses to start on a duplicate.
                     const unit = fs.readFileSync(path.join(unitDir, "kubelet.service"), "utf8");
                     expect(unit).toContain(`node.kubernetes.io/${role}=true`);
-                    const taints: string[] = (YAML.parse(kubelet).registerWithTaints ?? []).map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`);
+                    const taints: string[] = (YAML.parse(kubelet).registerWithTaints ?? []).map(
+                        (t: { key: string; effect: string }) => `${t.key}:${t.effect}`,
+                    );
                     expect(new Set(taints).size).toBe(taints.length);
-                    expect(taints.filter((t) => t.startsWith("node-role.kubernetes.io/controller"))).toHaveLength(role === "controller" ? 1 : 0);
+                    expect(taints.filter((t) => t.startsWith("node-role.kubernetes.io/controller"))).toHaveLength(
+                        role === "controller" ? 1 : 0,
+                    );
                 }
             } finally {
                 fs.rmSync(applied.scratch, { recursive: true, force: true });
@@ -128,7 +134,9 @@ test.each(STAGES)("%s: every node gets exactly the team's keys over SSH, through
         expect(delivery.inputs.triggers).toEqual([`${instance.name}-id`]);
         // Read the install script's one file: it must write exactly the stage's keys, for the core user.
         const script = String(delivery.inputs.stdin);
-        const installs = [...script.matchAll(/^install_file '([^']+)' (\d+) \S+ \S+ '([^']*)' <<'PLATFORM_EOF'\n([A-Za-z0-9+/=]+)\nPLATFORM_EOF$/gm)];
+        const installs = [
+            ...script.matchAll(/^install_file '([^']+)' (\d+) \S+ \S+ '([^']*)' <<'PLATFORM_EOF'\n([A-Za-z0-9+/=]+)\nPLATFORM_EOF$/gm),
+        ];
         expect(installs.map((m) => [m[1], m[2], m[3]])).toEqual([["/home/core/.ssh/authorized_keys.d/platform-team", "0600", "core:core"]]);
         expect(Buffer.from(installs[0][4], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");
     }

@@ -40,7 +40,18 @@ function renderDir(files: Record<string, string>): string {
     return dir;
 }
 
-const resource = (type: string, name: string, inputs: object) => ({ type, name, parent: null, inputs, dependencies: [], protect: false, ignoreChanges: [], replaceOnChanges: [], retainOnDelete: false, deleteBeforeReplace: false });
+const resource = (type: string, name: string, inputs: object) => ({
+    type,
+    name,
+    parent: null,
+    inputs,
+    dependencies: [],
+    protect: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    retainOnDelete: false,
+    deleteBeforeReplace: false,
+});
 
 describe("comparing two renders of a stage", () => {
     const before = renderDir({
@@ -162,7 +173,11 @@ describe("the command on a git repository (stand-in program)", () => {
     afterAll(() => fs.rmSync(repo, { recursive: true, force: true }));
 
     const run = (...args: string[]) =>
-        spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(repo, "tools/renderDiff.ts"), ...args], { cwd: repo, encoding: "utf8" });
+        spawnSync(
+            process.execPath,
+            [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(repo, "tools/renderDiff.ts"), ...args],
+            { cwd: repo, encoding: "utf8" },
+        );
 
     test("renders the ref and the working tree and reports what changed, per stage", () => {
         const r = run("HEAD", "--stage", "dev", "--stage", "prod");

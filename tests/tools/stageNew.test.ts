@@ -89,7 +89,8 @@ test("vSwitches move into the new VPC at the same offsets; everything but the ne
     };
     expect(offsets("perf")).toEqual(offsets("staging"));
     expect(clone[k("vpcCidr")]).not.toBe(source[k("vpcCidr")]);
-    const rest = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).filter(([key]) => !NETWORK_KEYS.map(k).includes(key)));
+    const rest = (config: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(config).filter(([key]) => !NETWORK_KEYS.map(k).includes(key)));
     expect(rest(clone)).toEqual(rest(source));
 });
 
@@ -133,7 +134,9 @@ test("secure values and the source's encryption salt are never copied; the dropp
     const dir = project();
     const cert = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n";
     const withSecrets =
-        fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8").replace(/^config:\n/m, "encryptionsalt: v1:SALTsalt:v1:abc\nconfig:\n") +
+        fs
+            .readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")
+            .replace(/^config:\n/m, "encryptionsalt: v1:SALTsalt:v1:abc\nconfig:\n") +
         `  coreos-platform:ingressTlsCertificate: "${cert}"\n` +
         "  coreos-platform:ingressTlsKey:\n    secure: v1:CIPHERkey:v1:zzz\n" +
         "  coreos-platform:appSecrets:\n    orders:\n      DB_PASSWORD:\n        secure: v1:CIPHERdb:v1:yyy\n";
@@ -157,7 +160,11 @@ test("secure values and the source's encryption salt are never copied; the dropp
 test("the command line prints the next steps and exits 1 on a refusal", () => {
     const dir = project();
     const tsNode = require.resolve("ts-node/dist/bin.js");
-    const run = (...args: string[]) => execFileSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "tools/stageNew.ts"), "--dir", dir, ...args], { encoding: "utf8", stdio: "pipe" });
+    const run = (...args: string[]) =>
+        execFileSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "tools/stageNew.ts"), "--dir", dir, ...args], {
+            encoding: "utf8",
+            stdio: "pipe",
+        });
     const out = run("--from", "dev", "--to", "pr-7", "--set", "eipQuota=4");
     expect(out).toContain("pulumi stack init pr-7");
     expect(fs.existsSync(path.join(dir, "Pulumi.pr-7.yaml"))).toBe(true);

@@ -30,16 +30,30 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
             const cfg = stageConfigFromFiles(stage, full);
             const plan = planCluster(cfg);
             const identity = stageIdentity(cfg.project, cfg.stage);
-            const eips = new EipPool("eips", { identity, claims: cfg.eip.claims, quota: cfg.eip.quota, bandwidthMbps: cfg.eip.bandwidthMbps });
+            const eips = new EipPool("eips", {
+                identity,
+                claims: cfg.eip.claims,
+                quota: cfg.eip.quota,
+                bandwidthMbps: cfg.eip.bandwidthMbps,
+            });
 
             // Stand-in bastion: the same connection shape as Bastion.connection / connectionTo.
             const deployKey = new tls.PrivateKey("bastion-deploy-key", { algorithm: "ED25519" });
             const bastionEip = eips.claim("bastion");
-            const bastionInstance = new alicloud.ecs.Instance("bastion-instance", { instanceType: "ecs.t6-c1m1.large", imageId: "m-fcos", vswitchId: "vsw-public" });
+            const bastionInstance = new alicloud.ecs.Instance("bastion-instance", {
+                instanceType: "ecs.t6-c1m1.large",
+                imageId: "m-fcos",
+                vswitchId: "vsw-public",
+            });
             const connection = { host: bastionEip.address, user: "core", privateKey: deployKey.privateKeyOpenssh };
             const bastion = {
                 connection,
-                connectionTo: (host: pulumi.Input<string>) => ({ host, user: "core", privateKey: deployKey.privateKeyOpenssh, proxy: connection }),
+                connectionTo: (host: pulumi.Input<string>) => ({
+                    host,
+                    user: "core",
+                    privateKey: deployKey.privateKeyOpenssh,
+                    proxy: connection,
+                }),
                 ready: [bastionInstance],
             };
 
@@ -54,7 +68,12 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
             });
             const controllers = plan.controllers.map((c) => ({
                 planned: c,
-                instance: new alicloud.ecs.Instance(`controllers-${c.index}`, { instanceType: "ecs.g7.large", imageId: "m-fcos", vswitchId: `vsw-${c.vswitchIndex}`, privateIp: c.ip }),
+                instance: new alicloud.ecs.Instance(`controllers-${c.index}`, {
+                    instanceType: "ecs.g7.large",
+                    imageId: "m-fcos",
+                    vswitchId: `vsw-${c.vswitchIndex}`,
+                    privateIp: c.ip,
+                }),
             }));
             const controlPlane = new ControlPlane("control-plane", {
                 identity,
