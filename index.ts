@@ -1,29 +1,28 @@
 /**
  * The platform, composed: config -> EIPs and network -> bastion and image -> PKI -> controllers -> control plane
  * -> workers and edge -> shared storage -> cluster add-ons -> applications. Every piece lives in components/;
- * this file only wires one piece's outputs into the next one's arguments.
+ * this file only wires one piece's outputs into the next one's arguments, naming each one.
  *
  * Pulumi calls the exported function and publishes what it returns as the stack outputs.
  */
-import { loadStageConfig, planCluster } from "./config";
+import { createClusterLayer } from "./components/clusterLayer";
+import { Bastion } from "./components/bastion";
 import { ClusterPki } from "./components/clusterPki";
 import { stageIdentity } from "./components/common";
 import { ControlPlane } from "./components/controlPlane";
 import { CoreOsImage } from "./components/coreosImage";
-import { Bastion } from "./components/bastion";
 import { EipPool } from "./components/eipPool";
-import { KubernetesPlatform } from "./components/kubernetesPlatform";
-import { Apps } from "./components/apps";
-import { API_SERVER_PORT, appsSettings, fleetlockUrl, platformSettings } from "./k8s";
 import { Network } from "./components/network";
-import { NodePool, NodeSettings } from "./components/nodePool";
+import { NodePool, PoolEnvironment } from "./components/nodePool";
 import { SharedStorage } from "./components/storage";
-import { ALIBABA_NTP_SERVERS } from "./ignition";
+import { loadStageConfig, planCluster } from "./config";
+import { nodeSettings } from "./ignition";
 
 export = function platform() {
     const cfg = loadStageConfig();
     const plan = planCluster(cfg);
     const identity = stageIdentity(cfg.project, cfg.stage);
+    const settings = nodeSettings(cfg, plan);
 
     // EIPs first: the NAT gateway, the bastion, the API load balancer and the edge nodes each take a claim.
     const eips = new EipPool("eips", {
@@ -48,109 +47,95 @@ export = function platform() {
         imageId: image.imageId,
         instanceType: cfg.bastion.instanceType,
         eip: eips.claim("bastion"),
-        sshAuthorizedKeys: cfg.sshAuthorizedKeys,
-        ntpServers: ALIBABA_NTP_SERVERS,
-        updateServerUrl: cfg.osUpdates.updateServerUrl,
+        settings,
     });
 
     const apiserverEip = eips.claim("apiserver");
     const pki = new ClusterPki("pki", {
         identity,
-        clusterDomain: cfg.cluster.domain,
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
         apiServerPublicAddress: apiserverEip.address,
-        controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
+        controllers: plan.controllers,
         validity: cfg.pki,
     });
 
-    const settings: NodeSettings = {
-        sshAuthorizedKeys: cfg.sshAuthorizedKeys,
-        ntpServers: ALIBABA_NTP_SERVERS,
-        hosts: plan.controllers.map((c) => ({ name: c.hostname, ip: c.privateIp! })),
-        updateServerUrl: cfg.osUpdates.updateServerUrl,
-        fleetlockUrl: fleetlockUrl(cfg.cluster.fleetlockServiceIp),
-        apiServerUrl: plan.apiServerUrl,
-        clusterDnsIp: cfg.cluster.dnsServiceIp,
-        clusterDomain: cfg.cluster.domain,
+    // What every node pool (and the NFS node) shares.
+    const environment: PoolEnvironment = {
+        identity,
+        imageId: image.imageId,
+        vswitchIds: network.nodeVswitchIds,
+        settings,
+        bastion,
+        bootAfter: network.outboundReady,
     };
     const nodeGroup = network.securityGroupIds.nodes;
-    const poolBase = { identity, imageId: image.imageId, vswitchIds: network.nodeVswitchIds, settings, bastion, bootAfter: network.outboundReady };
     const controllers = new NodePool("controllers", {
-        ...poolBase,
         role: "controller",
+        environment,
         nodes: plan.controllers,
-        ...cfg.controllers,
+        instanceType: cfg.controllers.instanceType,
+        systemDiskGb: cfg.controllers.systemDiskGb,
+        diskCategory: cfg.controllers.diskCategory,
+        etcdDiskGb: cfg.controllers.etcdDiskGb,
+        roll: cfg.controllers.roll,
         securityGroupIds: [nodeGroup, network.securityGroupIds.controllers],
     });
     const controlPlane = new ControlPlane("control-plane", {
         identity,
         pki,
-        plan,
-        cluster: {
-            domain: cfg.cluster.domain,
-            serviceCidr: cfg.network.serviceCidr,
-            podCidr: cfg.network.podCidr,
-            apiServiceIp: cfg.cluster.apiServiceIp,
-        },
+        apiServerInternalAddress: plan.apiServerInternalAddress,
+        cluster: { serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr },
         vpcCidr: cfg.network.vpcCidr,
         adminCidrs: cfg.network.adminCidrs,
         vswitchId: network.nodeVswitchIds[0],
         apiserverEip,
-        controllers: controllers.nodes.map((n, i) => ({ hostname: n.hostname, ip: plan.controllers[i].privateIp!, instance: n.instance })),
+        controllers: controllers.nodes,
         bastion,
     });
 
     const join = { caCertPem: pki.caCertPem, bootstrapKubeconfig: pki.bootstrapKubeconfig(plan.apiServerUrl) };
     const workers = new NodePool("workers", {
-        ...poolBase,
         role: "worker",
+        environment,
         nodes: plan.workers,
-        ...cfg.workers,
-        securityGroupIds: [nodeGroup],
+        instanceType: cfg.workers.instanceType,
+        systemDiskGb: cfg.workers.systemDiskGb,
+        diskCategory: cfg.workers.diskCategory,
+        labels: cfg.workers.labels,
+        taints: cfg.workers.taints,
         join,
+        securityGroupIds: [nodeGroup],
     });
     const edge = new NodePool("edge", {
-        ...poolBase,
         role: "edge",
+        environment,
         nodes: plan.edge,
-        ...cfg.edge,
-        securityGroupIds: [nodeGroup, network.securityGroupIds.edge],
+        instanceType: cfg.edge.instanceType,
+        systemDiskGb: cfg.edge.systemDiskGb,
+        diskCategory: cfg.edge.diskCategory,
+        labels: cfg.edge.labels,
+        taints: cfg.edge.taints,
         join,
         eipPool: eips,
+        securityGroupIds: [nodeGroup, network.securityGroupIds.edge],
     });
 
     const storage = new SharedStorage("storage", {
-        identity,
+        environment,
         storage: cfg.storage,
         vpcId: network.vpcId,
-        vswitchId: network.nodeVswitchIds[0],
+        vswitch: network.nodeVswitches[0],
         nfsServerAddress: plan.nfsServerAddress,
-        zone: cfg.network.nodeVswitches[0].zone,
-        clientCidrs: cfg.network.nodeVswitches.map((v) => v.cidr),
+        clientCidrs: network.nodeVswitches.map((v) => v.cidr),
         securityGroupIds: { nodes: nodeGroup, bastion: network.securityGroupIds.bastion },
-        imageId: image.imageId,
-        settings,
-        bastion,
-        bootAfter: network.outboundReady,
     });
 
-    const cluster = new KubernetesPlatform(
-        "cluster",
-        {
-            provider: controlPlane.provider,
-            settings: platformSettings(cfg),
-            apiServer: { host: plan.apiServerInternalAddress, port: API_SERVER_PORT },
-            nfs: { server: storage.server, path: storage.path },
-            edgeNodeIps: edge.privateIps,
-        },
-        { dependsOn: [workers, edge] },
-    );
-    new Apps(
-        "apps",
-        { provider: controlPlane.provider, settings: appsSettings(cfg), ingressClassName: cluster.ingressClassName },
-        { dependsOn: [cluster] },
-    );
+    createClusterLayer(cfg, plan, {
+        provider: controlPlane.provider,
+        nfs: { server: storage.server, path: storage.path },
+        dependsOn: [workers, edge],
+    });
 
     return {
         vpcId: network.vpcId,

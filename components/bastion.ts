@@ -2,10 +2,11 @@ import * as alicloud from "@pulumi/alicloud";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { NodeSettings, bastionIgnitionInput } from "../ignition";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
-import { deliverTeamKeys } from "./teamKeys";
-import { nodeUserData } from "./userData";
+import { deliverTeamKeys } from "./nodeFiles";
+import { LATE_VALUE_PLACEHOLDERS, LateValues, nodeUserData } from "./userData";
 
 /** Arguments of a `Bastion`. */
 export interface BastionArgs {
@@ -17,16 +18,12 @@ export interface BastionArgs {
     readonly securityGroupIds: pulumi.Input<string>[];
     /** The Fedora CoreOS image. */
     readonly imageId: pulumi.Input<string>;
-    /** Instance type. Defaults to ecs.t6-c1m1.large. */
-    readonly instanceType?: string;
+    /** Instance type (config key `bastionInstanceType`). */
+    readonly instanceType: string;
     /** The EIP of claim `bastion`. */
     readonly eip: EipClaimHandle;
-    /** The team's SSH public keys (user `core`). */
-    readonly sshAuthorizedKeys: readonly string[];
-    /** NTP servers (Alibaba's internal ones). */
-    readonly ntpServers: readonly string[];
-    /** Zincati's update server, if the stage has its own. */
-    readonly updateServerUrl?: string;
+    /** What the bastion takes of the stage's node settings: the team's keys, NTP servers, the update server. */
+    readonly settings: Pick<NodeSettings, "sshAuthorizedKeys" | "ntpServers" | "updateServerUrl">;
 }
 
 /** How `@pulumi/command` reaches a host inside the VPC: user core, the deploy key, through the bastion. */
@@ -54,20 +51,14 @@ export class Bastion extends pulumi.ComponentResource {
         const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
         const deployPublicKey = deployKey.publicKeyOpenssh.apply((key) => key.trim());
         const hostname = physicalName(args.identity, "bastion");
-        const userData = nodeUserData(
+        // Only the deploy key in user data: the team's keys follow over SSH, so they can change without a new bastion.
+        const userData = nodeUserData<LateValues>(
             this,
             "bastion",
             hostname,
-            (late) => ({
-                role: "bastion",
-                hostname,
-                // Only the deploy key: the team's keys follow over SSH, so they can change without a new bastion.
-                sshAuthorizedKeys: [late.deployPublicKey],
-                ntpServers: args.ntpServers,
-                hosts: [],
-                osUpdates: { updateServerUrl: args.updateServerUrl },
-            }),
+            (late) => bastionIgnitionInput(args.settings, hostname, late.deployPublicKey),
             { deployPublicKey },
+            LATE_VALUE_PLACEHOLDERS,
         );
         const instance = new alicloud.ecs.Instance(
             `${name}-instance`,
@@ -76,7 +67,7 @@ export class Bastion extends pulumi.ComponentResource {
                 hostName: hostname,
                 description: "SSH bastion: the only SSH entry into the VPC",
                 imageId: args.imageId,
-                instanceType: args.instanceType ?? "ecs.t6-c1m1.large",
+                instanceType: args.instanceType,
                 vswitchId: args.vswitchId,
                 securityGroups: args.securityGroupIds,
                 // The EIP is its public address; a fixed public IP would stop the EIP from attaching.
@@ -106,7 +97,13 @@ export class Bastion extends pulumi.ComponentResource {
             dialErrorLimit: 30,
             perDialTimeout: 10,
         };
-        const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, this.connection, args.sshAuthorizedKeys, instance, [association], this);
+        const teamKeys = deliverTeamKeys(
+            `${name}-ssh-keys`,
+            { target: `bastion ${hostname}`, connection: this.connection, instance },
+            args.settings.sshAuthorizedKeys,
+            [association],
+            this,
+        );
         this.ready = [instance, association, teamKeys];
         this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
     }

@@ -1,15 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
-import { BOOTSTRAP_TOKEN, CertificateSpec, ControllerAddress, KeyAlgorithm, PkiMaterial, PkiValidity, SERVICE_ACCOUNT_KEY, clusterCertificateSpecs, pkiInputProblems, renderBootstrapKubeconfig, renderKubeconfig, serverUrlProblem, validityOf } from "../pki";
+import {
+    BOOTSTRAP_TOKEN,
+    CertificateSpec,
+    ControllerAddress,
+    KeyAlgorithm,
+    PkiMaterial,
+    PkiValidity,
+    SERVICE_ACCOUNT_KEY,
+    clusterCertificateSpecs,
+    pkiInputProblems,
+    renderBootstrapKubeconfig,
+    renderKubeconfig,
+    serverUrlProblem,
+    validityOf,
+} from "../pki";
 import { StageIdentity } from "./common";
 
 /** Arguments of a `ClusterPki`. */
 export interface ClusterPkiArgs {
     /** Names and tags of the stage; the name prefix goes into the CAs' names. */
     readonly identity: StageIdentity;
-    /** The cluster DNS domain ("cluster.local"); the apiserver certificate names kubernetes.default.svc.<domain>. */
-    readonly clusterDomain: string;
     /** The `kubernetes` Service's address (first address of the service CIDR). */
     readonly apiServiceIp: string;
     /** The internal API load balancer's fixed address (`planCluster(cfg).apiServerInternalAddress`). */
@@ -18,7 +30,7 @@ export interface ClusterPkiArgs {
     readonly apiServerPublicAddress: pulumi.Input<string>;
     /** The controllers' predictable names and fixed addresses (etcd's server and peer certificates name them). */
     readonly controllers: readonly ControllerAddress[];
-    /** Certificate lifetimes (`StageConfig.pki`); the stage config defaults them to 3650/365/30 days. */
+    /** Certificate lifetimes (`StageConfig.pki`). */
     readonly validity: PkiValidity;
 }
 
@@ -53,7 +65,6 @@ export class ClusterPki extends pulumi.ComponentResource {
         this.clusterName = args.identity.namePrefix;
         const specs = clusterCertificateSpecs<pulumi.Input<string>>({
             clusterName: args.identity.namePrefix,
-            clusterDomain: args.clusterDomain,
             apiServiceIp: args.apiServiceIp,
             apiServerInternalAddress: args.apiServerInternalAddress,
             apiServerPublicAddress: args.apiServerPublicAddress,
@@ -70,26 +81,36 @@ export class ClusterPki extends pulumi.ComponentResource {
         // Kubernetes' token format: [a-z0-9]{6}.[a-z0-9]{16}. RandomPassword keeps the secret half a secret in state.
         const tokenChars = { special: false, upper: false, lower: true, numeric: true };
         this.token = {
-            id: new random.RandomString(`${name}-bootstrap-token-id`, { length: BOOTSTRAP_TOKEN.idLength, ...tokenChars }, { parent: this }).result,
+            id: new random.RandomString(`${name}-bootstrap-token-id`, { length: BOOTSTRAP_TOKEN.idLength, ...tokenChars }, { parent: this })
+                .result,
             secret: pulumi.secret(
-                new random.RandomPassword(`${name}-bootstrap-token-secret`, { length: BOOTSTRAP_TOKEN.secretLength, ...tokenChars }, { parent: this }).result,
+                new random.RandomPassword(
+                    `${name}-bootstrap-token-secret`,
+                    { length: BOOTSTRAP_TOKEN.secretLength, ...tokenChars },
+                    { parent: this },
+                ).result,
             ),
         };
 
         const byName = (pick: (i: Issued) => pulumi.Output<string>): pulumi.Output<Record<string, string>> =>
             pulumi.all(Object.fromEntries([...issued].map(([spec, i]) => [spec, pick(i)])));
-        this.caCertPem = issued.get("ca")!.certPem;
+        this.caCertPem = this.issuedCert("ca").certPem;
         this.material = pulumi.secret(
             pulumi
-                .all([byName((i) => i.certPem), byName((i) => i.keyPem), serviceAccount.publicKeyPem, serviceAccount.privateKeyPem, this.token.id, this.token.secret])
-                .apply(
-                    ([certs, keys, publicKeyPem, privateKeyPem, id, secret]): PkiMaterial => ({
-                        certs,
-                        keys,
-                        serviceAccount: { publicKeyPem, privateKeyPem },
-                        bootstrapToken: { id, secret },
-                    }),
-                ),
+                .all([
+                    byName((i) => i.certPem),
+                    byName((i) => i.keyPem),
+                    serviceAccount.publicKeyPem,
+                    serviceAccount.privateKeyPem,
+                    this.token.id,
+                    this.token.secret,
+                ])
+                .apply(([certs, keys, publicKeyPem, privateKeyPem, id, secret]): PkiMaterial => ({
+                    certs,
+                    keys,
+                    serviceAccount: { publicKeyPem, privateKeyPem },
+                    bootstrapToken: { id, secret },
+                })),
         );
         this.registerOutputs({ caCertPem: this.caCertPem });
     }
@@ -98,21 +119,43 @@ export class ClusterPki extends pulumi.ComponentResource {
     public bootstrapKubeconfig(serverUrl: string): pulumi.Output<string> {
         this.checkServer("bootstrapKubeconfig", serverUrl);
         return pulumi.secret(
-            pulumi.all([this.caCertPem, this.token.id, this.token.secret]).apply(([caCertPem, tokenId, tokenSecret]) =>
-                renderBootstrapKubeconfig({ clusterName: this.clusterName, server: serverUrl, caCertPem, tokenId, tokenSecret }),
-            ),
+            pulumi
+                .all([this.caCertPem, this.token.id, this.token.secret])
+                .apply(([caCertPem, tokenId, tokenSecret]) =>
+                    renderBootstrapKubeconfig({ clusterName: this.clusterName, server: serverUrl, caCertPem, tokenId, tokenSecret }),
+                ),
         );
     }
 
     /** A cluster-admin kubeconfig (group system:masters) for an API server URL; accepts an Output URL. Secret. */
     public adminKubeconfig(serverUrl: pulumi.Input<string>): pulumi.Output<string> {
-        const admin = this.issued.get("admin")!;
+        const admin = this.issuedCert("admin");
         return pulumi.secret(
-            pulumi.all([serverUrl, this.caCertPem, admin.certPem, admin.keyPem]).apply(([server, caCertPem, clientCertificatePem, clientKeyPem]) => {
-                this.checkServer("adminKubeconfig", server);
-                return renderKubeconfig({ clusterName: this.clusterName, userName: "admin", server, caCertPem, credentials: { clientCertificatePem, clientKeyPem } });
-            }),
+            pulumi
+                .all([serverUrl, this.caCertPem, admin.certPem, admin.keyPem])
+                .apply(([server, caCertPem, clientCertificatePem, clientKeyPem]) => {
+                    this.checkServer("adminKubeconfig", server);
+                    return renderKubeconfig({
+                        clusterName: this.clusterName,
+                        userName: "admin",
+                        server,
+                        caCertPem,
+                        credentials: { clientCertificatePem, clientKeyPem },
+                    });
+                }),
         );
+    }
+
+    /** A certificate the specs define (every spec is issued in the constructor). */
+    private issuedCert(specName: string): Issued {
+        const issued = this.issued.get(specName);
+        if (!issued) {
+            throw new pulumi.ResourceError(
+                `ClusterPki: no certificate ${specName} among the specs (${[...this.issued.keys()].join(", ")})`,
+                this,
+            );
+        }
+        return issued;
     }
 
     private checkServer(method: string, serverUrl: string): void {
@@ -123,7 +166,12 @@ export class ClusterPki extends pulumi.ComponentResource {
     }
 
     /** One certificate from its spec: key, then self-signed (CA) or CSR + signature by its CA. */
-    private issue(name: string, spec: CertificateSpec<pulumi.Input<string>>, validity: PkiValidity, issued: ReadonlyMap<string, Issued>): Issued {
+    private issue(
+        name: string,
+        spec: CertificateSpec<pulumi.Input<string>>,
+        validity: PkiValidity,
+        issued: ReadonlyMap<string, Issued>,
+    ): Issued {
         const key = privateKey(`${name}-${spec.name}-key`, spec.key, this);
         const keyPem = pulumi.secret(key.privateKeyPem);
         const subject = { commonName: spec.commonName, ...(spec.organization ? { organization: spec.organization } : {}) };
@@ -131,14 +179,25 @@ export class ClusterPki extends pulumi.ComponentResource {
         if (spec.signer === "self") {
             const cert = new tls.SelfSignedCert(
                 `${name}-${spec.name}`,
-                { privateKeyPem: keyPem, subject, isCaCertificate: spec.isCa, allowedUses: [...spec.usages], validityPeriodHours, earlyRenewalHours, setSubjectKeyId: true },
+                {
+                    privateKeyPem: keyPem,
+                    subject,
+                    isCaCertificate: spec.isCa,
+                    allowedUses: [...spec.usages],
+                    validityPeriodHours,
+                    earlyRenewalHours,
+                    setSubjectKeyId: true,
+                },
                 { parent: this },
             );
             return { certPem: cert.certPem, keyPem };
         }
         const signer = issued.get(spec.signer);
         if (!signer) {
-            throw new pulumi.ResourceError(`ClusterPki ${name}: ${spec.name} is signed by ${spec.signer}, which must come first in the specs`, this);
+            throw new pulumi.ResourceError(
+                `ClusterPki ${name}: ${spec.name} is signed by ${spec.signer}, which must come first in the specs`,
+                this,
+            );
         }
         const csr = new tls.CertRequest(
             `${name}-${spec.name}-csr`,

@@ -2,30 +2,29 @@ import * as alicloud from "@pulumi/alicloud";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterPlan } from "../config/plan";
 import {
-    API_SERVER_PORT,
     ControlPlaneSettings,
     apiAccessList,
     cidrSlug,
     controllerFiles,
     renderBootstrapManifests,
     renderBootstrapScript,
-    renderInstallScript,
     renderReadinessScript,
 } from "../controlplane";
-import { nodePaths } from "../ignition/paths";
-import { certOf, keyOf } from "../pki";
+import { API_SERVER_PORT } from "../layout/cluster";
+import { nodePaths } from "../layout/node";
+import { ControllerAddress, certOf, keyOf } from "../pki";
 import { versions } from "../versions";
 import type { Bastion } from "./bastion";
 import { ClusterPki } from "./clusterPki";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
+import { installNodeFiles } from "./nodeFiles";
 
-/** A controller as the control plane needs it: its planned name and address, and its ECS instance. */
+/** A controller as the control plane needs it (a controller pool's `PoolNode`): its plan and its ECS instance. */
 export interface ControlPlaneController {
-    readonly hostname: string;
-    readonly ip: string;
+    /** Its planned name (= etcd member name) and fixed address, which certificates and etcd's member list name. */
+    readonly planned: ControllerAddress;
     /** The ECS instance: a backend of the API load balancer, and what file delivery waits for. */
     readonly instance: pulumi.CustomResource;
 }
@@ -36,10 +35,10 @@ export interface ControlPlaneArgs {
     readonly identity: StageIdentity;
     /** The cluster PKI: certificates, keys and token the controllers receive, and the admin kubeconfig. */
     readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig">;
-    /** The cluster plan (`planCluster(cfg)`): controllers' names and addresses, the load balancer's address. */
-    readonly plan: ClusterPlan;
-    /** Cluster networking: DNS domain, service and pod CIDRs, the `kubernetes` Service address. */
-    readonly cluster: { readonly domain: string; readonly serviceCidr: string; readonly podCidr: string; readonly apiServiceIp: string };
+    /** The internal API load balancer's fixed address (`planCluster(cfg).apiServerInternalAddress`), in `vswitchId`. */
+    readonly apiServerInternalAddress: string;
+    /** Cluster networking: the service and pod CIDRs. */
+    readonly cluster: { readonly serviceCidr: string; readonly podCidr: string };
     /** The VPC's CIDR: admitted by the API's access list (kubelets, kube-proxy, the bastion). */
     readonly vpcCidr: string;
     /** The team's networks: admitted by the API's access list through the `apiserver` EIP. At least one. */
@@ -48,7 +47,7 @@ export interface ControlPlaneArgs {
     readonly vswitchId: pulumi.Input<string>;
     /** The EIP of claim `apiserver`, bound to the load balancer: the public API endpoint. */
     readonly apiserverEip: EipClaimHandle;
-    /** The controllers, in plan order (same names and addresses as `plan.controllers`). */
+    /** The controllers, in plan order: the controller pool's `nodes`. At least one. */
     readonly controllers: readonly ControlPlaneController[];
     /** The bastion: every command reaches the controllers through it. */
     readonly bastion: Pick<Bastion, "connection" | "connectionTo" | "ready">;
@@ -88,10 +87,9 @@ export class ControlPlane extends pulumi.ComponentResource {
         }
         const settings: ControlPlaneSettings = {
             clusterName: args.pki.clusterName,
-            clusterDomain: args.cluster.domain,
             serviceCidr: args.cluster.serviceCidr,
             podCidr: args.cluster.podCidr,
-            controllers: args.controllers.map((c) => ({ hostname: c.hostname, ip: c.ip })),
+            controllers: args.controllers.map((c) => c.planned),
         };
         const tags = { ...args.identity.tags, role: "apiserver" };
 
@@ -101,7 +99,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             {
                 loadBalancerName: physicalName(args.identity, "apiserver"),
                 addressType: "intranet",
-                address: args.plan.apiServerInternalAddress,
+                address: args.apiServerInternalAddress,
                 vswitchId: args.vswitchId,
                 instanceChargeType: "PayByCLCU",
                 paymentType: "PayAsYouGo",
@@ -109,12 +107,20 @@ export class ControlPlane extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const acl = new alicloud.slb.Acl(`${name}-acl`, { name: physicalName(args.identity, "apiserver-acl"), ipVersion: "ipv4", tags }, { parent: this });
+        const acl = new alicloud.slb.Acl(
+            `${name}-acl`,
+            { name: physicalName(args.identity, "apiserver-acl"), ipVersion: "ipv4", tags },
+            { parent: this },
+        );
         // One entry per network, keyed by the network: adding an admin CIDR touches no other entry.
         const aclEntries = access.entries.map(
             (entry) =>
                 // entry and comment are ForceNew: the old entry must go before the same CIDR is added again.
-                new alicloud.slb.AclEntryAttachment(`${name}-acl-${cidrSlug(entry.cidr)}`, { aclId: acl.id, entry: entry.cidr, comment: entry.comment }, { parent: this, deleteBeforeReplace: true }),
+                new alicloud.slb.AclEntryAttachment(
+                    `${name}-acl-${cidrSlug(entry.cidr)}`,
+                    { aclId: acl.id, entry: entry.cidr, comment: entry.comment },
+                    { parent: this, deleteBeforeReplace: true },
+                ),
         );
         const listener = new alicloud.slb.Listener(
             `${name}-listener`,
@@ -152,21 +158,18 @@ export class ControlPlane extends pulumi.ComponentResource {
         // etcd CA, its etcd member), and the others keep serving meanwhile.
         const deliveries: command.remote.Command[] = [];
         args.controllers.forEach((controller, i) => {
-            const script = args.pki.material.apply((material) =>
-                renderInstallScript({ target: `controller ${controller.hostname}`, files: controllerFiles(material, settings, i) }),
-            );
-            const delivery = new command.remote.Command(
+            const delivery = installNodeFiles(
                 `${name}-files-${i}`,
                 {
-                    connection: args.bastion.connectionTo(controller.ip),
-                    create: "sudo bash -s",
-                    stdin: pulumi.secret(script),
-                    // A replaced controller (pulumi up --replace) is a new instance that needs its files again.
-                    triggers: [controller.instance.id],
-                    // Nothing to undo: the files go with the controller, which is never deleted by accident.
-                    addPreviousOutputInEnv: false,
+                    target: `controller ${controller.planned.hostname}`,
+                    connection: args.bastion.connectionTo(controller.planned.ip),
+                    files: args.pki.material.apply((material) => ({ files: controllerFiles(material, settings, i) })),
+                    secret: true,
+                    // A replaced (rolled) controller is a new instance that needs its files again.
+                    instance: controller.instance,
+                    after: [...args.bastion.ready, ...deliveries.slice(-1)],
                 },
-                { parent: this, dependsOn: [...args.bastion.ready, controller.instance, ...deliveries.slice(-1)], additionalSecretOutputs: ["stdin"] },
+                this,
             );
             deliveries.push(delivery);
         });
@@ -175,7 +178,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         const first = args.controllers[0];
         const bootstrapScript = args.pki.material.apply((material) =>
             renderBootstrapScript({
-                target: `controller ${first.hostname}`,
+                target: `controller ${first.planned.hostname}`,
                 manifests: renderBootstrapManifests({ tokenId: material.bootstrapToken.id, tokenSecret: material.bootstrapToken.secret }),
                 markerPath: nodePaths.bootstrapDoneMarker,
                 adminKubeconfigPath: nodePaths.adminKubeconfig,
@@ -184,14 +187,19 @@ export class ControlPlane extends pulumi.ComponentResource {
         );
         const bootstrap = new command.remote.Command(
             `${name}-bootstrap`,
-            { connection: args.bastion.connectionTo(first.ip), create: "sudo bash -s", stdin: pulumi.secret(bootstrapScript), addPreviousOutputInEnv: false },
+            {
+                connection: args.bastion.connectionTo(first.planned.ip),
+                create: "sudo bash -s",
+                stdin: pulumi.secret(bootstrapScript),
+                addPreviousOutputInEnv: false,
+            },
             { parent: this, dependsOn: [...args.bastion.ready, ...deliveries], additionalSecretOutputs: ["stdin"] },
         );
 
         // Readiness: /healthz through the internal load balancer, from the bastion (inside the VPC).
         const readinessScript = args.pki.material.apply((material) =>
             renderReadinessScript({
-                url: `https://${args.plan.apiServerInternalAddress}:${API_SERVER_PORT}/healthz`,
+                url: `https://${args.apiServerInternalAddress}:${API_SERVER_PORT}/healthz`,
                 caCertPem: certOf(material, "ca"),
                 clientCertPem: certOf(material, "healthcheck"),
                 clientKeyPem: keyOf(material, "healthcheck"),
@@ -199,36 +207,33 @@ export class ControlPlane extends pulumi.ComponentResource {
         );
         this.readiness = new command.remote.Command(
             `${name}-readiness`,
-            { connection: args.bastion.connection, create: "bash -s", stdin: pulumi.secret(readinessScript), addPreviousOutputInEnv: false },
-            { parent: this, dependsOn: [...args.bastion.ready, bootstrap, listener, backends, ...aclEntries], additionalSecretOutputs: ["stdin"] },
+            {
+                connection: args.bastion.connection,
+                create: "bash -s",
+                stdin: pulumi.secret(readinessScript),
+                addPreviousOutputInEnv: false,
+            },
+            {
+                parent: this,
+                dependsOn: [...args.bastion.ready, bootstrap, listener, backends, ...aclEntries],
+                additionalSecretOutputs: ["stdin"],
+            },
         );
 
         this.loadBalancerId = lb.id;
         this.apiEndpoint = pulumi.interpolate`https://${args.apiserverEip.address}:${API_SERVER_PORT}`;
         this.kubeconfig = args.pki.adminKubeconfig(this.apiEndpoint);
         // The machine running pulumi reaches the API through the EIP, so it must be in adminCidrs (docs/control-plane.md).
-        this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.readiness, eipAssociation] });
+        this.provider = new k8s.Provider(
+            `${name}-provider`,
+            { kubeconfig: this.kubeconfig },
+            { parent: this, dependsOn: [this.readiness, eipAssociation] },
+        );
         this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, loadBalancerId: this.loadBalancerId });
     }
 }
 
-/** Checks the arguments that must agree with each other; one message per problem, naming the property. */
-export function controlPlaneArgsProblems(args: Pick<ControlPlaneArgs, "plan" | "controllers">): string[] {
-    const problems: string[] = [];
-    if (args.controllers.length === 0) {
-        problems.push("controllers must list at least one controller");
-    }
-    if (args.controllers.length !== args.plan.controllers.length) {
-        problems.push(`controllers has ${args.controllers.length} entries but plan.controllers has ${args.plan.controllers.length}; pass every planned controller, in plan order`);
-    }
-    args.controllers.forEach((c, i) => {
-        const planned = args.plan.controllers[i];
-        if (planned && (planned.hostname !== c.hostname || planned.privateIp !== c.ip)) {
-            problems.push(
-                `controllers[${i}] is ${c.hostname} ${c.ip} but the plan says ${planned.hostname} ${planned.privateIp}: ` +
-                    "certificates and etcd's member list are rendered from the plan, so the two must agree",
-            );
-        }
-    });
-    return problems;
+/** Checks what the types cannot: one message per problem, naming the property. */
+export function controlPlaneArgsProblems(args: Pick<ControlPlaneArgs, "controllers">): string[] {
+    return args.controllers.length === 0 ? ["controllers must list at least one controller"] : [];
 }

@@ -1,6 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import { eipQuotaProblem } from "../config/stageConfig";
+import { eipQuotaProblem } from "../config/rules";
 import { StageIdentity, physicalName } from "./common";
 
 /** Arguments of an `EipPool`. */
@@ -9,10 +9,10 @@ export interface EipPoolArgs {
     readonly identity: StageIdentity;
     /** The named claims (`bastion`, `nat`, `apiserver`, `edge-0`, ...); one EIP each. */
     readonly claims: readonly { readonly name: string; readonly group: string }[];
-    /** How many EIPs the account may hold in the region. Defaults to 20 (Alibaba's default quota). */
-    readonly quota?: number;
-    /** Peak bandwidth of each EIP in Mbit/s. Defaults to 10. */
-    readonly bandwidthMbps?: number;
+    /** How many EIPs this stage may hold (config key `eipQuota`). */
+    readonly quota: number;
+    /** Peak bandwidth of each EIP in Mbit/s (config key `eipBandwidthMbps`). */
+    readonly bandwidthMbps: number;
 }
 
 /** One claimed EIP. */
@@ -40,7 +40,6 @@ export function associateEip(name: string, eip: EipClaimHandle, target: EipTarge
     );
 }
 
-
 /**
  * The stage's public addresses: one EIP per named claim, checked against the account quota before anything is
  * created. Each EIP is keyed by its claim's name, so adding or removing a claim never touches another one.
@@ -53,7 +52,7 @@ export class EipPool extends pulumi.ComponentResource {
 
     constructor(name: string, args: EipPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:EipPool", name, {}, opts);
-        const problem = eipQuotaProblem(args.claims, args.quota ?? 20);
+        const problem = eipQuotaProblem(args.claims, args.quota);
         if (problem) {
             throw new pulumi.ResourceError(problem, this);
         }
@@ -66,7 +65,7 @@ export class EipPool extends pulumi.ComponentResource {
                     {
                         addressName: physicalName(args.identity, "eip", claim.name),
                         description: `EIP claim ${claim.name} (${claim.group})`,
-                        bandwidth: String(args.bandwidthMbps ?? 10),
+                        bandwidth: String(args.bandwidthMbps),
                         internetChargeType: "PayByTraffic",
                         paymentType: "PayAsYouGo",
                         isp: "BGP",

@@ -7,7 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeObject, Late, objectDependencies, objectKey, sortObjects } from "../k8s/objects";
 
-type ResourceClass = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource; // eslint-disable-line @typescript-eslint/no-explicit-any
+type ResourceClass = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource; // eslint-disable-line @typescript-eslint/no-explicit-any -- each class takes its own kind's args; the objects were typed when k8s/objects.ts built them
 
 /** apiVersion/kind -> resource class: exactly the kinds k8s/objects.ts can build. */
 const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
@@ -99,7 +99,10 @@ export function createKubernetesObjects(
             return dependency;
         });
         const { apiVersion: _apiVersion, kind: _kind, metadata, ...body } = o; // the class sets both itself
-        const args = { ...body, metadata: { ...metadata, annotations: { ...metadata.annotations, [FIELD_MANAGER_ANNOTATION]: FIELD_MANAGER } } };
+        const args = {
+            ...body,
+            metadata: { ...metadata, annotations: { ...metadata.annotations, [FIELD_MANAGER_ANNOTATION]: FIELD_MANAGER } },
+        };
         created.set(key, new resourceClass(resourceName(component, o), args, { parent, provider, dependsOn: [...dependsOn, ...outer] }));
     }
     return created;

@@ -20,8 +20,6 @@ export interface KubernetesPlatformArgs {
     readonly apiServer: ApiServerEndpoint;
     /** The NFS export behind the default StorageClass: NAS mount-target domain + "/", or the NFS node's address + export path. Required. */
     readonly nfs: { readonly server: pulumi.Input<string>; readonly path: string };
-    /** The edge nodes' private addresses (their EIPs NAT 1:1 to them); the nodePort ingress mode listens on them. Required. */
-    readonly edgeNodeIps: pulumi.Input<string[]>;
 }
 
 /**
@@ -43,7 +41,6 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
             ...args.settings,
             apiServer: args.apiServer,
             nfs: { server: late(args.nfs.server), path: args.nfs.path },
-            edgeNodeIps: late(args.edgeNodeIps),
         };
         const problems = platformInputProblems(input);
         if (problems.length > 0) {
@@ -59,7 +56,10 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
         this.storageClassName = find("storage.k8s.io/v1", "StorageClass", DEFAULT_STORAGE_CLASS).metadata.name;
         this.ingressClassName = find("networking.k8s.io/v1", "IngressClass", INGRESS_CLASS).metadata.name;
         this.clusterDnsIp = (find("v1", "Service", "kube-dns", "kube-system") as unknown as k8s.core.v1.Service).spec.clusterIP;
-        this.registerOutputs({ storageClassName: this.storageClassName, ingressClassName: this.ingressClassName, clusterDnsIp: this.clusterDnsIp });
+        this.registerOutputs({
+            storageClassName: this.storageClassName,
+            ingressClassName: this.ingressClassName,
+            clusterDnsIp: this.clusterDnsIp,
+        });
     }
 }
-

@@ -1,5 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
+import { API_SERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from "../layout/cluster";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
 
@@ -30,55 +31,67 @@ export interface IngressRule {
 export const ALIBABA_HEALTH_CHECK_CIDR = "100.64.0.0/10";
 
 /**
- * The complete ingress policy of a stage (DESIGN.md, "Security groups"). Egress stays Alibaba's default
+ * The complete ingress policy of a stage (docs/design.md, "Security groups"). Egress stays Alibaba's default
  * (allow), so nodes reach the internet through the NAT gateway.
  */
 export function ingressRules(adminCidrs: readonly string[]): IngressRule[] {
+    const api = portRange(API_SERVER_PORT);
     const fromAdmins = (group: SecurityGroupName, ports: string, why: string): IngressRule[] =>
         adminCidrs.map((cidr) => ({ group, protocol: "tcp", ports, source: { cidr }, why }));
     return [
         ...fromAdmins("bastion", "22/22", "SSH to the bastion from the team's networks"),
         { group: "nodes", protocol: "tcp", ports: "22/22", source: { group: "bastion" }, why: "SSH to nodes only through the bastion" },
-        ...fromAdmins("controllers", "6443/6443", "Kubernetes API from the team's networks (through the API load balancer's EIP)"),
+        ...fromAdmins("controllers", api, "Kubernetes API from the team's networks (through the API load balancer's EIP)"),
         {
             group: "controllers",
             protocol: "tcp",
-            ports: "6443/6443",
+            ports: api,
             source: { group: "nodes" },
             why: "Kubernetes API from kubelets and pods",
         },
         {
             group: "controllers",
             protocol: "tcp",
-            ports: "6443/6443",
+            ports: api,
             source: { group: "bastion" },
             why: "API readiness checks run on the bastion",
         },
         {
             group: "controllers",
             protocol: "tcp",
-            ports: "6443/6443",
+            ports: api,
             source: { cidr: ALIBABA_HEALTH_CHECK_CIDR },
             why: "API load balancer health checks",
         },
         {
             group: "controllers",
             protocol: "tcp",
-            ports: "2379/2380",
+            ports: portRange(ETCD_CLIENT_PORT, ETCD_PEER_PORT),
             source: { group: "controllers" },
             why: "etcd clients and peers between controllers",
         },
         {
             group: "nodes",
             protocol: "tcp",
-            ports: "10250/10250",
+            ports: portRange(KUBELET_PORT),
             source: { group: "controllers" },
             why: "kube-apiserver to kubelets (logs, exec, port-forward)",
         },
-        { group: "nodes", protocol: "udp", ports: "8472/8472", source: { group: "nodes" }, why: "flannel VXLAN between nodes" },
+        {
+            group: "nodes",
+            protocol: "udp",
+            ports: portRange(FLANNEL_VXLAN_PORT),
+            source: { group: "nodes" },
+            why: "flannel VXLAN between nodes",
+        },
         { group: "edge", protocol: "tcp", ports: "80/80", source: { cidr: "0.0.0.0/0" }, why: "HTTP to the ingress on edge nodes" },
         { group: "edge", protocol: "tcp", ports: "443/443", source: { cidr: "0.0.0.0/0" }, why: "HTTPS to the ingress on edge nodes" },
     ];
+}
+
+/** Alibaba's port-range notation: "6443/6443", "2379/2380". */
+export function portRange(from: number, to: number = from): string {
+    return `${from}/${to}`;
 }
 
 /** A rule's logical name: what it opens and from where, so adding an admin CIDR never renames another rule. */
@@ -120,9 +133,6 @@ export function createIngressRules(
     }
 }
 
-/** The VXLAN port flannel uses and the node group opens (one place, so the DaemonSet and the rule agree). */
-export const FLANNEL_VXLAN_PORT = 8472;
-
 /** Arguments of a `Network`. */
 export interface NetworkArgs {
     /** Names and tags of the stage. */
@@ -148,6 +158,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly publicVswitchId: pulumi.Output<string>;
     /** Node vSwitch ids in the order of the zones. */
     public readonly nodeVswitchIds: pulumi.Output<string>[];
+    /** The node vSwitches in the order of the zones: id, zone and CIDR. */
+    public readonly nodeVswitches: readonly { readonly id: pulumi.Output<string>; readonly zone: string; readonly cidr: string }[];
     public readonly securityGroupIds: Readonly<Record<NetworkGroupName, pulumi.Output<string>>>;
     public readonly natGatewayId: pulumi.Output<string>;
     /** What nodes without an EIP need before they boot: their first boot downloads the kubelet through the NAT. */
@@ -221,6 +233,7 @@ export class Network extends pulumi.ComponentResource {
         this.vpcId = vpc.id;
         this.publicVswitchId = publicVswitch.id;
         this.nodeVswitchIds = nodeVswitches.map((s) => s.id);
+        this.nodeVswitches = args.nodeVswitches.map((plan, i) => ({ id: nodeVswitches[i].id, zone: plan.zone, cidr: plan.cidr }));
         this.securityGroupIds = groupIds;
         this.natGatewayId = nat.id;
         this.registerOutputs({

@@ -1,37 +1,32 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import { StorageConfig } from "../config/stageConfig";
-import { nodePaths } from "../ignition/paths";
-import { Bastion } from "./bastion";
-import { StageIdentity, createDataDisk, physicalName } from "./common";
+import { StorageConfig } from "../config/types";
+import { nodePaths } from "../layout/node";
+import { createDataDisk, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
-import { NodeSettings } from "./nodePool";
-import { deliverTeamKeys } from "./teamKeys";
-import { nodeUserData } from "./userData";
+import { nfsServerIgnitionInput } from "../ignition";
+import { PoolEnvironment } from "./nodePool";
+import { deliverTeamKeys } from "./nodeFiles";
+import { LATE_VALUE_PLACEHOLDERS, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** Arguments of a `SharedStorage`. */
 export interface SharedStorageArgs {
-    /** Names and tags of the stage. */
-    readonly identity: StageIdentity;
+    /**
+     * What every node pool shares (names and tags, image, node settings, bastion, what to boot after); the NFS node
+     * uses it as a pool's nodes do (it layers nfs-utils on first boot, through the NAT gateway).
+     */
+    readonly environment: PoolEnvironment;
     /** The stage's choice: Alibaba NAS, or an NFS server on its own ECS node. */
     readonly storage: StorageConfig;
     readonly vpcId: pulumi.Input<string>;
+    /** The first node vSwitch (`Network.nodeVswitches[0]`): where the mount target or the NFS node lives. */
+    readonly vswitch: { readonly id: pulumi.Input<string>; readonly zone: string };
     /** nfs-server: the node's fixed private address in that vSwitch (planCluster's nfsServerAddress). */
     readonly nfsServerAddress: string;
-    /** The first node vSwitch: where the mount target or the NFS node lives. */
-    readonly vswitchId: pulumi.Input<string>;
-    /** Its zone. */
-    readonly zone: string;
     /** The node vSwitch CIDRs: the only networks allowed to mount. */
     readonly clientCidrs: readonly string[];
     /** nfs-server: security groups of the nodes and the bastion (the NFS node admits them). */
     readonly securityGroupIds: { readonly nodes: pulumi.Input<string>; readonly bastion: pulumi.Input<string> };
-    /** nfs-server: the image, settings and bastion every node gets. */
-    readonly imageId: pulumi.Input<string>;
-    readonly settings: Pick<NodeSettings, "sshAuthorizedKeys" | "ntpServers" | "hosts" | "updateServerUrl">;
-    readonly bastion: Bastion;
-    /** What must exist before the NFS node boots (the NAT gateway's SNAT entries: it layers nfs-utils). */
-    readonly bootAfter?: pulumi.Resource[];
 }
 
 /** The NFS server's security rules: NFS from the nodes, SSH from the bastion, nothing else. */
@@ -61,7 +56,8 @@ export class SharedStorage extends pulumi.ComponentResource {
 
     constructor(name: string, args: SharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:SharedStorage", name, {}, opts);
-        const tags = { ...args.identity.tags, role: "storage" };
+        const { identity, settings, bastion } = args.environment;
+        const tags = { ...identity.tags, role: "storage" };
         const s = args.storage;
         // Data is never deleted by a routine update (protect). Whether `pulumi destroy` of the stage (after an explicit
         // `pulumi state unprotect`) leaves it behind is the stage's choice: yes, except for throwaway stages.
@@ -74,8 +70,8 @@ export class SharedStorage extends pulumi.ComponentResource {
                     storageType: s.nasStorageType,
                     fileSystemType: "standard",
                     encryptType: 1,
-                    zoneId: args.zone,
-                    description: physicalName(args.identity, "shared-storage"),
+                    zoneId: args.vswitch.zone,
+                    description: physicalName(identity, "shared-storage"),
                     tags,
                 },
                 // The data of every PersistentVolume.
@@ -84,7 +80,7 @@ export class SharedStorage extends pulumi.ComponentResource {
             const accessGroup = new alicloud.nas.AccessGroup(
                 `${name}-access`,
                 {
-                    accessGroupName: physicalName(args.identity, "nodes"),
+                    accessGroupName: physicalName(identity, "nodes"),
                     accessGroupType: "Vpc",
                     fileSystemType: "standard",
                     description: "Kubernetes node vSwitches",
@@ -114,7 +110,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                     accessGroupName: accessGroup.accessGroupName,
                     networkType: "Vpc",
                     vpcId: args.vpcId,
-                    vswitchId: args.vswitchId,
+                    vswitchId: args.vswitch.id,
                 },
                 { parent: this, ...keep },
             );
@@ -125,7 +121,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 `${name}-sg-nfs`,
                 {
                     vpcId: args.vpcId,
-                    securityGroupName: physicalName(args.identity, "nfs"),
+                    securityGroupName: physicalName(identity, "nfs"),
                     description: "NFS server",
                     innerAccessPolicy: "Drop",
                     tags,
@@ -133,13 +129,13 @@ export class SharedStorage extends pulumi.ComponentResource {
                 { parent: this },
             );
             createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
-            const hostname = physicalName(args.identity, "nfs");
+            const hostname = physicalName(identity, "nfs");
             const disk = createDataDisk(
                 `${name}-data`,
                 {
                     diskName: `${hostname}-data`,
                     description: "Data of every PersistentVolume",
-                    zone: args.zone,
+                    zone: args.vswitch.zone,
                     category: s.diskCategory,
                     sizeGb: s.diskGb,
                     tags: { ...tags, data: "nfs" },
@@ -147,20 +143,13 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 this,
             );
-            const userData = nodeUserData(
+            const userData = nodeUserData<LateValuesWithDisk>(
                 this,
                 name,
                 hostname,
-                (late) => ({
-                    role: "nfs-server",
-                    hostname,
-                    sshAuthorizedKeys: [late.deployPublicKey],
-                    ntpServers: args.settings.ntpServers,
-                    hosts: args.settings.hosts,
-                    osUpdates: { updateServerUrl: args.settings.updateServerUrl },
-                    nfsServer: { dataDiskId: late.dataDiskId!, exportCidrs: args.clientCidrs },
-                }),
-                { deployPublicKey: args.bastion.deployPublicKey, dataDiskId: disk.disk.id },
+                (late) => nfsServerIgnitionInput(settings, hostname, args.clientCidrs, late),
+                { deployPublicKey: bastion.deployPublicKey, dataDiskId: disk.disk.id },
+                LATE_VALUE_PLACEHOLDERS,
             );
             const instance = new alicloud.ecs.Instance(
                 `${name}-node`,
@@ -168,9 +157,9 @@ export class SharedStorage extends pulumi.ComponentResource {
                     instanceName: hostname,
                     hostName: hostname,
                     description: "NFS server of the default StorageClass",
-                    imageId: args.imageId,
+                    imageId: args.environment.imageId,
                     instanceType: s.instanceType,
-                    vswitchId: args.vswitchId,
+                    vswitchId: args.vswitch.id,
                     privateIp: args.nfsServerAddress,
                     securityGroups: [group.id],
                     internetMaxBandwidthOut: 0,
@@ -183,15 +172,19 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 // Like a controller: it serves data, so a new config or image never replaces it by itself; an explicit
                 // replacement frees the fixed address (and the disk) before the new node takes them.
-                { parent: this, dependsOn: args.bootAfter ?? [], ignoreChanges: ["userData", "imageId"], deleteBeforeReplace: true },
+                {
+                    parent: this,
+                    dependsOn: [...args.environment.bootAfter],
+                    ignoreChanges: ["userData", "imageId"],
+                    deleteBeforeReplace: true,
+                },
             );
             disk.attachTo(instance);
             deliverTeamKeys(
                 `${name}-ssh-keys`,
-                args.bastion.connectionTo(args.nfsServerAddress),
-                args.settings.sshAuthorizedKeys,
-                instance,
-                args.bastion.ready,
+                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance },
+                settings.sshAuthorizedKeys,
+                bastion.ready,
                 this,
             );
             this.server = pulumi.output(args.nfsServerAddress);

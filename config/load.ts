@@ -3,10 +3,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 // isConfigSecret is internal to the SDK (pinned exactly in package.json): it says which keys the engine marked secret.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an internal module of the pinned SDK, untyped
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
-import { KEYS, KeyName, PROJECT, REGION_KEY } from "./keys";
-import { StageConfig, parseStageConfig } from "./stageConfig";
+import { KEYS, KeyName, PROJECT, REGION_KEY } from "./schema";
+import { parseStageConfig } from "./parse";
+import { StageConfig } from "./types";
 
 /**
  * Decodes one config value as the engine passes it (always a string) by the key's declared type.

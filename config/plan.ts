@@ -2,31 +2,49 @@
  * Where each node goes and what it is called, decided from the config alone (Typhoon's "predictable names"),
  * so that certificates, etcd's member list and every Ignition config can be rendered before any instance exists.
  */
+import { API_SERVER_PORT } from "../layout/cluster";
 import { cidr, nthAddress } from "./cidr";
-import { StageConfig } from "./stageConfig";
+import { StageConfig } from "./types";
 
 export type PoolName = "controllers" | "workers" | "edge";
 
-/** One node of a pool. */
-export interface PlannedNode {
-    readonly pool: PoolName;
+/** What every planned node has. */
+interface PlannedNodeBase {
     readonly index: number;
     /** Hostname = ECS instance name = Kubernetes node name = etcd member name ("coreos-platform-dev-controller-0"). */
     readonly hostname: string;
     /** Zone and node vSwitch (index into `network.nodeVswitches`): round-robin over the zones. */
     readonly zone: string;
     readonly vswitchIndex: number;
-    /** Fixed private address (controllers only; other nodes take one from the vSwitch). */
-    readonly privateIp?: string;
-    /** The EIP claim the node holds (edge only). */
-    readonly eipClaim?: string;
 }
+
+/** A controller: an etcd member at a fixed private address, so certificates and peers can name it in advance. */
+export interface PlannedController extends PlannedNodeBase {
+    readonly pool: "controllers";
+    /** Its fixed private address. */
+    readonly ip: string;
+}
+
+/** A worker: takes an address from its vSwitch. */
+export interface PlannedWorker extends PlannedNodeBase {
+    readonly pool: "workers";
+}
+
+/** An edge node: a worker that holds an EIP claim and runs ingress. */
+export interface PlannedEdgeNode extends PlannedNodeBase {
+    readonly pool: "edge";
+    /** The EIP claim it holds ("edge-0", ...). */
+    readonly eipClaim: string;
+}
+
+/** One node of a pool, by pool. */
+export type PlannedNode = PlannedController | PlannedWorker | PlannedEdgeNode;
 
 /** The stage's node layout and the addresses that must be known before anything exists. */
 export interface ClusterPlan {
-    readonly controllers: readonly PlannedNode[];
-    readonly workers: readonly PlannedNode[];
-    readonly edge: readonly PlannedNode[];
+    readonly controllers: readonly PlannedController[];
+    readonly workers: readonly PlannedWorker[];
+    readonly edge: readonly PlannedEdgeNode[];
     /** The internal API load balancer's fixed address (in the first node vSwitch). */
     readonly apiServerInternalAddress: string;
     /** https://<internal address>:6443, what kubelets and kube-proxy talk to. */
@@ -38,9 +56,6 @@ export interface ClusterPlan {
     readonly nfsServerAddress: string;
 }
 
-/** The API server's port: on the controllers, on the internal load balancer and on its EIP. */
-export const API_SERVER_PORT = 6443;
-
 const SINGULAR: Record<PoolName, string> = { controllers: "controller", workers: "worker", edge: "edge" };
 
 /**
@@ -51,27 +66,30 @@ export function planCluster(cfg: StageConfig): ClusterPlan {
     const vswitches = cfg.network.nodeVswitches.map((v) => cidr(v.cidr));
     const lastUsable = (i: number) => Number(vswitches[i].last - vswitches[i].first) - 4;
     const zoneCount = cfg.network.nodeVswitches.length;
-    const pool = (name: PoolName, count: number, extra: (i: number, vswitchIndex: number) => Partial<PlannedNode>): PlannedNode[] =>
-        Array.from({ length: count }, (_, i) => {
-            const vswitchIndex = i % zoneCount;
-            return {
-                pool: name,
-                index: i,
-                hostname: `${cfg.namePrefix}-${SINGULAR[name]}-${i}`,
-                zone: cfg.network.nodeVswitches[vswitchIndex].zone,
-                vswitchIndex,
-                ...extra(i, vswitchIndex),
-            };
-        });
+    const base = (pool: PoolName, i: number): PlannedNodeBase => {
+        const vswitchIndex = i % zoneCount;
+        return {
+            index: i,
+            hostname: `${cfg.namePrefix}-${SINGULAR[pool]}-${i}`,
+            zone: cfg.network.nodeVswitches[vswitchIndex].zone,
+            vswitchIndex,
+        };
+    };
+    const indices = (count: number) => Array.from({ length: count }, (_, i) => i);
     const apiServerInternalAddress = nthAddress(vswitches[0], lastUsable(0));
     return {
         // Controller k sits in zone k mod Z, one address below the previous controller of that zone
         // (the load balancer holds the top address of the first vSwitch).
-        controllers: pool("controllers", cfg.controllers.count, (i, v) => ({
-            privateIp: nthAddress(vswitches[v], lastUsable(v) - 1 - Math.floor(i / zoneCount)),
-        })),
-        workers: pool("workers", cfg.workers.count, () => ({})),
-        edge: pool("edge", cfg.edge.count, (i) => ({ eipClaim: `edge-${i}` })),
+        controllers: indices(cfg.controllers.count).map((i): PlannedController => {
+            const node = base("controllers", i);
+            return {
+                ...node,
+                pool: "controllers",
+                ip: nthAddress(vswitches[node.vswitchIndex], lastUsable(node.vswitchIndex) - 1 - Math.floor(i / zoneCount)),
+            };
+        }),
+        workers: indices(cfg.workers.count).map((i): PlannedWorker => ({ ...base("workers", i), pool: "workers" })),
+        edge: indices(cfg.edge.count).map((i): PlannedEdgeNode => ({ ...base("edge", i), pool: "edge", eipClaim: `edge-${i}` })),
         apiServerInternalAddress,
         apiServerUrl: `https://${apiServerInternalAddress}:${API_SERVER_PORT}`,
         // Below the first vSwitch's controllers (at most 3 of the 5 sit there, since there are at least 2 zones).

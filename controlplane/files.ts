@@ -1,15 +1,17 @@
 /**
- * Every file a controller receives over SSH, in the order it is installed. The order matters twice: etcd starts
- * when its serving certificate appears (so it comes last of etcd's files) and the kubelet starts when the
- * bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
+ * Every file a node receives over SSH, in the order it is installed (renderInstallScript, controlplane/scripts.ts):
+ * a controller's keys, kubeconfigs and static pods; a worker's join; every node's team keys. The order matters
+ * twice: etcd starts when its serving certificate appears (so it comes last of etcd's files) and the kubelet starts
+ * when the bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
-import { nodePaths, pkiFiles } from "../ignition/paths";
+import { LOCAL_API_SERVER_URL } from "../layout/cluster";
+import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
 import { PkiMaterial, certOf, keyOf } from "../pki/material";
 import { etcdPeerCertName, etcdServerCertName } from "../pki/specs";
-import { renderStaticPods } from "./manifests";
-import { ControlPlaneSettings, LOCAL_API_SERVER_URL } from "./settings";
+import { renderStaticPods } from "./staticPods";
+import { ControlPlaneSettings } from "./settings";
 
 /** One file on a node. */
 export interface NodeFile {
@@ -21,10 +23,57 @@ export interface NodeFile {
     readonly containerReadable: boolean;
     /** A unit to restart when this file changes: one that reads it only when it starts. */
     readonly restarts?: string;
+    /** "user:group" when the file is not root's (a user's SSH keys). Defaults to root. */
+    readonly owner?: string;
 }
 
-/** The controller's etcd unit (ignition/pieces/etcdMember.ts). */
-const ETCD_UNIT = "etcd-member.service";
+/** A directory a file needs, made sure of (created, or given this owner and mode) before the files go in. */
+export interface NodeDirectory {
+    readonly path: string;
+    readonly mode: "0700" | "0755";
+    /** "user:group". */
+    readonly owner: string;
+}
+
+/** Files of one delivery, and the directories they need beyond what `mkdir -p` (root, 0700) makes. */
+export interface NodeFiles {
+    readonly directories?: readonly NodeDirectory[];
+    readonly files: readonly NodeFile[];
+}
+
+/**
+ * What a kubelet joins the cluster with (workers, edge nodes, and controllers last of their files): the cluster CA,
+ * then the bootstrap-token kubeconfig, whose appearance starts the kubelet (kubelet.path).
+ */
+export function joinFiles(caCertPem: string, bootstrapKubeconfig: string): NodeFile[] {
+    return [
+        { path: nodePaths.clusterCaCert, mode: "0644", content: caCertPem, containerReadable: false },
+        { path: nodePaths.bootstrapKubeconfig, mode: "0600", content: bootstrapKubeconfig, containerReadable: false },
+    ];
+}
+
+/** The user that logs in to every node (Fedora CoreOS's), and who owns its SSH keys. */
+const CORE_USER = "core:core";
+
+/**
+ * The team's SSH keys on a node, exactly `keys` (public keys: no secret), in a file of the core user's
+ * authorized_keys.d, which sshd reads as that user: so the user owns it and its directories, private to it.
+ */
+export function teamKeysFiles(keys: readonly string[]): NodeFiles {
+    const dir = nodePaths.teamKeysFile.slice(0, nodePaths.teamKeysFile.lastIndexOf("/"));
+    return {
+        directories: [dir.slice(0, dir.lastIndexOf("/")), dir].map((path) => ({ path, mode: "0700", owner: CORE_USER })),
+        files: [
+            {
+                path: nodePaths.teamKeysFile,
+                mode: "0600",
+                content: keys.map((k) => k.trim()).join("\n") + "\n",
+                containerReadable: false,
+                owner: CORE_USER,
+            },
+        ],
+    };
+}
 
 /** A short content hash (hex), for revisions and markers that must change exactly when the content does. */
 export function shortHash(text: string): string {
@@ -36,7 +85,17 @@ export function shortHash(text: string): string {
  * the pods' manifests change and the kubelet restarts them, so no component keeps serving an old certificate.
  */
 export function pkiRevision(material: PkiMaterial, controllerIndex: number): string {
-    const certs = ["ca", "apiserver", "apiserver-kubelet-client", "controller-manager", "scheduler", "front-proxy-ca", "front-proxy-client", "etcd-ca", "etcd-client"];
+    const certs = [
+        "ca",
+        "apiserver",
+        "apiserver-kubelet-client",
+        "controller-manager",
+        "scheduler",
+        "front-proxy-ca",
+        "front-proxy-client",
+        "etcd-ca",
+        "etcd-client",
+    ];
     const parts = certs.map((name) => certOf(material, name));
     parts.push(certOf(material, etcdServerCertName(controllerIndex)), certOf(material, etcdPeerCertName(controllerIndex)));
     parts.push(material.serviceAccount.publicKeyPem);
@@ -49,8 +108,18 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         throw new Error(`controller index ${controllerIndex} is out of range (${settings.controllers.length} controllers)`);
     }
     const caCertPem = certOf(material, "ca");
-    const secret = (path: string, content: string, containerReadable = true): NodeFile => ({ path, mode: "0600", content, containerReadable });
-    const open = (path: string, content: string, containerReadable = true): NodeFile => ({ path, mode: "0644", content, containerReadable });
+    const secret = (path: string, content: string, containerReadable = true): NodeFile => ({
+        path,
+        mode: "0600",
+        content,
+        containerReadable,
+    });
+    const open = (path: string, content: string, containerReadable = true): NodeFile => ({
+        path,
+        mode: "0644",
+        content,
+        containerReadable,
+    });
     const inPki = (file: string) => `${nodePaths.pkiDir}/${file}`;
     const inEtcd = (file: string) => `${nodePaths.etcdPkiDir}/${file}`;
     const clientKubeconfig = (userName: string, spec: string) =>
@@ -88,17 +157,16 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         // etcd: its CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
         // etcd runs under podman, which labels its own volume, so these need no container label from us.
         // etcd re-reads its own certificate on every connection but its trusted CAs only at start.
-        { ...open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false), restarts: ETCD_UNIT },
+        { ...open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false), restarts: nodeUnits.etcd },
         secret(inEtcd(pkiFiles.etcdPeerKey), keyOf(material, etcdPeerCertName(controllerIndex)), false),
         open(inEtcd(pkiFiles.etcdPeer), certOf(material, etcdPeerCertName(controllerIndex)), false),
         secret(inEtcd(pkiFiles.etcdServerKey), keyOf(material, etcdServerCertName(controllerIndex)), false),
         open(inEtcd(pkiFiles.etcdServer), certOf(material, etcdServerCertName(controllerIndex)), false),
         // Static pods: the kubelet runs them once it starts.
         ...Object.entries(pods).map(([file, yaml]) => open(`${nodePaths.staticPodDir}/${file}`, yaml, false)),
-        // The kubelet's join: CA, then the bootstrap kubeconfig, whose appearance starts the kubelet (kubelet.path).
-        open(nodePaths.clusterCaCert, caCertPem, false),
-        secret(
-            nodePaths.bootstrapKubeconfig,
+        // The kubelet's join, last: its appearance starts the kubelet, which then runs the static pods above.
+        ...joinFiles(
+            caCertPem,
             renderBootstrapKubeconfig({
                 clusterName: settings.clusterName,
                 server: LOCAL_API_SERVER_URL,
@@ -106,7 +174,6 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
                 tokenId: material.bootstrapToken.id,
                 tokenSecret: material.bootstrapToken.secret,
             }),
-            false,
         ),
     ];
 }

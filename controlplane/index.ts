@@ -1,8 +1,7 @@
 /** The control plane as pure renderers: static pods, controller files, bootstrap objects, SSH scripts, review render. */
 export * from "./settings";
-export * from "./manifests";
+export * from "./staticPods";
 export * from "./files";
 export * from "./rbac";
 export * from "./scripts";
 export * from "./access";
-export * from "./render";

@@ -42,9 +42,15 @@ export function renderBootstrapManifests(token: BootstrapTokenInput): string {
         // A bootstrapping kubelet may create a CSR for its client certificate...
         binding("kubelet-bootstrap", "system:node-bootstrapper", { kind: "Group", name: "system:bootstrappers" }),
         // ...which kube-controller-manager approves (first certificate, bootstrap token)...
-        binding("node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", { kind: "Group", name: "system:bootstrappers" }),
+        binding("node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", {
+            kind: "Group",
+            name: "system:bootstrappers",
+        }),
         // ...and so are the renewals a node asks for with its current certificate.
-        binding("node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", { kind: "Group", name: "system:nodes" }),
+        binding("node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", {
+            kind: "Group",
+            name: "system:nodes",
+        }),
         // The apiserver's client certificate towards kubelets (logs, exec, port-forward).
         binding("kube-apiserver-kubelet-api-admin", "system:kubelet-api-admin", { kind: "User", name: APISERVER_KUBELET_CLIENT_USER }),
     ];

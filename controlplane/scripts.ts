@@ -1,12 +1,13 @@
 /**
- * The shell scripts that `@pulumi/command` runs over SSH through the bastion. Each one is fed on stdin to
- * `bash -s` (so secrets never appear on a command line, in a process list or in Pulumi's logs), is bounded in
- * time, and fails with a message that names the host and the step.
+ * The shell scripts that `@pulumi/command` runs over SSH through the bastion, all of them: the file installer
+ * (every file any node receives: a controller's, a worker's join, every node's team keys), the one-shot bootstrap
+ * and the readiness wait. Each one is fed on stdin to `bash -s` (so secrets never appear on a command line, in a
+ * process list or in Pulumi's logs), is bounded in time, and fails with a message that names the host and the step.
  *
  * Every script is wrapped in a `main` function that is called on its last line: bash reads the whole function
  * before running it, so nothing inside can swallow the rest of the script from stdin.
  */
-import { NodeFile, shortHash } from "./files";
+import { NodeFiles, shortHash } from "./files";
 
 /** Quotes a value for bash (single quotes; an embedded quote becomes '\''). */
 export function shellQuote(value: string): string {
@@ -45,21 +46,24 @@ function prologue(what: string): string {
 }
 
 /** What `renderInstallScript` installs, and on which host (for messages). */
-export interface InstallScriptInput {
+export interface InstallScriptInput extends NodeFiles {
     /** Who the files are for, as messages name it ("controller coreos-platform-dev-controller-0"). */
     readonly target: string;
-    readonly files: readonly NodeFile[];
 }
 
 /**
- * Installs files atomically (temporary file in the same directory, then rename), so a `.path` unit never sees
- * half a file. A file whose content and mode are already right is left alone, so a re-run changes nothing and
- * restarts nothing. Temporary files start with a dot: the kubelet ignores those in its static pod directory.
+ * Installs files atomically (temporary file in the same directory, given its mode and owner, then rename), so a
+ * `.path` unit (or sshd) never sees half a file. A file whose content, mode and owner are already right is left
+ * alone, so a re-run changes nothing and restarts nothing. Temporary files start with a dot: the kubelet ignores
+ * those in its static pod directory. Directories listed first are created or given their owner and mode.
  */
 export function renderInstallScript(input: InstallScriptInput): string {
+    const directories = (input.directories ?? []).map(
+        (d) => `step=${shellQuote(`directory ${d.path}`)}\ninstall_dir ${shellQuote(d.path)} ${d.mode} ${shellQuote(d.owner)}`,
+    );
     const install = input.files.map(
         (f) =>
-            `step=${shellQuote(`install ${f.path}`)}\ninstall_file ${shellQuote(f.path)} ${f.mode} ${f.containerReadable ? "container" : "host"} ${f.restarts ?? "-"} ${heredoc(f.content)}`,
+            `step=${shellQuote(`install ${f.path}`)}\ninstall_file ${shellQuote(f.path)} ${f.mode} ${f.containerReadable ? "container" : "host"} ${f.restarts ?? "-"} ${shellQuote(f.owner ?? "-")} ${heredoc(f.content)}`,
     );
     return `#!/bin/bash
 # Installs ${input.files.length} files on ${input.target}.
@@ -67,18 +71,27 @@ ${HELPERS}
 selinux_enforcing() {
     command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled
 }
+install_dir() {
+    install -d -m "$2" -o "\${3%%:*}" -g "\${3#*:}" -- "$1"
+}
+owned_by() {
+    [ "$2" = - ] || [ "$(stat -c %U:%G -- "$1")" = "$2" ]
+}
 install_file() {
-    local path=$1 mode=$2 label=$3 restart=$4 dir tmp
+    local path=$1 mode=$2 label=$3 restart=$4 owner=$5 dir tmp
     dir=$(dirname -- "$path")
     mkdir -p -- "$dir"
     tmp=$(mktemp -- "\${dir}/.install.XXXXXX")
     base64 -d > "$tmp"
     chmod "$mode" "$tmp"
+    if [ "$owner" != - ]; then
+        chown -- "$owner" "$tmp"
+    fi
     # Static pods read their files through hostPath volumes, which SELinux only allows for container_file_t.
     if [ "$label" = container ] && selinux_enforcing; then
         chcon -u system_u -t container_file_t "$tmp"
     fi
-    if [ -f "$path" ] && cmp -s -- "$tmp" "$path" && [ "$(stat -c %a -- "$path")" = "\${mode#0}" ]; then
+    if [ -f "$path" ] && cmp -s -- "$tmp" "$path" && [ "$(stat -c %a -- "$path")" = "\${mode#0}" ] && owned_by "$path" "$owner"; then
         rm -f -- "$tmp"
     else
         mv -f -- "$tmp" "$path"
@@ -93,7 +106,7 @@ main() {
 ${prologue(input.target)}
 changed=0
 restarts=
-${install.join("\n")}
+${[...directories, ...install].join("\n")}
 for unit in $(printf '%s\n' $restarts | sort -u); do
     step="restart \${unit}"
     systemctl try-restart "$unit"

@@ -16,8 +16,8 @@ import {
     SystemdUnit,
 } from "./spec";
 
-/** A file to write on the node. */
-export interface NodeFile {
+/** A file Ignition writes at first boot (the files copied over SSH later are controlplane/files.ts `NodeFile`s). */
+export interface BootFile {
     readonly path: string;
     readonly contents: string | Uint8Array;
     /** Permission bits; defaults to 0o644 (which Ignition also defaults to, so it is then left out of the JSON). */
@@ -54,7 +54,7 @@ export const NODE_SETUP = "/usr/local/bin/node-setup";
 /** One piece of a node config (time sync, the kubelet, ...). A role's config is a list of these in boot order. */
 export interface NodeConfigPart {
     readonly users?: readonly PasswdUser[];
-    readonly files?: readonly NodeFile[];
+    readonly files?: readonly BootFile[];
     readonly directories?: readonly StorageDirectory[];
     readonly links?: readonly StorageLink[];
     readonly units?: readonly NodeUnit[];
@@ -120,7 +120,7 @@ export function buildIgnitionConfig(parts: readonly NodeConfigPart[]): IgnitionC
 }
 
 /** The helper script: one bash function per step, then a call of the one the first argument names. */
-function setupScript(steps: readonly SetupStep[]): NodeFile {
+function setupScript(steps: readonly SetupStep[]): BootFile {
     const names = steps.map((s) => s.name);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new Error(`Ignition config: setup step ${duplicate} is defined twice`);
@@ -160,7 +160,7 @@ function sortKeys(value: unknown): unknown {
     return value;
 }
 
-function storageFile(file: NodeFile): StorageFile {
+function storageFile(file: BootFile): StorageFile {
     const mode = file.mode ?? DEFAULT_FILE_MODE;
     return {
         path: file.path,

@@ -14,8 +14,6 @@ export const APPS_NAMESPACE = "apps";
 /** What every app renderer needs besides the app itself. */
 export interface AppContext {
     readonly namespace: string;
-    /** The cluster's DNS domain, for fully qualified Service names. */
-    readonly clusterDomain: string;
     readonly ingress: {
         /** The IngressClass (the platform's; an Output in the program, so apps wait for it). */
         readonly className: Late<string>;
@@ -55,7 +53,13 @@ export function contentHash(text: string): string {
 }
 
 /** A ClusterIP Service named like its workload, forwarding `port` to the container port named http. */
-export function appService(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>, port: number): KubeObject {
+export function appService(
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+    port: number,
+): KubeObject {
     return kube.Service({
         metadata: { name, namespace, labels },
         spec: { selector, ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }] },
@@ -85,7 +89,11 @@ export function appIngress(
             rules: [
                 {
                     host: route.host,
-                    http: { paths: [{ path: route.path, pathType: "Prefix", backend: { service: { name: serviceName, port: { name: "http" } } } }] },
+                    http: {
+                        paths: [
+                            { path: route.path, pathType: "Prefix", backend: { service: { name: serviceName, port: { name: "http" } } } },
+                        ],
+                    },
                 },
             ],
         },
@@ -96,8 +104,16 @@ export function appIngress(
  * At most one pod of the app down through voluntary disruptions (FleetLock drains nodes one at a time).
  * maxUnavailable, not minAvailable: a one-replica app must not block a node drain forever.
  */
-export function appDisruptionBudget(name: string, namespace: string, labels: Record<string, string>, selector: Record<string, string>): KubeObject {
-    return kube.PodDisruptionBudget({ metadata: { name, namespace, labels }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } });
+export function appDisruptionBudget(
+    name: string,
+    namespace: string,
+    labels: Record<string, string>,
+    selector: Record<string, string>,
+): KubeObject {
+    return kube.PodDisruptionBudget({
+        metadata: { name, namespace, labels },
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
+    });
 }
 
 /** Spread an app's replicas over nodes when there is room (preferred, so a small stage still schedules them). */

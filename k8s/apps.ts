@@ -1,9 +1,9 @@
 /**
  * The business services declared in stage config (`apps`), as plain objects. The config loader has already
- * checked names, routes, canary weights and proxy targets (config/stageConfig.ts checkApps); the few rules
+ * checked names, routes, canary weights and proxy targets (config/rules.ts checkApps); the few rules
  * below concern what the platform itself reserves. `components/apps.ts` creates the objects.
  */
-import type { AppConfig, StageConfig } from "../config/stageConfig";
+import type { AppConfig, StageConfig } from "../config/types";
 import { APPS_NAMESPACE, AppContext } from "./appParts";
 import { KubeObject, Late, kube, podSecurityLabels, recommendedLabels } from "./objects";
 import { renderReactApp } from "./reactApp";
@@ -15,8 +15,6 @@ export interface AppsSettings {
     readonly apps: readonly AppConfig[];
     /** Secret environment variables per Spring Boot app; the values stay Pulumi secrets. */
     readonly appSecrets: Readonly<Record<string, Readonly<Record<string, Late<string>>>>>;
-    /** The cluster's DNS domain. */
-    readonly clusterDomain: string;
     /** Per-client request rate on every app route, and whether routes serve HTTPS. */
     readonly ingress: { readonly rateLimitRps: number; readonly https: boolean };
 }
@@ -32,7 +30,6 @@ export function appsSettings(cfg: StageConfig): AppsSettings {
     return {
         apps: cfg.apps,
         appSecrets: cfg.appSecrets,
-        clusterDomain: cfg.cluster.domain,
         ingress: { rateLimitRps: cfg.ingress.rateLimitRps, https: cfg.ingress.tls !== undefined || cfg.ingress.tlsSecretName !== "" },
     };
 }
@@ -46,7 +43,9 @@ export function appsProblems(settings: AppsSettings): string[] {
         for (const name of names) {
             const owner = workloads.get(name);
             if (owner !== undefined) {
-                problems.push(`apps[${i}].name = ${JSON.stringify(app.name)}: app ${app.name} needs a workload named ${name}, which app ${owner} already uses (a canary is named <app>-canary)`);
+                problems.push(
+                    `apps[${i}].name = ${JSON.stringify(app.name)}: app ${app.name} needs a workload named ${name}, which app ${owner} already uses (a canary is named <app>-canary)`,
+                );
             }
             workloads.set(name, app.name);
         }
@@ -55,7 +54,9 @@ export function appsProblems(settings: AppsSettings): string[] {
         }
         for (const name of Object.keys(app.env)) {
             if (PLATFORM_ENV_NAMES.includes(name)) {
-                problems.push(`apps[${i}].env.${name} = ${JSON.stringify(app.env[name])}: app ${app.name}: ${name} is set by the platform (probes, heap and config file depend on it); remove it`);
+                problems.push(
+                    `apps[${i}].env.${name} = ${JSON.stringify(app.env[name])}: app ${app.name}: ${name} is set by the platform (probes, heap and config file depend on it); remove it`,
+                );
             }
         }
         for (const name of Object.keys(settings.appSecrets[app.name] ?? {})) {
@@ -71,7 +72,6 @@ export function appsProblems(settings: AppsSettings): string[] {
 export function renderAppObjects(input: AppsInput): KubeObject[] {
     const ctx: AppContext = {
         namespace: APPS_NAMESPACE,
-        clusterDomain: input.clusterDomain,
         ingress: { className: input.ingressClassName, ...input.ingress },
     };
     const objects: KubeObject[] = [
@@ -88,7 +88,9 @@ export function renderAppObjects(input: AppsInput): KubeObject[] {
                 const target = input.apps.find((a) => a.name === service);
                 if (!target || target.kind !== "spring-boot") {
                     // The config loader refuses this; reaching it means the settings did not come from a loaded config.
-                    throw new Error(`apps: app ${app.name}: /api/${service} must proxy to a spring-boot app, and there is none named ${service}`);
+                    throw new Error(
+                        `apps: app ${app.name}: /api/${service} must proxy to a spring-boot app, and there is none named ${service}`,
+                    );
                 }
                 return { name: service, port: target.port };
             });

@@ -3,14 +3,13 @@
  * service registration, so the image is the current release pinned in versions.ts. It answers at the 10th address
  * of the service CIDR, the address every kubelet was rendered with (clusterDNS).
  */
+import { CLUSTER_DOMAIN } from "../layout/cluster";
 import { versions } from "../versions";
 import { KubeObject, kube, recommendedLabels, selectorLabels } from "./objects";
 import { TOLERATE_CONTROLLERS } from "./scheduling";
 
-/** What cluster DNS is rendered from (stage config: clusterDomain, dns, and the derived Service IP). */
+/** What cluster DNS is rendered from (stage config: dns, and the derived Service IP); it serves CLUSTER_DOMAIN. */
 export interface ClusterDnsSettings {
-    /** The cluster's DNS domain ("cluster.local"). */
-    readonly domain: string;
     /** The kube-dns Service's fixed ClusterIP (= kubelet clusterDNS). */
     readonly serviceIp: string;
     /** Resolvers for every name outside the cluster (Alibaba's VPC resolvers by default). */
@@ -33,7 +32,7 @@ export function renderCorefile(s: Omit<ClusterDnsSettings, "serviceIp">): string
         "        lameduck 5s",
         "    }",
         "    ready",
-        `    kubernetes ${s.domain} in-addr.arpa ip6.arpa {`,
+        `    kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`,
         "        pods insecure",
         "        fallthrough in-addr.arpa ip6.arpa",
         "        ttl 30",

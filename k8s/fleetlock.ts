@@ -14,11 +14,6 @@ import { TOLERATE_CONTROLLERS } from "./scheduling";
 export const FLEETLOCK_NAMESPACE = "fleetlock";
 const HTTP_PORT = 8080;
 
-/** The URL Zincati's fleet_lock strategy is rendered with (`[updates.fleet_lock] base_url`). */
-export function fleetlockUrl(serviceIp: string): string {
-    return `http://${serviceIp}/`;
-}
-
 export function renderFleetlock(serviceIp: string): KubeObject[] {
     const name = "fleetlock";
     const namespace = FLEETLOCK_NAMESPACE;
@@ -84,7 +79,11 @@ export function renderFleetlock(serviceIp: string): KubeObject[] {
                                 ports: [{ name: "http", containerPort: HTTP_PORT, protocol: "TCP" }],
                                 livenessProbe: { httpGet: { path: "/-/healthy", port: "http" } },
                                 resources: { requests: { cpu: "30m", memory: "30Mi" }, limits: { cpu: "50m", memory: "50Mi" } },
-                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
+                                securityContext: {
+                                    allowPrivilegeEscalation: false,
+                                    capabilities: { drop: ["ALL"] },
+                                    readOnlyRootFilesystem: true,
+                                },
                             },
                         ],
                     },

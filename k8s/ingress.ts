@@ -1,9 +1,7 @@
 /**
  * The API gateway: ingress-nginx on the edge pool, whose nodes hold the public EIPs (1:1 NAT to their private
- * addresses). The edge security group opens exactly 80 and 443, so in both modes the controller is reached there:
- *   - hostNetwork: a DaemonSet binds 80/443 on every edge node;
- *   - nodePort: a Deployment (one pod per edge node) behind a NodePort Service whose externalIPs are the edge
- *     nodes' private addresses, so kube-proxy forwards <edge ip>:80/443 to it.
+ * addresses). The edge security group opens exactly 80 and 443, and a DaemonSet on the host network binds them on
+ * every edge node: no Service hop, and the client's address reaches nginx (the rate limit counts per client).
  *
  * ingress-nginx v1.15.1 is the project's final release: Kubernetes retired ingress-nginx in March 2026 (best-effort
  * maintenance ended then). It still works; plan a move to a Gateway API implementation (docs/kubernetes.md).
@@ -12,7 +10,8 @@
  */
 import { versions } from "../versions";
 import { KubeObject, Late, PodSpec, kube, podFieldEnv, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
-import { NodeTaint, edgeNodeSelector, tolerationsFor } from "./scheduling";
+import { NodeTaint } from "../layout/roles";
+import { edgeNodeSelector, tolerationsFor } from "./scheduling";
 
 export const INGRESS_NAMESPACE = "ingress-nginx";
 /** The IngressClass every app Ingress names; also the cluster's default class. */
@@ -24,8 +23,6 @@ const HEALTH_PORT = 10254;
 
 /** Ingress as the stage configures it, plus the edge pool it runs on. */
 export interface IngressSettings {
-    /** hostNetwork (default) or nodePort; see the file comment. */
-    readonly mode: "hostNetwork" | "nodePort";
     /** An existing Secret (in the ingress-nginx namespace) with the default certificate; "" for none. */
     readonly tlsSecretName: string;
     /** A certificate from config; becomes the Secret DEFAULT_TLS_SECRET. The key stays a Pulumi secret. */
@@ -43,8 +40,8 @@ export function defaultCertificateSecret(s: Pick<IngressSettings, "tls" | "tlsSe
     return s.tls ? DEFAULT_TLS_SECRET : s.tlsSecretName !== "" ? s.tlsSecretName : undefined;
 }
 
-/** The controller's arguments (upstream's, minus the admission webhook, plus what the mode and TLS need). */
-export function controllerArgs(s: Pick<IngressSettings, "mode" | "tls" | "tlsSecretName">): string[] {
+/** The controller's arguments (upstream's, minus the admission webhook, plus what TLS needs). */
+export function controllerArgs(s: Pick<IngressSettings, "tls" | "tlsSecretName">): string[] {
     const certificate = defaultCertificateSecret(s);
     return [
         "/nginx-ingress-controller",
@@ -52,18 +49,15 @@ export function controllerArgs(s: Pick<IngressSettings, "mode" | "tls" | "tlsSec
         "--controller-class=k8s.io/ingress-nginx",
         `--ingress-class=${INGRESS_CLASS}`,
         `--configmap=$(POD_NAMESPACE)/${CONTROLLER}`,
-        // Ingress status shows the Service's externalIPs (nodePort); in hostNetwork mode the nodes' addresses.
-        ...(s.mode === "nodePort" ? [`--publish-service=$(POD_NAMESPACE)/${CONTROLLER}`] : []),
         ...(certificate ? [`--default-ssl-certificate=$(POD_NAMESPACE)/${certificate}`] : []),
     ];
 }
 
-export function renderIngress(s: IngressSettings, edgeNodeIps: Late<string[]>): KubeObject[] {
+export function renderIngress(s: IngressSettings): KubeObject[] {
     const name = "ingress-nginx";
     const namespace = INGRESS_NAMESPACE;
     const labels = recommendedLabels("platform", name);
     const selector = selectorLabels(name);
-    const hostNetwork = s.mode === "hostNetwork";
 
     const podSpec: PodSpec = {
         serviceAccountName: name,
@@ -71,17 +65,8 @@ export function renderIngress(s: IngressSettings, edgeNodeIps: Late<string[]>): 
         tolerations: tolerationsFor(s.edge.taints),
         priorityClassName: "system-cluster-critical",
         terminationGracePeriodSeconds: 300,
-        ...(hostNetwork ? { hostNetwork: true, dnsPolicy: "ClusterFirstWithHostNet" } : {}),
-        // nodePort mode: one pod per edge node, since the Service keeps traffic on the node it arrived at.
-        ...(hostNetwork
-            ? {}
-            : {
-                  affinity: {
-                      podAntiAffinity: {
-                          requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: selector }, topologyKey: "kubernetes.io/hostname" }],
-                      },
-                  },
-              }),
+        hostNetwork: true,
+        dnsPolicy: "ClusterFirstWithHostNet",
         containers: [
             {
                 name: "controller",
@@ -128,13 +113,17 @@ export function renderIngress(s: IngressSettings, edgeNodeIps: Late<string[]>): 
     const template = { metadata: { labels: { ...labels, ...selector } }, spec: podSpec };
 
     const objects: KubeObject[] = [
-        // hostNetwork is outside the baseline Pod Security level; the nodePort controller meets restricted.
-        kube.Namespace({ metadata: { name: namespace, labels: { ...labels, ...podSecurityLabels(hostNetwork ? "privileged" : "restricted") } } }),
+        // hostNetwork is outside the baseline Pod Security level.
+        kube.Namespace({ metadata: { name: namespace, labels: { ...labels, ...podSecurityLabels("privileged") } } }),
         kube.ServiceAccount({ metadata: { name, namespace, labels } }),
         kube.ClusterRole({
             metadata: { name, labels },
             rules: [
-                { apiGroups: [""], resources: ["configmaps", "endpoints", "nodes", "pods", "secrets", "namespaces"], verbs: ["list", "watch"] },
+                {
+                    apiGroups: [""],
+                    resources: ["configmaps", "endpoints", "nodes", "pods", "secrets", "namespaces"],
+                    verbs: ["list", "watch"],
+                },
                 { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list", "watch"] },
                 { apiGroups: [""], resources: ["nodes"], verbs: ["get"] },
                 { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch"] },
@@ -159,7 +148,12 @@ export function renderIngress(s: IngressSettings, edgeNodeIps: Late<string[]>): 
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingresses/status"], verbs: ["update"] },
                 { apiGroups: ["networking.k8s.io"], resources: ["ingressclasses"], verbs: ["get", "list", "watch"] },
-                { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["ingress-nginx-leader"], verbs: ["get", "update"] },
+                {
+                    apiGroups: ["coordination.k8s.io"],
+                    resources: ["leases"],
+                    resourceNames: ["ingress-nginx-leader"],
+                    verbs: ["get", "update"],
+                },
                 { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
                 { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
                 { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch", "get"] },
@@ -190,48 +184,19 @@ export function renderIngress(s: IngressSettings, edgeNodeIps: Late<string[]>): 
         );
     }
     if (s.edge.count === 0) {
-        // No edge node to run on; an empty NodePort Service would also never get the endpoints `pulumi up` waits for.
+        // No edge node to run on.
         return objects;
     }
-    if (hostNetwork) {
-        objects.push(
-            kube.DaemonSet({
-                metadata: { name: CONTROLLER, namespace, labels },
-                spec: {
-                    selector: { matchLabels: selector },
-                    // One node at a time: the others keep serving their EIPs.
-                    updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-                    template,
-                },
-            }),
-        );
-    } else {
-        objects.push(
-            kube.Service({
-                metadata: { name: CONTROLLER, namespace, labels },
-                spec: {
-                    type: "NodePort",
-                    externalIPs: edgeNodeIps,
-                    // Keep the client's address (rate limits count per client) and the node the EIP led to.
-                    externalTrafficPolicy: "Local",
-                    selector,
-                    ports: [
-                        { name: "http", port: 80, targetPort: "http", protocol: "TCP", appProtocol: "http" },
-                        { name: "https", port: 443, targetPort: "https", protocol: "TCP", appProtocol: "https" },
-                    ],
-                },
-            }),
-            kube.Deployment({
-                metadata: { name: CONTROLLER, namespace, labels },
-                spec: {
-                    replicas: s.edge.count,
-                    selector: { matchLabels: selector },
-                    // No surge: each edge node holds exactly one controller pod.
-                    strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } },
-                    template,
-                },
-            }),
-        );
-    }
+    objects.push(
+        kube.DaemonSet({
+            metadata: { name: CONTROLLER, namespace, labels },
+            spec: {
+                selector: { matchLabels: selector },
+                // One node at a time: the others keep serving their EIPs.
+                updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+                template,
+            },
+        }),
+    );
     return objects;
 }

@@ -7,7 +7,8 @@
  */
 import { versions } from "../versions";
 import { KubeObject, kube, recommendedLabels, selectorLabels } from "./objects";
-import { NODE_ROLE_LABELS, TOLERATE_CONTROLLERS } from "./scheduling";
+import { NODE_ROLE_LABELS } from "../layout/roles";
+import { TOLERATE_CONTROLLERS } from "./scheduling";
 
 const NAMESPACE = "kube-system";
 const HTTPS_PORT = 10250;

@@ -3,13 +3,11 @@
  * (Service addresses). Both run before any Service address works, so both reach the API server at its real
  * address instead of the `kubernetes` Service IP.
  */
-import { FLANNEL_VXLAN_PORT } from "../components/network";
-import { API_SERVER_PORT } from "../config/plan";
+import { API_SERVER_PORT, FLANNEL_VXLAN_PORT } from "../layout/cluster";
+import { NODE_ROLE_LABELS } from "../layout/roles";
 import { versions } from "../versions";
 import { EnvVar, KubeObject, PodSpec, kube, podFieldEnv, recommendedLabels, selectorLabels } from "./objects";
-import { NODE_ROLE_LABELS, TOLERATE_EVERY_TAINT } from "./scheduling";
-
-export { API_SERVER_PORT };
+import { TOLERATE_EVERY_TAINT } from "./scheduling";
 
 /** Where kube-proxy and flannel reach the API server: the internal load balancer, not the Service IP. */
 export interface ApiServerEndpoint {

@@ -72,7 +72,10 @@ export type PodSpec = input.core.v1.PodSpec;
  * server defaults it: the selector is an atomic struct under server-side apply, so a defaulted field would make an
  * `up` that re-applies the object under a new field manager (after an interrupted update) conflict with the old one.
  */
-export function podFieldEnv(name: string, fieldPath: "metadata.name" | "metadata.namespace" | "spec.nodeName" | "status.podIP" | "status.hostIP"): EnvVar {
+export function podFieldEnv(
+    name: string,
+    fieldPath: "metadata.name" | "metadata.namespace" | "spec.nodeName" | "status.podIP" | "status.hostIP",
+): EnvVar {
     return { name, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath } } };
 }
 
@@ -197,14 +200,19 @@ export function objectDependencies(objects: readonly KubeObject[]): Map<string, 
             if (o.kind === "APIService") {
                 const service = at(o, "spec", "service") as { name?: string; namespace?: string } | undefined;
                 if (service?.name && service.namespace) {
-                    wanted.push(objectKey({ apiVersion: "v1", kind: "Service", metadata: { name: service.name, namespace: service.namespace } }));
+                    wanted.push(
+                        objectKey({ apiVersion: "v1", kind: "Service", metadata: { name: service.name, namespace: service.namespace } }),
+                    );
                 }
             }
             if (o.kind === "HorizontalPodAutoscaler") {
                 local("apps/v1", String(at(o, "spec", "scaleTargetRef", "kind")), at(o, "spec", "scaleTargetRef", "name"));
             }
         }
-        out.set(objectKey(o), [...new Set(wanted)].filter((k) => keys.has(k) && k !== objectKey(o)));
+        out.set(
+            objectKey(o),
+            [...new Set(wanted)].filter((k) => keys.has(k) && k !== objectKey(o)),
+        );
     }
     return out;
 }

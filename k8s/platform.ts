@@ -3,13 +3,13 @@
  * FleetLock, resource metrics (metrics-server, for the autoscalers), NFS storage and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
  */
 import { contains, isIpv4Address, parseCidr } from "../config/cidr";
-import type { StageConfig } from "../config/stageConfig";
+import type { StageConfig } from "../config/types";
 import { renderClusterDns } from "./clusterDns";
 import { renderFleetlock } from "./fleetlock";
 import { renderMetricsServer } from "./metricsServer";
 import { IngressSettings, renderIngress } from "./ingress";
 import { ApiServerEndpoint, renderFlannel, renderKubeProxy } from "./nodeNetwork";
-import { KubeObject, Late } from "./objects";
+import { KubeObject } from "./objects";
 import { NfsExport, renderStorage } from "./storage";
 
 /** The parts of the stage config the platform needs (build it with `platformSettings`). */
@@ -18,8 +18,6 @@ export interface PlatformSettings {
     readonly podCidr: string;
     /** The Service network; the fixed Service IPs below lie inside it. */
     readonly serviceCidr: string;
-    /** The cluster's DNS domain. */
-    readonly clusterDomain: string;
     /** kube-dns's ClusterIP (the 10th service address, = kubelet clusterDNS). */
     readonly dnsServiceIp: string;
     /** FleetLock's ClusterIP (Zincati's fleet_lock base_url). */
@@ -28,7 +26,7 @@ export interface PlatformSettings {
     readonly dns: { readonly upstreams: readonly string[]; readonly stubDomains: Readonly<Record<string, readonly string[]>> };
     /** What happens to a volume's data when its claim is deleted. */
     readonly reclaimPolicy: "Retain" | "Delete";
-    /** Ingress mode, default certificate and the edge pool. */
+    /** Ingress: rate limit, default certificate and the edge pool. */
     readonly ingress: IngressSettings;
 }
 
@@ -38,8 +36,6 @@ export interface PlatformInput extends PlatformSettings {
     readonly apiServer: ApiServerEndpoint;
     /** The NFS export behind the default StorageClass. */
     readonly nfs: NfsExport;
-    /** The edge nodes' private addresses (their EIPs NAT to them); used by the nodePort ingress mode. */
-    readonly edgeNodeIps: Late<string[]>;
 }
 
 /** Picks the platform's settings out of a stage config. */
@@ -47,13 +43,11 @@ export function platformSettings(cfg: StageConfig): PlatformSettings {
     return {
         podCidr: cfg.network.podCidr,
         serviceCidr: cfg.network.serviceCidr,
-        clusterDomain: cfg.cluster.domain,
         dnsServiceIp: cfg.cluster.dnsServiceIp,
         fleetlockServiceIp: cfg.cluster.fleetlockServiceIp,
         dns: cfg.dns,
         reclaimPolicy: cfg.storage.reclaimPolicy,
         ingress: {
-            mode: cfg.ingress.mode,
             tlsSecretName: cfg.ingress.tlsSecretName,
             ...(cfg.ingress.tls ? { tls: cfg.ingress.tls } : {}),
             edge: { count: cfg.edge.count, labels: cfg.edge.labels, taints: cfg.edge.taints },
@@ -76,7 +70,7 @@ export function platformInputProblems(input: PlatformInput): string[] {
         report("apiServer.port", port, "must be a port number between 1 and 65535");
     }
     if (!input.nfs.path.startsWith("/")) {
-        report("nfs.path", input.nfs.path, "must be an absolute path on the NFS server (\"/\" for Alibaba NAS)");
+        report("nfs.path", input.nfs.path, 'must be an absolute path on the NFS server ("/" for Alibaba NAS)');
     }
     if (typeof input.nfs.server === "string" && input.nfs.server.trim() === "") {
         report("nfs.server", input.nfs.server, "must name the NFS server (NAS mount-target domain or the NFS node's address)");
@@ -102,10 +96,10 @@ export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
     return [
         ...renderFlannel(input.podCidr, input.apiServer),
         ...renderKubeProxy(input.podCidr, input.apiServer),
-        ...renderClusterDns({ domain: input.clusterDomain, serviceIp: input.dnsServiceIp, ...input.dns }),
+        ...renderClusterDns({ serviceIp: input.dnsServiceIp, ...input.dns }),
         ...renderFleetlock(input.fleetlockServiceIp),
         ...renderMetricsServer(),
         ...renderStorage(input.nfs, input.reclaimPolicy),
-        ...renderIngress(input.ingress, input.edgeNodeIps),
+        ...renderIngress(input.ingress),
     ];
 }

@@ -3,7 +3,8 @@
  * mounts the nginx server block (SPA fallback, caching, `/api/<service>` proxies) into it from a ConfigMap.
  * The contract for the image is in docs/kubernetes.md ("React apps").
  */
-import type { ReactAppConfig } from "../config/stageConfig";
+import type { ReactAppConfig } from "../config/types";
+import { CLUSTER_DOMAIN } from "../layout/cluster";
 import { AppContext, appDisruptionBudget, appIngress, appLabels, appService, contentHash, spreadOverNodes, versionLabel } from "./appParts";
 import { KubeObject, kube, selectorLabels } from "./objects";
 
@@ -28,7 +29,11 @@ export function reactNames(app: string) {
 }
 
 /** The nginx server block of a React app. */
-export function renderNginxConf(app: Pick<ReactAppConfig, "name" | "route">, upstreams: readonly ApiUpstream[], ctx: Pick<AppContext, "namespace" | "clusterDomain">): string {
+export function renderNginxConf(
+    app: Pick<ReactAppConfig, "name" | "route">,
+    upstreams: readonly ApiUpstream[],
+    ctx: Pick<AppContext, "namespace">,
+): string {
     const base = app.route.path.replace(/\/+$/, "");
     const lines = [
         `# The ${app.name} app's server block, rendered by the platform (docs/kubernetes.md, "React apps").`,
@@ -67,7 +72,7 @@ export function renderNginxConf(app: Pick<ReactAppConfig, "name" | "route">, ups
         lines.push(
             `    # /api/${upstream.name}/x reaches the ${upstream.name} service as /x.`,
             `    location /api/${upstream.name}/ {`,
-            `        proxy_pass http://${upstream.name}.${ctx.namespace}.svc.${ctx.clusterDomain}:${upstream.port}/;`,
+            `        proxy_pass http://${upstream.name}.${ctx.namespace}.svc.${CLUSTER_DOMAIN}:${upstream.port}/;`,
             "        proxy_http_version 1.1;",
             "        proxy_set_header Host $host;",
             "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
@@ -106,7 +111,10 @@ export function renderReactApp(app: ReactAppConfig, upstreams: readonly ApiUpstr
                 selector: { matchLabels: selector },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                 template: {
-                    metadata: { labels: { ...workloadLabels, ...versionLabel(app.image) }, annotations: { "checksum/config": contentHash(conf) } },
+                    metadata: {
+                        labels: { ...workloadLabels, ...versionLabel(app.image) },
+                        annotations: { "checksum/config": contentHash(conf) },
+                    },
                     spec: {
                         enableServiceLinks: false,
                         securityContext: { seccompProfile: { type: "RuntimeDefault" } },

@@ -1,26 +1,9 @@
 /**
- * Node labels and taints as the node pools register them (kubelet --node-labels and KubeletConfiguration registerWithTaints), and
- * the selectors and tolerations the cluster's workloads derive from them. NodeRestriction lets a kubelet set
- * only labels under node.kubernetes.io/ (and kubelet.kubernetes.io/), hence these keys.
+ * The selectors and tolerations the cluster's workloads derive from the node labels and taints the pools register
+ * (layout/roles.ts: kubelet --node-labels and KubeletConfiguration registerWithTaints).
  */
+import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../layout/roles";
 import { Toleration, sortedRecord } from "./objects";
-
-/** The label each pool's kubelets set on their Node (value "true"). */
-export const NODE_ROLE_LABELS = {
-    controller: "node.kubernetes.io/controller",
-    worker: "node.kubernetes.io/worker",
-    edge: "node.kubernetes.io/edge",
-} as const;
-
-/** Controllers carry this taint with effect NoSchedule: only what must run there (or tolerates it) does. */
-export const CONTROLLER_TAINT_KEY = "node-role.kubernetes.io/controller";
-
-/** A taint as the stage config declares it (edge.taints, workers.taints). */
-export interface NodeTaint {
-    readonly key: string;
-    readonly value?: string;
-    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-}
 
 /**
  * For node agents (flannel, kube-proxy): every node needs them, whatever taints a stage adds, including the

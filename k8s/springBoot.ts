@@ -4,7 +4,7 @@
  * rolling updates, a Service, and optionally a public route, an autoscaler and a canary (gray release).
  */
 import * as YAML from "yaml";
-import type { SpringBootAppConfig } from "../config/stageConfig";
+import type { SpringBootAppConfig } from "../config/types";
 import { AppContext, appDisruptionBudget, appIngress, appLabels, appService, contentHash, spreadOverNodes, versionLabel } from "./appParts";
 import { EnvVar, KubeObject, Late, PodSpec, kube, selectorLabels, sortedRecord } from "./objects";
 
@@ -30,7 +30,13 @@ export function platformEnv(app: SpringBootAppConfig): EnvVar[] {
 }
 
 /** The names of `platformEnv`, for the config check. */
-export const PLATFORM_ENV_NAMES = ["JAVA_TOOL_OPTIONS", "SERVER_PORT", "MANAGEMENT_SERVER_PORT", "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", "SPRING_CONFIG_ADDITIONAL_LOCATION"];
+export const PLATFORM_ENV_NAMES = [
+    "JAVA_TOOL_OPTIONS",
+    "SERVER_PORT",
+    "MANAGEMENT_SERVER_PORT",
+    "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED",
+    "SPRING_CONFIG_ADDITIONAL_LOCATION",
+];
 
 /** The app's application.yaml (keys sorted, so the same config always gives the same text and hash). */
 export function applicationYaml(app: SpringBootAppConfig): string {
@@ -76,7 +82,11 @@ function podSpec(app: SpringBootAppConfig, image: string, selector: Record<strin
     };
 }
 
-export function renderSpringBootApp(app: SpringBootAppConfig, secrets: Readonly<Record<string, Late<string>>>, ctx: AppContext): KubeObject[] {
+export function renderSpringBootApp(
+    app: SpringBootAppConfig,
+    secrets: Readonly<Record<string, Late<string>>>,
+    ctx: AppContext,
+): KubeObject[] {
     const names = springBootNames(app.name);
     const namespace = ctx.namespace;
     const labels = appLabels(app.name, "backend");
@@ -96,7 +106,10 @@ export function renderSpringBootApp(app: SpringBootAppConfig, secrets: Readonly<
                     // Zero unavailable: a new pod must be ready before an old one goes.
                     strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
                     template: {
-                        metadata: { labels: { ...trackLabels, ...versionLabel(image) }, annotations: { "checksum/config": contentHash(config) } },
+                        metadata: {
+                            labels: { ...trackLabels, ...versionLabel(image) },
+                            annotations: { "checksum/config": contentHash(config) },
+                        },
                         spec: podSpec(app, image, selector, withSecret),
                     },
                 },
@@ -104,9 +117,13 @@ export function renderSpringBootApp(app: SpringBootAppConfig, secrets: Readonly<
         ];
     };
 
-    const objects: KubeObject[] = [kube.ConfigMap({ metadata: { name: names.config, namespace, labels }, data: { "application.yaml": config } })];
+    const objects: KubeObject[] = [
+        kube.ConfigMap({ metadata: { name: names.config, namespace, labels }, data: { "application.yaml": config } }),
+    ];
     if (withSecret) {
-        objects.push(kube.Secret({ metadata: { name: names.secret, namespace, labels }, type: "Opaque", stringData: sortedRecord(secrets) }));
+        objects.push(
+            kube.Secret({ metadata: { name: names.secret, namespace, labels }, type: "Opaque", stringData: sortedRecord(secrets) }),
+        );
     }
     // With an autoscaler the Deployment leaves replicas to it; setting them here would undo its scaling on every up.
     objects.push(...track(names.workload, app.image, app.autoscale ? undefined : app.replicas));
@@ -120,7 +137,12 @@ export function renderSpringBootApp(app: SpringBootAppConfig, secrets: Readonly<
                     scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: names.workload },
                     minReplicas: app.autoscale.minReplicas,
                     maxReplicas: app.autoscale.maxReplicas,
-                    metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: app.autoscale.cpuUtilization } } }],
+                    metrics: [
+                        {
+                            type: "Resource",
+                            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: app.autoscale.cpuUtilization } },
+                        },
+                    ],
                 },
             }),
         );

@@ -25,7 +25,16 @@ export const NFS_PROVISIONER_NAME = "k8s-sigs.io/nfs-subdir-external-provisioner
  * so a brief outage stalls I/O instead of failing it; `noresvport` so a reconnect picks a new source port).
  * The NFS node's server speaks v4.0 as well.
  */
-export const NFS_MOUNT_OPTIONS = ["vers=4", "minorversion=0", "rsize=1048576", "wsize=1048576", "hard", "timeo=600", "retrans=2", "noresvport"];
+export const NFS_MOUNT_OPTIONS = [
+    "vers=4",
+    "minorversion=0",
+    "rsize=1048576",
+    "wsize=1048576",
+    "hard",
+    "timeo=600",
+    "retrans=2",
+    "noresvport",
+];
 
 export function renderStorage(nfs: NfsExport, reclaimPolicy: "Retain" | "Delete"): KubeObject[] {
     const name = "nfs-provisioner";

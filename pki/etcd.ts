@@ -3,7 +3,7 @@
  * the rest of the env file (name, URLs, initial cluster); these entries are the contract between the files the
  * control plane copies into `nodePaths.etcdPkiDir` and the flags that point at them.
  */
-import { nodePaths, pkiFiles } from "../ignition/paths";
+import { nodePaths, pkiFiles } from "../layout/node";
 
 /**
  * TLS for both etcd ports: clients and peers must present a certificate from the etcd CA (which signs nothing

@@ -6,9 +6,7 @@ import { stringify } from "yaml";
 import { bootstrapTokenString } from "./material";
 
 /** How a kubeconfig's user proves who it is. */
-export type KubeconfigCredentials =
-    | { readonly clientCertificatePem: string; readonly clientKeyPem: string }
-    | { readonly token: string };
+export type KubeconfigCredentials = { readonly clientCertificatePem: string; readonly clientKeyPem: string } | { readonly token: string };
 
 /** One cluster, one user, one context. */
 export interface KubeconfigInput {

@@ -38,7 +38,9 @@ export function keyOf(material: PkiMaterial, name: string): string {
 export function bootstrapTokenString(token: { readonly id: string; readonly secret: string }): string {
     const text = `${token.id}.${token.secret}`;
     if (!BOOTSTRAP_TOKEN.pattern.test(text)) {
-        throw new Error(`bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16} (id of ${token.id.length} characters, secret of ${token.secret.length})`);
+        throw new Error(
+            `bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16} (id of ${token.id.length} characters, secret of ${token.secret.length})`,
+        );
     }
     return text;
 }

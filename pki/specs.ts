@@ -8,6 +8,7 @@
  * a `pulumi.Output<string>` in the component, a plain string in tests.
  */
 import { isIpv4Address } from "../config/cidr";
+import { CLUSTER_DOMAIN } from "../layout/cluster";
 
 /** What a certificate may be used for, in `@pulumi/tls`'s `allowedUses` vocabulary. */
 export type KeyUsage = "digital_signature" | "key_encipherment" | "cert_signing" | "crl_signing" | "server_auth" | "client_auth";
@@ -55,11 +56,11 @@ export interface ControllerAddress {
 
 /** Certificate lifetimes in days (StageConfig.pki). */
 export interface PkiValidity {
-    /** Lifetime of the three CAs. Defaults to 3650 in the stage config. */
+    /** Lifetime of the three CAs (config key pki.caValidityDays). */
     readonly caValidityDays: number;
-    /** Lifetime of every leaf certificate. Defaults to 365. */
+    /** Lifetime of every leaf certificate (pki.certValidityDays). */
     readonly certValidityDays: number;
-    /** A `pulumi up` this many days (or fewer) before a leaf expires re-issues it. Defaults to 30. */
+    /** A `pulumi up` this many days (or fewer) before a leaf expires re-issues it (pki.renewBeforeDays). */
     readonly renewBeforeDays: number;
 }
 
@@ -67,8 +68,6 @@ export interface PkiValidity {
 export interface PkiInput<L = never> {
     /** Goes into the CAs' names, so `openssl x509 -subject` tells which stage a CA belongs to. */
     readonly clusterName: string;
-    /** The cluster DNS domain ("cluster.local"). */
-    readonly clusterDomain: string;
     /** The `kubernetes` Service's address (first address of the service CIDR). */
     readonly apiServiceIp: string;
     /** The internal API load balancer's fixed address. */
@@ -92,9 +91,12 @@ const CLIENT: readonly KeyUsage[] = ["digital_signature", "client_auth"];
 const SERVER_AND_CLIENT: readonly KeyUsage[] = ["digital_signature", "server_auth", "client_auth"];
 
 /** The names under which the apiserver is reached inside the cluster (its Service). */
-export function kubernetesServiceNames(clusterDomain: string): string[] {
-    return ["kubernetes", "kubernetes.default", "kubernetes.default.svc", `kubernetes.default.svc.${clusterDomain}`];
-}
+export const KUBERNETES_SERVICE_NAMES: readonly string[] = [
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    `kubernetes.default.svc.${CLUSTER_DOMAIN}`,
+];
 
 /**
  * Every certificate of the cluster, CAs first (a signer always comes before what it signs).
@@ -102,7 +104,10 @@ export function kubernetesServiceNames(clusterDomain: string): string[] {
  * certificates and re-issues nothing else.
  */
 export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<L>[] {
-    const leaf = (spec: Omit<CertificateSpec<L>, "isCa" | "key" | "lifetime" | "dnsNames" | "ipAddresses"> & Partial<Pick<CertificateSpec<L>, "dnsNames" | "ipAddresses">>): CertificateSpec<L> => ({
+    const leaf = (
+        spec: Omit<CertificateSpec<L>, "isCa" | "key" | "lifetime" | "dnsNames" | "ipAddresses"> &
+            Partial<Pick<CertificateSpec<L>, "dnsNames" | "ipAddresses">>,
+    ): CertificateSpec<L> => ({
         dnsNames: [],
         ipAddresses: [],
         ...spec,
@@ -124,9 +129,17 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
     });
     const controllerIps = input.controllers.map((c) => c.ip);
     return [
-        ca("ca", "signs every Kubernetes certificate, including the kubelets' (through kube-controller-manager)", `${input.clusterName}-kubernetes-ca`),
+        ca(
+            "ca",
+            "signs every Kubernetes certificate, including the kubelets' (through kube-controller-manager)",
+            `${input.clusterName}-kubernetes-ca`,
+        ),
         ca("front-proxy-ca", "signs the front proxy's client certificate (API aggregation)", `${input.clusterName}-front-proxy-ca`),
-        ca("etcd-ca", "signs etcd's server, peer and client certificates; trusted only by etcd and its clients", `${input.clusterName}-etcd-ca`),
+        ca(
+            "etcd-ca",
+            "signs etcd's server, peer and client certificates; trusted only by etcd and its clients",
+            `${input.clusterName}-etcd-ca`,
+        ),
         leaf({
             name: "apiserver",
             purpose: "kube-apiserver's serving certificate",
@@ -134,7 +147,7 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
             signer: "ca",
             // localhost/127.0.0.1 and the controllers' own addresses: controllers talk to their local apiserver,
             // because Alibaba's layer-4 load balancer drops a backend's connections to itself.
-            dnsNames: [...kubernetesServiceNames(input.clusterDomain), "localhost"],
+            dnsNames: [...KUBERNETES_SERVICE_NAMES, "localhost"],
             ipAddresses: [input.apiServerPublicAddress, input.apiServerInternalAddress, input.apiServiceIp, "127.0.0.1", ...controllerIps],
             usages: SERVER,
         }),
@@ -246,9 +259,6 @@ export const BOOTSTRAP_TOKEN = { idLength: 6, secretLength: 16, pattern: /^[a-z0
  */
 export function pkiInputProblems(input: Omit<PkiInput<unknown>, "apiServerPublicAddress">, validity: PkiValidity): string[] {
     const problems: string[] = [];
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(input.clusterDomain)) {
-        problems.push(`clusterDomain "${input.clusterDomain}" must be a lower-case DNS name like cluster.local`);
-    }
     for (const key of ["apiServiceIp", "apiServerInternalAddress"] as const) {
         if (!isIpv4Address(input[key])) {
             problems.push(`${key} "${input[key]}" must be an IPv4 address`);
@@ -261,7 +271,9 @@ export function pkiInputProblems(input: Omit<PkiInput<unknown>, "apiServerPublic
     const ips = new Set<string>();
     input.controllers.forEach((c, i) => {
         if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(c.hostname)) {
-            problems.push(`controllers[${i}].hostname "${c.hostname}" must be a lower-case DNS label (it is the etcd member and node name)`);
+            problems.push(
+                `controllers[${i}].hostname "${c.hostname}" must be a lower-case DNS label (it is the etcd member and node name)`,
+            );
         }
         if (!isIpv4Address(c.ip)) {
             problems.push(`controllers[${i}].ip "${c.ip}" must be an IPv4 address (controllers have fixed private addresses)`);
@@ -284,10 +296,14 @@ export function pkiInputProblems(input: Omit<PkiInput<unknown>, "apiServerPublic
     positive("certValidityDays");
     positive("renewBeforeDays");
     if (validity.certValidityDays >= validity.caValidityDays) {
-        problems.push(`validity.certValidityDays (${validity.certValidityDays}) must be shorter than validity.caValidityDays (${validity.caValidityDays}): no certificate may outlive its CA`);
+        problems.push(
+            `validity.certValidityDays (${validity.certValidityDays}) must be shorter than validity.caValidityDays (${validity.caValidityDays}): no certificate may outlive its CA`,
+        );
     }
     if (validity.renewBeforeDays >= validity.certValidityDays) {
-        problems.push(`validity.renewBeforeDays (${validity.renewBeforeDays}) must be shorter than validity.certValidityDays (${validity.certValidityDays})`);
+        problems.push(
+            `validity.renewBeforeDays (${validity.renewBeforeDays}) must be shorter than validity.certValidityDays (${validity.certValidityDays})`,
+        );
     }
     return problems;
 }

@@ -15,8 +15,10 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { parseCidr } from "../config/cidr";
+import { ALIBABA_DEFAULT_EIP_QUOTA } from "../config/schema";
 import { USER_DATA_LIMIT } from "../ignition/input";
-import { ignitionContents } from "./ignitionContents";
+import { API_SERVER_PORT } from "../layout/cluster";
+import { ignitionContents } from "../ignition/reader";
 
 /** Resource type tokens the policies inspect. */
 export const TYPES = {
@@ -26,7 +28,7 @@ export const TYPES = {
     disk: "alicloud:ecs/disk:Disk",
     securityGroupRule: "alicloud:ecs/securityGroupRule:SecurityGroupRule",
     eipAddress: "alicloud:ecs/eipAddress:EipAddress",
-    /** Deprecated EIP resource (FACTS.md); still an EIP that counts against the quota. */
+    /** The deprecated EIP resource (ecs.EipAddress replaced it); still an EIP that counts against the quota. */
     eip: "alicloud:ecs/eip:Eip",
     /** A block of EIPs at once: never through the pool. */
     eipSegment: "alicloud:ecs/eipSegmentAddress:EipSegmentAddress",
@@ -42,11 +44,8 @@ export const TYPES = {
 /** Resource types that allocate EIPs; each one holds one address of the account's quota. */
 const EIP_TYPES: readonly string[] = [TYPES.eipAddress, TYPES.eip];
 
-/** Alibaba's default EIP quota per account and region; the `eip-quota` policy's default. */
-export const DEFAULT_EIP_QUOTA = 20;
-
 /** Ports that must never be reachable from the internet: SSH and the Kubernetes API. */
-export const ADMIN_PORTS: readonly number[] = [22, 6443];
+export const ADMIN_PORTS: readonly number[] = [22, API_SERVER_PORT];
 
 /**
  * A source network at least this wide (a shorter prefix) counts as "the internet". The stage loader refuses
@@ -90,7 +89,7 @@ export function admitsTcpPort(ipProtocol: unknown, portRange: unknown, port: num
 }
 
 /** Why a rule's source counts as the whole internet, or undefined if it does not. */
-function internetSource(props: Record<string, any>): string | undefined {
+function internetSource(props: Record<string, unknown>): string | undefined {
     if (typeof props.cidrIp === "string" && props.cidrIp !== "") {
         const network = parseCidr(props.cidrIp);
         if ("error" in network) {
@@ -109,7 +108,8 @@ function internetSource(props: Record<string, any>): string | undefined {
 /** SSH (22) and the Kubernetes API (6443) are never open to 0.0.0.0/0 (or anything wider than /8, or ::/0). */
 export const noAdminPortsFromInternet: ResourceValidationPolicy = {
     name: "no-admin-ports-from-internet",
-    description: "No security-group rule opens SSH (22) or the Kubernetes API (6443) to the internet (0.0.0.0/0, anything wider than /8, or ::/0).",
+    description:
+        "No security-group rule opens SSH (22) or the Kubernetes API (6443) to the internet (0.0.0.0/0, anything wider than /8, or ::/0).",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.securityGroupRule], (args, reportViolation) => {
         const p = args.props;
@@ -134,7 +134,8 @@ export const noAdminPortsFromInternet: ResourceValidationPolicy = {
 /** No ECS instance (or load balancer) gets a public address of its own; public addresses are pool EIPs. */
 export const noFixedPublicIp: ResourceValidationPolicy = {
     name: "no-fixed-public-ip",
-    description: "No ECS instance gets a fixed public IP (internetMaxBandwidthOut > 0) and no load balancer is internet-facing: public addresses come only from the EIP pool.",
+    description:
+        "No ECS instance gets a fixed public IP (internetMaxBandwidthOut > 0) and no load balancer is internet-facing: public addresses come only from the EIP pool.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.instance, TYPES.loadBalancer], (args, reportViolation) => {
         const p = args.props;
@@ -170,10 +171,16 @@ export const eipOnlyFromPool: StackValidationPolicy = {
         // Only types, parents and dependencies are read: they are known at preview, unlike allocation ids.
         for (const r of args.resources) {
             if ((EIP_TYPES.includes(r.type) && !isPoolEip(r)) || r.type === TYPES.eipSegment) {
-                reportViolation(`${r.type.split(":").pop()} ${r.name} is not a claim of the EIP pool (${TYPES.eipPool}); add a named claim instead`, r.urn);
+                reportViolation(
+                    `${r.type.split(":").pop()} ${r.name} is not a claim of the EIP pool (${TYPES.eipPool}); add a named claim instead`,
+                    r.urn,
+                );
             }
             if (r.type === TYPES.eipAssociation && !r.dependencies.some(isPoolEip)) {
-                reportViolation(`EIP association ${r.name} does not attach an EIP of the pool; use EipPool.claim(<name>).allocationId`, r.urn);
+                reportViolation(
+                    `EIP association ${r.name} does not attach an EIP of the pool; use EipPool.claim(<name>).allocationId`,
+                    r.urn,
+                );
             }
         }
     },
@@ -182,25 +189,28 @@ export const eipOnlyFromPool: StackValidationPolicy = {
 /** The stage's EIPs fit the account's quota (policy config `quota`, default 20). */
 export const eipQuota: StackValidationPolicy = {
     name: "eip-quota",
-    description: `The stack holds no more EIPs than the account's quota (policy config "quota", default ${DEFAULT_EIP_QUOTA}).`,
+    description: `The stack holds no more EIPs than the account's quota (policy config "quota", default ${ALIBABA_DEFAULT_EIP_QUOTA}).`,
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             quota: {
                 type: "integer",
                 minimum: 1,
-                default: DEFAULT_EIP_QUOTA,
+                default: ALIBABA_DEFAULT_EIP_QUOTA,
                 description: "EIPs the Alibaba account may hold in the stack's region (Alibaba's default quota is 20).",
             },
         },
     },
     validateStack: (args, reportViolation) => {
         // The CLI fills in the schema default; a direct call (tests, older CLIs) may pass no config at all.
-        const quota = args.getConfig<{ quota?: number }>().quota ?? DEFAULT_EIP_QUOTA;
+        const quota = args.getConfig<{ quota?: number }>().quota ?? ALIBABA_DEFAULT_EIP_QUOTA;
         const eips = args.resources.filter((r) => EIP_TYPES.includes(r.type));
         if (eips.length > quota) {
             reportViolation(
-                `the stack holds ${eips.length} EIPs (${eips.map((r) => r.name).sort().join(", ")}) but the quota is ${quota}; ` +
+                `the stack holds ${eips.length} EIPs (${eips
+                    .map((r) => r.name)
+                    .sort()
+                    .join(", ")}) but the quota is ${quota}; ` +
                     "lower edge.count, or raise the quota with Alibaba first and then the policy config",
             );
         }
@@ -246,21 +256,25 @@ function isDataDisk(args: ResourceValidationArgs): boolean {
 /** etcd data disks, the NFS data disk and NAS file systems are `protect`ed. */
 export const dataStoresProtected: ResourceValidationPolicy = {
     name: "data-stores-protected",
-    description: "etcd data disks (tag data=etcd, or any disk of the controllers pool), the NFS server's data disk (data=nfs) and NAS file systems are protected against deletion.",
+    description:
+        "etcd data disks (tag data=etcd, or any disk of the controllers pool), the NFS server's data disk (data=nfs) and NAS file systems are protected against deletion.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.ecsDisk, TYPES.disk, TYPES.nasFileSystem], (args, reportViolation) => {
         if (args.type !== TYPES.nasFileSystem && !isDataDisk(args)) {
             return;
         }
         if (!args.opts.protect) {
-            const what = args.type === TYPES.nasFileSystem ? "NAS file system" : `data disk (data=${(args.props.tags ?? {}).data ?? "etcd"})`;
-            reportViolation(`${what} ${args.name} is not protected; create it with { protect: true } so that no pulumi up or destroy deletes it`);
+            const what =
+                args.type === TYPES.nasFileSystem ? "NAS file system" : `data disk (data=${(args.props.tags ?? {}).data ?? "etcd"})`;
+            reportViolation(
+                `${what} ${args.name} is not protected; create it with { protect: true } so that no pulumi up or destroy deletes it`,
+            );
         }
     }),
 };
 
 /** The raw Ignition JSON of an instance's user data (ECS takes base64 of the raw bytes). */
-function rawUserData(props: Record<string, any>): Buffer | undefined {
+function rawUserData(props: Record<string, unknown>): Buffer | undefined {
     return typeof props.userData === "string" && props.userData !== "" ? Buffer.from(props.userData, "base64") : undefined;
 }
 
@@ -306,7 +320,8 @@ export function privateKeyLocations(raw: string): string[] {
 /** No private key in user data: it is readable by every process on the node and by anyone who may describe it. */
 export const userDataWithoutPrivateKeys: ResourceValidationPolicy = {
     name: "user-data-without-private-keys",
-    description: "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot.",
+    description:
+        "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.instance], (args, reportViolation) => {
         const raw = rawUserData(args.props);
@@ -314,7 +329,9 @@ export const userDataWithoutPrivateKeys: ResourceValidationPolicy = {
             return;
         }
         for (const where of privateKeyLocations(raw.toString("utf8"))) {
-            reportViolation(`instance ${args.name}: user data holds a private key in ${where}; copy keys over SSH through the bastion instead`);
+            reportViolation(
+                `instance ${args.name}: user data holds a private key in ${where}; copy keys over SSH through the bastion instead`,
+            );
         }
     }),
 };

@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../config/keys";
+import { PROJECT } from "../config/schema";
 import { USER_DATA_LIMIT } from "../ignition/input";
 import { renderIgnition } from "./render";
 import { RecordedResource, revealSecrets, runProgram } from "./mockRuntime";

@@ -19,11 +19,7 @@ export const IGNITION_BINARY = "/usr/lib/dracut/modules.d/30ignition/ignition";
  * Executables that units run which exist only on Fedora CoreOS, not on the Debian machine that verifies them.
  * `systemd-analyze verify` reports these as "not executable"; anything else it reports is a real problem.
  */
-export const FCOS_ONLY_EXECUTABLES: readonly string[] = [
-    "/usr/bin/podman",
-    "/usr/bin/rpm-ostree",
-    "/opt/bin/kubelet",
-];
+export const FCOS_ONLY_EXECUTABLES: readonly string[] = ["/usr/bin/podman", "/usr/bin/rpm-ostree", "/opt/bin/kubelet"];
 
 /** What a tool needs: its path or name, and the Debian package and command that install it. */
 interface Tool {
@@ -139,10 +135,21 @@ export async function applyIgnition(json: string): Promise<AppliedIgnition> {
         const configFile = path.join(scratch, "config.ign");
         fs.writeFileSync(configFile, json);
 
-        const common = ["-platform", "file", "-config-cache", path.join(runDir, "ign.json"), "-state-file", path.join(runDir, "state"), "-log-to-stdout"];
+        const common = [
+            "-platform",
+            "file",
+            "-config-cache",
+            path.join(runDir, "ign.json"),
+            "-state-file",
+            path.join(runDir, "state"),
+            "-log-to-stdout",
+        ];
         const env = { ...process.env, PATH: `${shimDir}${path.delimiter}${process.env.PATH ?? ""}`, IGNITION_CONFIG_FILE: configFile };
         let log = "";
-        for (const stage of [["-stage", "fetch-offline", "-neednet", path.join(runDir, "neednet")], ["-stage", "files", "-root", root]]) {
+        for (const stage of [
+            ["-stage", "fetch-offline", "-neednet", path.join(runDir, "neednet")],
+            ["-stage", "files", "-root", root],
+        ]) {
             let output: string;
             try {
                 const { stdout, stderr } = await run(ignition, [...common, ...stage], { env, maxBuffer: 16 * 1024 * 1024 });
@@ -155,7 +162,11 @@ export async function applyIgnition(json: string): Promise<AppliedIgnition> {
             if (!output.includes("Ignition finished successfully")) throw new Error(`Ignition's ${stage[1]} stage failed:\n${log}`);
         }
         const relabeled = fs.existsSync(relabelList)
-            ? fs.readFileSync(relabelList, "utf8").split("\0").filter((p) => p !== "").map((p) => p.slice(root.length) || "/")
+            ? fs
+                  .readFileSync(relabelList, "utf8")
+                  .split("\0")
+                  .filter((p) => p !== "")
+                  .map((p) => p.slice(root.length) || "/")
             : [];
         return { root, relabeled, log, scratch };
     } catch (error) {
@@ -198,7 +209,9 @@ export async function verifyUnits(root: string, unitNames: readonly string[]): P
     for (const file of files) if (!fs.existsSync(file)) throw new Error(`no unit ${path.basename(file)} in ${unitDir}`);
     let output: string;
     try {
-        const { stdout, stderr } = await run(analyze, ["verify", "--man=no", ...files], { env: { ...process.env, SYSTEMD_LOG_COLOR: "0" } });
+        const { stdout, stderr } = await run(analyze, ["verify", "--man=no", ...files], {
+            env: { ...process.env, SYSTEMD_LOG_COLOR: "0" },
+        });
         output = stdout + stderr;
     } catch (error) {
         const e = error as { code?: number; stdout?: string; stderr?: string };

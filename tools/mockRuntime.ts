@@ -4,20 +4,20 @@
  * The offline render, the tests and the benchmark all run the program through here.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../config/keys";
-import { engineConfigFor } from "../config/stageFiles";
+import { PROJECT } from "../config/schema";
+import { engineConfigFor } from "./stageFiles";
 import { platformMocks } from "./mocks";
 
-// Internal SDK modules (checked with @pulumi/pulumi 3.248.0, which package.json pins exactly).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// Internal SDK modules (checked with @pulumi/pulumi 3.248.0, which package.json pins exactly), loaded untyped.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const { MockMonitor } = require("@pulumi/pulumi/runtime/mocks");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const settings = require("@pulumi/pulumi/runtime/settings");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const rpc = require("@pulumi/pulumi/runtime/rpc");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const state = require("@pulumi/pulumi/runtime/state");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned SDK
 const { isUnknown } = require("@pulumi/pulumi/output") as { isUnknown(value: unknown): boolean };
 
 /** One registered resource, as the engine would have received it. */
@@ -69,10 +69,13 @@ export function isSecretValue(value: unknown): value is { value: unknown } {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
 }
 
-/** Replaces every secret by "[secret]" (for anything written to disk or printed). */
+/** What every written or printed render shows instead of a secret's value. */
+export const SECRET_MASK = "[secret]";
+
+/** Replaces every secret by SECRET_MASK (for anything written to disk or printed). */
 export function maskSecrets(value: unknown): unknown {
     if (isSecretValue(value)) {
-        return "[secret]";
+        return SECRET_MASK;
     }
     if (Array.isArray(value)) {
         return value.map(maskSecrets);
@@ -114,6 +117,22 @@ function nameOf(urn: string): string {
     return urn.split("::").pop() ?? urn;
 }
 
+/** The parts of the engine's RegisterResourceRequest (a generated gRPC class) the recording reads. */
+interface RegisterResourceRequest {
+    getParent(): string;
+    getObject(): unknown;
+    getProvider(): string;
+    getType(): string;
+    getName(): string;
+    getCustom(): boolean;
+    getDependenciesList(): string[];
+    getProtect(): boolean | undefined;
+    getIgnorechangesList(): string[];
+    getReplaceonchangesList(): string[];
+    getRetainondelete(): boolean | undefined;
+    getDeletebeforereplace(): boolean | undefined;
+}
+
 class RecordingMonitor extends MockMonitor {
     public readonly records: RecordedResource[] = [];
 
@@ -121,7 +140,7 @@ class RecordingMonitor extends MockMonitor {
         super(mocks);
     }
 
-    async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+    async registerResource(req: RegisterResourceRequest, callback: (err: unknown, resp: unknown) => void): Promise<void> {
         const parentUrn: string = req.getParent();
         const inputs = normalizeUnknowns(rpc.deserializeProperties(req.getObject(), true)) as Record<string, unknown>;
         const provider: string = req.getProvider();
@@ -170,7 +189,7 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
         Object.assign(state.getStore(), features);
         pulumi.runtime.setAllConfig(engineConfig.values, engineConfig.secretKeys);
 
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the program is loaded only now: the SDK must have its mocks before the program is imported
         const program = options.program ?? (require("../index") as () => Record<string, unknown>);
         const exported = program();
         const outputs: Record<string, unknown> = {};
@@ -191,7 +210,11 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
 /** Resolves an output (or a structure of outputs) to plain data; secrets stay wrapped, unknowns become UNKNOWN. */
 async function resolve(value: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(value)) {
-        const output = value as pulumi.Output<unknown> & { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(): Promise<unknown> };
+        const output = value as pulumi.Output<unknown> & {
+            isKnown: Promise<boolean>;
+            isSecret: Promise<boolean>;
+            promise(): Promise<unknown>;
+        };
         const [known, secret] = await Promise.all([output.isKnown, output.isSecret]);
         const inner = known ? await resolve(await output.promise()) : UNKNOWN;
         return secret ? { [rpc.specialSigKey]: rpc.specialSecretSig, value: inner } : inner;

@@ -15,7 +15,7 @@ export function fakePublicIp(name: string): string {
     return `198.${18 + (d[0] & 1)}.${d[1]}.${(d[2] % 254) + 1}`;
 }
 
-function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, unknown> {
+function computedState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (type) {
         case "alicloud:ecs/eipAddress:EipAddress":
             return { ipAddress: fakePublicIp(name) };
@@ -24,7 +24,10 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
         case "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer":
             return { address: inputs.address ?? "10.255.255.1" };
         case "alicloud:vpc/natGateway:NatGateway":
-            return { snatTableIds: `stb-${digest(name).toString("hex").slice(0, 20)}`, forwardTableIds: `ftb-${digest(name).toString("hex").slice(0, 20)}` };
+            return {
+                snatTableIds: `stb-${digest(name).toString("hex").slice(0, 20)}`,
+                forwardTableIds: `ftb-${digest(name).toString("hex").slice(0, 20)}`,
+            };
         case "alicloud:nas/mountTarget:MountTarget":
             return { mountTargetDomain: `${name}.nas.aliyuncs.com` };
         case "tls:index/privateKey:PrivateKey":
@@ -77,4 +80,3 @@ export function mockId(type: string, name: string): string {
             return `${name}-id`;
     }
 }
-

@@ -5,6 +5,7 @@
  *   out/<stage>/resources.json        every resource: type, name, parent, inputs (secrets masked),
  *                                     dependencies and the options that guard state
  *   out/<stage>/ignition/<node>.ign   the exact user data of each node
+ *   out/<stage>/ignition/<node>/      the same as plain text: every file at its path, every unit, and index.txt
  *   out/<stage>/k8s/*.yaml            every Kubernetes object as it would be applied, one file per platform
  *                                     component or app (secret values masked, their keys kept)
  *   out/<stage>/controlplane/...      static pod manifests and kubeconfig templates
@@ -13,11 +14,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { StageConfigError } from "../config/stageConfig";
-import { PROJECT_DIR } from "../config/stageFiles";
-import { stageConfigFromFiles } from "../config/offline";
-import { renderControlPlaneArtifacts } from "../controlplane";
-import { manifestFiles, objectsFromRecords } from "../k8s";
+import { StageConfigError } from "../config/problems";
+import { PROJECT_DIR, stageConfigFromFiles } from "./stageFiles";
+import { renderControlPlaneArtifacts } from "./controlPlaneFiles";
+import { ignitionTree } from "./ignitionTree";
+import { manifestFiles, objectsFromRecords } from "./kubernetesObjects";
 import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, runProgram } from "./mockRuntime";
 
 /** One entry of resources.json. */
@@ -110,7 +111,9 @@ export function renderTree(run: ProgramRun): string {
                 r.ignoreChanges.length ? `ignoreChanges=${r.ignoreChanges.join(",")}` : "",
                 r.replaceOnChanges.length ? `replaceOnChanges=${r.replaceOnChanges.join(",")}` : "",
             ].filter(Boolean);
-            lines.push(`${"    ".repeat(depth)}+ ${r.type.split(":").pop()} ${r.name}${shown.length ? `  ${shown.join(" ")}` : ""}${flags.length ? `  [${flags.join(" ")}]` : ""}`);
+            lines.push(
+                `${"    ".repeat(depth)}+ ${r.type.split(":").pop()} ${r.name}${shown.length ? `  ${shown.join(" ")}` : ""}${flags.length ? `  [${flags.join(" ")}]` : ""}`,
+            );
             walk(r.name, depth + 1);
         }
     };
@@ -129,6 +132,11 @@ export async function renderStage(stage: string, outDir: string): Promise<Progra
     fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(maskSecrets(run.outputs), null, 2) + "\n");
     for (const [node, json] of renderIgnition(run)) {
         fs.writeFileSync(path.join(dir, "ignition", `${node}.ign`), json);
+        // The same, readable: every file and unit as plain text at its path on the node.
+        for (const [file, text] of ignitionTree(json)) {
+            fs.mkdirSync(path.dirname(path.join(dir, "ignition", node, file)), { recursive: true });
+            fs.writeFileSync(path.join(dir, "ignition", node, file), text);
+        }
     }
     for (const [file, yaml] of renderKubernetesObjects(run)) {
         fs.writeFileSync(path.join(dir, "k8s", file), yaml);
@@ -158,11 +166,15 @@ async function main(): Promise<void> {
         console.log(renderTree(run));
         const ignition = renderIgnition(run);
         const custom = run.resources.filter((r) => r.custom).length;
-        console.log(`\n${run.resources.length} resources (${custom} cloud/cluster objects, ${run.resources.length - custom} components) for stage ${stage}`);
+        console.log(
+            `\n${run.resources.length} resources (${custom} cloud/cluster objects, ${run.resources.length - custom} components) for stage ${stage}`,
+        );
         for (const [node, json] of ignition) {
             console.log(`  user data ${node}: ${Buffer.byteLength(json)} bytes`);
         }
-        console.log(`written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/, k8s/, controlplane/)`);
+        console.log(
+            `written to ${path.relative(process.cwd(), path.join(outDir, stage)) || "."}/ (resources.json, outputs.json, ignition/ (.ign and a readable tree per node), k8s/, controlplane/)`,
+        );
     } catch (err) {
         if (err instanceof StageConfigError) {
             console.error(err.message);

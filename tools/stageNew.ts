@@ -4,7 +4,7 @@
  *
  *   - vpcCidr, podCidr and serviceCidr: the next free block of the same size after the source's, overlapping no
  *     network of any existing stage file (nor each other, nor Alibaba's 100.64.0.0/10);
- *   - publicVswitchCidr and nodeVswitchCidrs: the source's, moved into the new VPC at the same offsets;
+ *   - the vSwitches need nothing: they derive from vpcCidr (config/vswitches.ts), so they move with it;
  *   - names need nothing: every physical name derives from the stage name.
  *
  * Secure values (`secure: v1:...`) are encrypted with the source stack's key and cannot be copied: they are left
@@ -20,10 +20,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Cidr, cidr, contains, overlaps, parseCidr, shiftCidr } from "../config/cidr";
-import { KEYS, PROJECT } from "../config/keys";
-import { stageConfigFromFiles } from "../config/offline";
-import { StageConfigError } from "../config/stageConfig";
-import { PROJECT_DIR, listStages, readStageFile, stageFilePath } from "../config/stageFiles";
+import { KEYS, PROJECT } from "../config/schema";
+import { stageConfigFromFiles } from "./stageFiles";
+import { StageConfigError } from "../config/problems";
+import { PROJECT_DIR, listStages, readStageFile, stageFilePath } from "./stageFiles";
 
 /** What to clone, and how. */
 export interface StageNewOptions {
@@ -44,7 +44,7 @@ export interface StageNewResult {
     /** Its text. */
     readonly text: string;
     /** The networks chosen for the new stage, by key. */
-    readonly networks: Readonly<Record<string, string | string[]>>;
+    readonly networks: Readonly<Record<string, string>>;
     /** Paths of the secure values left out (`ingressTlsKey`, `appSecrets.orders.DB_PASSWORD`). */
     readonly droppedSecrets: readonly string[];
     /** Top-level stack settings not copied (`encryptionsalt`, `secretsprovider`, ...). */
@@ -59,7 +59,7 @@ export class StageNewError extends Error {
     }
 }
 
-const NETWORK_KEYS = ["vpcCidr", "publicVswitchCidr", "nodeVswitchCidrs", "podCidr", "serviceCidr"] as const;
+const NETWORK_KEYS = ["vpcCidr", "podCidr", "serviceCidr"] as const;
 /** The private ranges a VPC may use (the loader's rule), searched in this order after the source's own range. */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map(cidr);
 /** Alibaba's own services (metadata, DNS) live here; nothing of a stage may overlap it. */
@@ -74,11 +74,9 @@ export function stageNetworks(dir = PROJECT_DIR): { stage: string; key: string; 
         const config = readStageFile(stage, dir);
         for (const key of NETWORK_KEYS) {
             const value = config[fullKey(key)];
-            for (const [i, text] of (Array.isArray(value) ? value : value === undefined ? [] : [value]).entries()) {
-                const parsed = parseCidr(String(text));
-                if (!("error" in parsed)) {
-                    out.push({ stage, key: Array.isArray(value) ? `${key}[${i}]` : key, network: parsed });
-                }
+            const parsed = value === undefined ? undefined : parseCidr(String(value));
+            if (parsed && !("error" in parsed)) {
+                out.push({ stage, key, network: parsed });
             }
         }
     }
@@ -171,10 +169,14 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
     const { from, to } = options;
     const target = stageFilePath(to, dir);
     if (fs.existsSync(target)) {
-        throw new StageNewError(`${path.basename(target)} already exists; choose another name, or edit that file (stage:new never overwrites a stage)`);
+        throw new StageNewError(
+            `${path.basename(target)} already exists; choose another name, or edit that file (stage:new never overwrites a stage)`,
+        );
     }
     if (!fs.existsSync(stageFilePath(from, dir))) {
-        throw new StageNewError(`there is no ${path.basename(stageFilePath(from, dir))} to clone; stages here: ${listStages(dir).join(", ") || "none"}`);
+        throw new StageNewError(
+            `there is no ${path.basename(stageFilePath(from, dir))} to clone; stages here: ${listStages(dir).join(", ") || "none"}`,
+        );
     }
     const sets = (options.set ?? []).map(parseAssignment);
     const doc = YAML.parseDocument(fs.readFileSync(stageFilePath(from, dir), "utf8"));
@@ -206,13 +208,8 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
         taken.push(chosen);
         return chosen;
     };
-    const oldVpc = cidr(String(source[fullKey("vpcCidr")]));
-    const vpc = pick("vpcCidr");
-    const rebase = (text: unknown) => shiftCidr(cidr(String(text)), vpc.first - oldVpc.first).text;
-    const networks: Record<string, string | string[]> = {
-        vpcCidr: vpc.text,
-        publicVswitchCidr: rebase(source[fullKey("publicVswitchCidr")]),
-        nodeVswitchCidrs: ((source[fullKey("nodeVswitchCidrs")] ?? []) as unknown[]).map(rebase),
+    const networks: Record<string, string> = {
+        vpcCidr: pick("vpcCidr").text,
         podCidr: pick("podCidr").text,
         serviceCidr: pick("serviceCidr").text,
     };
@@ -241,8 +238,14 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
 
     // The source's header describes the source: keep it, quoted as such, under the new one.
     // (`yaml` attaches a leading comment to the document, the map or the first key, depending on blank lines.)
-    const holders: { commentBefore?: string | null }[] = [doc, ...(YAML.isMap(doc.contents) ? [doc.contents, doc.contents.items[0]?.key as YAML.Node] : [])];
-    const sourceHeader = holders.flatMap((h) => (h?.commentBefore ?? "").split("\n")).map((l) => l.trim()).filter(Boolean);
+    const holders: { commentBefore?: string | null }[] = [
+        doc,
+        ...(YAML.isMap(doc.contents) ? [doc.contents, doc.contents.items[0]?.key as YAML.Node] : []),
+    ];
+    const sourceHeader = holders
+        .flatMap((h) => (h?.commentBefore ?? "").split("\n"))
+        .map((l) => l.trim())
+        .filter(Boolean);
     for (const h of holders) {
         if (h) {
             h.commentBefore = undefined;
@@ -252,7 +255,9 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
         ` Stage ${to}: cloned from Pulumi.${from}.yaml by npm run stage:new (docs/operations.md, "New stages").`,
         ` Chosen so that no two stages overlap: ${Object.keys(networks).join(", ")}.`,
         ...(sets.length ? [` Set on the command line: ${(options.set ?? []).join(", ")}.`] : []),
-        ...(droppedSecrets.length ? [` Secrets not copied (encrypted with ${from}'s key), set them again: ${droppedSecrets.join(", ")}.`] : []),
+        ...(droppedSecrets.length
+            ? [` Secrets not copied (encrypted with ${from}'s key), set them again: ${droppedSecrets.join(", ")}.`]
+            : []),
         ...(sourceHeader.length ? [` The source's header:`, ...sourceHeader.map((l) => `   ${l}`)] : []),
     ].join("\n");
     const text = doc.toString({ lineWidth: 0 });
@@ -267,14 +272,20 @@ export function nextSteps(options: StageNewOptions, result: StageNewResult): str
     const lines = [
         `Wrote ${path.relative(process.cwd(), result.file) || result.file} (cloned from ${options.from}).`,
         "Networks chosen so that no two stages overlap:",
-        ...Object.entries(result.networks).map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join(", ") : v}`),
+        ...Object.entries(result.networks).map(([k, v]) => `  ${k}: ${v}`),
     ];
     if (result.droppedSettings.length) {
         lines.push(`Not copied (they belong to ${options.from}'s stack): ${result.droppedSettings.join(", ")}.`);
     }
-    lines.push("", "Next steps:", `  pulumi stack init ${s}            # creates the stack (and its encryption salt) in the logged-in backend`);
+    lines.push(
+        "",
+        "Next steps:",
+        `  pulumi stack init ${s}            # creates the stack (and its encryption salt) in the logged-in backend`,
+    );
     for (const secret of result.droppedSecrets) {
-        lines.push(`  pulumi config set --stack ${s} --secret --path '${secret}' <value>   # not copied: encrypted with ${options.from}'s key`);
+        lines.push(
+            `  pulumi config set --stack ${s} --secret --path '${secret}' <value>   # not copied: encrypted with ${options.from}'s key`,
+        );
     }
     lines.push(
         `  review adminCidrs, sshAuthorizedKeys and the apps' route hosts (copied from ${options.from})`,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: makes sure the outside tools the tests drive are installed (with apt-get when it can), then runs
-# the type check, the Pulumi.yaml/README sync check and every jest test. Extra arguments go to jest.
+# the type check, the Pulumi.yaml/README sync check, the lint gate (prettier and typescript-eslint on the whole
+# tree) and every jest test. Extra arguments go to jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,6 @@ fi
 
 npx tsc --noEmit -p tsconfig.json
 npx ts-node --transpile-only tools/configSync.ts --check
+npx prettier --check --log-level warn .
+npx eslint --max-warnings 0 .
 npx jest "$@"

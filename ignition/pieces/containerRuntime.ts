@@ -3,7 +3,7 @@
  * its CRI plugin on systemd cgroups and the pinned pause image; Docker, which the image also ships, is masked.
  */
 import { NodeConfigPart } from "../builder";
-import { nodePaths } from "../paths";
+import { nodePaths } from "../../layout/node";
 import { versions } from "../../versions";
 
 /** The CRI socket the kubelet talks to. */
@@ -16,22 +16,24 @@ export const CONTAINERD_SOCKET = "/run/containerd/containerd.sock";
  */
 function containerdConfig(): string {
     const cri = '[plugins."io.containerd.grpc.v1.cri"]';
-    return [
-        "version = 2",
-        "[grpc]",
-        `address = "${CONTAINERD_SOCKET}"`,
-        cri,
-        `sandbox_image = "${versions.images.pause}"`,
-        "enable_selinux = true",
-        `${cri.slice(0, -1)}.containerd.runtimes.runc]`,
-        'runtime_type = "io.containerd.runc.v2"',
-        `${cri.slice(0, -1)}.containerd.runtimes.runc.options]`,
-        // The kubelet's cgroupDriver is systemd too; two drivers on one host fight over the cgroup tree.
-        "SystemdCgroup = true",
-        `${cri.slice(0, -1)}.cni]`,
-        `bin_dir = "${nodePaths.cniBinDir}"`,
-        `conf_dir = "${nodePaths.cniConfDir}"`,
-    ].join("\n") + "\n";
+    return (
+        [
+            "version = 2",
+            "[grpc]",
+            `address = "${CONTAINERD_SOCKET}"`,
+            cri,
+            `sandbox_image = "${versions.images.pause}"`,
+            "enable_selinux = true",
+            `${cri.slice(0, -1)}.containerd.runtimes.runc]`,
+            'runtime_type = "io.containerd.runc.v2"',
+            `${cri.slice(0, -1)}.containerd.runtimes.runc.options]`,
+            // The kubelet's cgroupDriver is systemd too; two drivers on one host fight over the cgroup tree.
+            "SystemdCgroup = true",
+            `${cri.slice(0, -1)}.cni]`,
+            `bin_dir = "${nodePaths.cniBinDir}"`,
+            `conf_dir = "${nodePaths.cniConfDir}"`,
+        ].join("\n") + "\n"
+    );
 }
 
 /** containerd configured and enabled; docker.service masked so only one runtime manages containers. */

@@ -41,7 +41,7 @@ export function dataDisk(disk: DataDisk): NodeConfigPart {
         name: "prepare-data-disk",
         usage: "SERIAL LABEL",
         body: [
-            "local disk=\"\" link status=0",
+            'local disk="" link status=0',
             `for _ in $(seq ${DISK_WAIT_ATTEMPTS}); do`,
             '  for link in /dev/disk/by-id/*"$1"; do if [ -b "$link" ]; then disk=$(readlink -f "$link"); fi; done',
             '  if [ -n "$disk" ]; then break; fi',

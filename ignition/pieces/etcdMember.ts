@@ -4,16 +4,12 @@
  * `etcd-member.path` starts it once the server certificate exists; its data lives on its own disk.
  */
 import { NodeConfigPart } from "../builder";
-import { NodeIgnitionInput } from "../input";
-import { nodePaths, pkiFiles } from "../paths";
+import { EtcdMemberInput } from "../input";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../layout/cluster";
+import { nodePaths, nodeUnits, pkiFiles } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { etcdTlsEnvironment } from "../../pki/etcd";
 import { versions } from "../../versions";
-
-/** The unit that runs the member (the network wait guards it). */
-export const ETCD_UNIT = "etcd-member.service";
-const ETCD_CLIENT_PORT = 2379;
-const ETCD_PEER_PORT = 2380;
 
 const ETCD_ENV_FILE = "/etc/etcd/etcd.env";
 
@@ -23,7 +19,7 @@ function etcdPeerUrl(memberName: string): string {
 }
 
 /** etcd.env, etcd-member.service and etcd-member.path. */
-export function etcdMember(etcd: NonNullable<NodeIgnitionInput["etcd"]>): NodeConfigPart {
+export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
     if (!etcd.initialCluster.some((m) => m.name === etcd.name)) {
         throw new Error(`Ignition input: etcd.initialCluster does not include this member (${etcd.name})`);
     }
@@ -50,10 +46,17 @@ export function etcdMember(etcd: NonNullable<NodeIgnitionInput["etcd"]>): NodeCo
     ];
 
     return {
-        files: [{ path: ETCD_ENV_FILE, contents: Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join("") }],
+        files: [
+            {
+                path: ETCD_ENV_FILE,
+                contents: Object.entries(env)
+                    .map(([k, v]) => `${k}=${v}\n`)
+                    .join(""),
+            },
+        ],
         units: [
             {
-                name: ETCD_UNIT,
+                name: nodeUnits.etcd,
                 contents: unitFile({
                     Unit: {
                         Description: "etcd member",

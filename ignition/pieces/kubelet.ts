@@ -5,8 +5,10 @@
  */
 import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
-import { NodeIgnitionInput, NodeTaint } from "../input";
-import { nodePaths } from "../paths";
+import { NodeTaint } from "../../layout/roles";
+import { KubeletInput } from "../input";
+import { CLUSTER_DOMAIN } from "../../layout/cluster";
+import { nodePaths } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { VerifiedDownload, versions } from "../../versions";
 import { CONTAINERD_SOCKET } from "./containerRuntime";
@@ -25,7 +27,7 @@ const CNI_INSTALLED_MARKER = "/opt/cni/plugins.sha256";
 export interface KubeletSettings {
     /** Node name (= hostname). */
     readonly hostname: string;
-    readonly kubernetes: NonNullable<NodeIgnitionInput["kubernetes"]>;
+    readonly kubernetes: KubeletInput;
     /** Labels and taints of the role, added to the pool's (controllers' label and taint). */
     readonly roleLabels?: Readonly<Record<string, string>>;
     readonly roleTaints?: readonly NodeTaint[];
@@ -104,7 +106,6 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                     Install: { WantedBy: "multi-user.target" },
                 }),
             },
-
         ],
     };
 }
@@ -115,7 +116,6 @@ function formatLabels(labels: Readonly<Record<string, string>>): string {
         .map((key) => `${key}=${labels[key]}`)
         .join(",");
 }
-
 
 /**
  * The install script: each archive is downloaded with retries, checked with `sha256sum -c` and only then
@@ -167,11 +167,19 @@ function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"], taints:
         authorization: { mode: "Webhook" },
         cgroupDriver: "systemd",
         clusterDNS: [kubernetes.clusterDnsIp],
-        clusterDomain: kubernetes.clusterDomain,
+        clusterDomain: CLUSTER_DOMAIN,
         containerRuntimeEndpoint: `unix://${CONTAINERD_SOCKET}`,
         readOnlyPort: 0,
         // The replacement of the deprecated --register-with-taints flag.
-        ...(taints.length > 0 ? { registerWithTaints: taints.map((t) => ({ key: t.key, ...(t.value === undefined ? {} : { value: t.value }), effect: t.effect })) } : {}),
+        ...(taints.length > 0
+            ? {
+                  registerWithTaints: taints.map((t) => ({
+                      key: t.key,
+                      ...(t.value === undefined ? {} : { value: t.value }),
+                      effect: t.effect,
+                  })),
+              }
+            : {}),
         // systemd-resolved's upstream list; /etc/resolv.conf names its stub, which is unreachable from pods.
         resolvConf: "/run/systemd/resolve/resolv.conf",
         rotateCertificates: true,

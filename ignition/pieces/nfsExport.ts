@@ -26,7 +26,12 @@ export function nfsExport(exportDir: string, exportCidrs: readonly string[]): No
         // The image's `setup` package ships an empty /etc/exports.
         files: [{ path: "/etc/exports", contents: `${exportDir} ${clients.join(" ")}\n`, overwrite: true }],
         // nfs-server.service exists only after the reboot into the layered deployment; this enables it for that boot.
-        links: [{ path: "/etc/systemd/system/multi-user.target.wants/nfs-server.service", target: "/usr/lib/systemd/system/nfs-server.service" }],
+        links: [
+            {
+                path: "/etc/systemd/system/multi-user.target.wants/nfs-server.service",
+                target: "/usr/lib/systemd/system/nfs-server.service",
+            },
+        ],
         units: [
             {
                 name: NFS_LAYER_UNIT,

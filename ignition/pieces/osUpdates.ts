@@ -6,9 +6,7 @@
 import { NodeConfigPart } from "../builder";
 
 /** How a node decides when to reboot into an update. */
-export type RebootStrategy =
-    | { readonly kind: "fleet_lock"; readonly fleetlockUrl: string }
-    | { readonly kind: "weekly_window" };
+export type RebootStrategy = { readonly kind: "fleet_lock"; readonly fleetlockUrl: string } | { readonly kind: "weekly_window" };
 
 /** Sunday 18:00-19:00 UTC, which is Monday 02:00-03:00 in China Standard Time: the quietest hour. */
 const WEEKLY_WINDOW = { days: ["Sun"], startTime: "18:00", lengthMinutes: 60 };

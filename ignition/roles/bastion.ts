@@ -3,13 +3,13 @@
  * the weekly window.
  */
 import { renderIgnitionConfig } from "../builder";
-import { NodeIgnitionInput } from "../input";
+import { BastionIgnitionInput } from "../input";
 import { coreUser, hostIdentity } from "../pieces/identity";
 import { osUpdates } from "../pieces/osUpdates";
 import { timeSync } from "../pieces/timeSync";
 
 /** The bastion's Ignition config. */
-export function renderBastionIgnition(input: NodeIgnitionInput): string {
+export function renderBastionIgnition(input: BastionIgnitionInput): string {
     return renderIgnitionConfig([
         coreUser(input.sshAuthorizedKeys),
         hostIdentity(input.hostname, input.hosts),

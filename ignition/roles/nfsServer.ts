@@ -3,19 +3,19 @@
  * nfs-utils layered on first boot. Not a Kubernetes node; it reboots for updates in the weekly window.
  */
 import { renderIgnitionConfig } from "../builder";
-import { NodeIgnitionInput } from "../input";
-import { nodePaths } from "../paths";
+import { NfsServerIgnitionInput } from "../input";
+import { nodePaths } from "../../layout/node";
 import { dataDisk } from "../pieces/dataDisk";
 import { waitForNetwork } from "../pieces/hostNetwork";
 import { coreUser, hostIdentity } from "../pieces/identity";
 import { NFS_LAYER_UNIT, nfsExport } from "../pieces/nfsExport";
 import { osUpdates } from "../pieces/osUpdates";
 import { timeSync } from "../pieces/timeSync";
-import { networkProbeHost, requireSection } from "./inputSections";
+import { networkProbeHost } from "./inputSections";
 
 /** The NFS server's Ignition config. */
-export function renderNfsServerIgnition(input: NodeIgnitionInput): string {
-    const nfsServer = requireSection(input, "nfsServer");
+export function renderNfsServerIgnition(input: NfsServerIgnitionInput): string {
+    const { nfsServer } = input;
     return renderIgnitionConfig([
         coreUser(input.sshAuthorizedKeys),
         hostIdentity(input.hostname, input.hosts),

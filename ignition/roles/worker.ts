@@ -3,18 +3,18 @@
  * settings, containerd and the kubelet. Everything else on it is scheduled by the cluster.
  */
 import { renderIgnitionConfig } from "../builder";
-import { NodeIgnitionInput } from "../input";
+import { WorkerIgnitionInput } from "../input";
 import { containerRuntime } from "../pieces/containerRuntime";
 import { kubernetesHostNetwork, waitForNetwork } from "../pieces/hostNetwork";
 import { coreUser, hostIdentity } from "../pieces/identity";
 import { KUBELET_UNITS, kubelet } from "../pieces/kubelet";
 import { osUpdates } from "../pieces/osUpdates";
 import { timeSync } from "../pieces/timeSync";
-import { fleetLock, networkProbeHost, requireSection } from "./inputSections";
+import { networkProbeHost } from "./inputSections";
 
 /** A worker's (or edge node's) Ignition config. */
-export function renderWorkerIgnition(input: NodeIgnitionInput): string {
-    const kubernetes = requireSection(input, "kubernetes");
+export function renderWorkerIgnition(input: WorkerIgnitionInput): string {
+    const { kubernetes } = input;
     return renderIgnitionConfig([
         coreUser(input.sshAuthorizedKeys),
         hostIdentity(input.hostname, input.hosts),
@@ -23,6 +23,6 @@ export function renderWorkerIgnition(input: NodeIgnitionInput): string {
         waitForNetwork(networkProbeHost(input), KUBELET_UNITS),
         containerRuntime(),
         kubelet({ hostname: input.hostname, kubernetes }),
-        osUpdates(fleetLock(input), input.osUpdates.updateServerUrl),
+        osUpdates({ kind: "fleet_lock", fleetlockUrl: input.osUpdates.fleetlockUrl }, input.osUpdates.updateServerUrl),
     ]);
 }

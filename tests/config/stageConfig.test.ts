@@ -2,8 +2,10 @@
  * The stage-config loader: every rule, tested with a bad value laid over a real stage file, checking that the
  * message names the key, the value and the rule. The real stage files must load.
  */
-import { PROJECT, StageConfigError, parseStageConfig, stageConfigFromFiles } from "../../config";
-import { listStages } from "../../config/stageFiles";
+import { PROJECT, StageConfigError, parseStageConfig } from "../../config";
+import { cidr, contains, overlaps } from "../../config/cidr";
+import { vswitchLayout } from "../../config/vswitches";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 
 const key = (name: string) => `${PROJECT}:${name}`;
 
@@ -66,13 +68,65 @@ describe("CIDR rules", () => {
         expectProblem({ [key("vpcCidr")]: "10.10.3.0/16" }, "vpcCidr", "host bits", "10.10.0.0/16");
     });
 
-    test("a vSwitch outside the VPC", () => {
-        expectProblem({ [key("nodeVswitchCidrs")]: ["10.10.16.0/20", "10.99.32.0/20"] }, "nodeVswitchCidrs[1]", '"10.99.32.0/20"', "outside vpcCidr 10.10.0.0/16");
+    // The vSwitch CIDRs were keys once (publicVswitchCidr, nodeVswitchCidrs); they derive from vpcCidr now, so
+    // the rules "inside the VPC" and "no overlap" hold by construction and are checked here on the derivation.
+    test("the vSwitches derive from the VPC: the committed stages keep the vSwitches they had", () => {
+        const vswitches = (stage: string) => {
+            const network = stageConfigFromFiles(stage).network;
+            return [network.publicVswitch, ...network.nodeVswitches].map((v) => `${v.zone} ${v.cidr}`);
+        };
+        expect(vswitches("dev")).toEqual(["cn-hangzhou-i 10.10.0.0/24", "cn-hangzhou-i 10.10.16.0/20", "cn-hangzhou-j 10.10.32.0/20"]);
+        expect(vswitches("staging")).toEqual([
+            "cn-hangzhou-i 10.20.0.0/24",
+            "cn-hangzhou-i 10.20.16.0/20",
+            "cn-hangzhou-j 10.20.32.0/20",
+            "cn-hangzhou-k 10.20.48.0/20",
+        ]);
+        expect(vswitches("prod")).toEqual([
+            "cn-hangzhou-i 10.30.0.0/24",
+            "cn-hangzhou-i 10.30.16.0/20",
+            "cn-hangzhou-j 10.30.32.0/20",
+            "cn-hangzhou-k 10.30.48.0/20",
+        ]);
     });
 
-    test("vSwitches overlapping each other", () => {
-        expectProblem({ [key("nodeVswitchCidrs")]: ["10.10.16.0/20", "10.10.16.0/21"] }, "nodeVswitchCidrs[1]", "overlaps nodeVswitchCidrs[0]");
-        expectProblem({ [key("publicVswitchCidr")]: "10.10.16.0/24" }, "overlaps publicVswitchCidr");
+    test.each([
+        ["10.0.0.0/8", 15, "10.0.0.0/24", "10.16.0.0/16", "10.240.0.0/16"],
+        ["172.16.0.0/12", 3, "172.16.0.0/24", "172.17.0.0/16", "172.19.0.0/16"],
+        ["192.168.0.0/20", 2, "192.168.0.0/28", "192.168.1.0/24", "192.168.2.0/24"],
+        ["192.168.7.0/24", 15, "192.168.7.0/29", "192.168.7.16/28", "192.168.7.240/28"],
+    ])(
+        "a %s VPC with %d zones gets vSwitches inside it, apart, within Alibaba's /16 to /29",
+        (vpcText, zones, publicText, firstNode, lastNode) => {
+            const vpc = cidr(vpcText);
+            const layout = vswitchLayout(vpc, zones);
+            const all = [layout.publicVswitch, ...layout.nodeVswitches];
+            expect([layout.publicVswitch.text, layout.nodeVswitches[0].text, layout.nodeVswitches[zones - 1].text]).toEqual([
+                publicText,
+                firstNode,
+                lastNode,
+            ]);
+            all.forEach((a, i) => {
+                expect({ vswitch: a.text, inside: contains(vpc, a), prefixOk: a.prefix >= 16 && a.prefix <= 29 }).toEqual({
+                    vswitch: a.text,
+                    inside: true,
+                    prefixOk: true,
+                });
+                for (const b of all.slice(i + 1)) {
+                    expect({ a: a.text, b: b.text, overlap: overlaps(a, b) }).toEqual({ a: a.text, b: b.text, overlap: false });
+                }
+            });
+        },
+    );
+
+    test("a stage file that still sets a removed key is told what to do", () => {
+        expectProblem(
+            { [key("nodeVswitchCidrs")]: ["10.10.16.0/20", "10.10.32.0/20"] },
+            "nodeVswitchCidrs",
+            "was removed: the vSwitches are derived from vpcCidr",
+        );
+        expectProblem({ [key("clusterDomain")]: "cluster.local" }, "clusterDomain", "always cluster.local");
+        expectProblem({ [key("ingress")]: { mode: "hostNetwork" } }, "ingress.mode", "was removed");
     });
 
     test("pod or service CIDR overlapping the VPC or each other", () => {
@@ -92,15 +146,21 @@ describe("CIDR rules", () => {
 
 describe("zones and pools", () => {
     test("fewer than two zones", () => {
-        expectProblem({ [key("zones")]: ["cn-hangzhou-i"], [key("nodeVswitchCidrs")]: ["10.10.16.0/20"] }, "zones", "at least two different zones");
+        expectProblem({ [key("zones")]: ["cn-hangzhou-i"] }, "zones", "at least two different zones");
     });
 
     test("a zone of another region", () => {
-        expectProblem({ [key("zones")]: ["cn-hangzhou-i", "cn-beijing-a"] }, "zones[1]", '"cn-beijing-a"', "not a zone of region cn-hangzhou");
+        expectProblem(
+            { [key("zones")]: ["cn-hangzhou-i", "cn-beijing-a"] },
+            "zones[1]",
+            '"cn-beijing-a"',
+            "not a zone of region cn-hangzhou",
+        );
     });
 
-    test("one node vSwitch per zone", () => {
-        expectProblem({ [key("nodeVswitchCidrs")]: ["10.10.16.0/20"] }, "nodeVswitchCidrs", "one CIDR per zone", "zones lists 2");
+    test("at most 15 zones, one vSwitch each beside the public one", () => {
+        const zones = Array.from({ length: 16 }, (_, i) => `cn-hangzhou-z${i}`);
+        expectProblem({ [key("zones")]: zones }, "zones", "at most 15 zones");
     });
 
     test("node counts out of range", () => {
@@ -126,12 +186,21 @@ describe("zones and pools", () => {
 
 describe("EIP quota", () => {
     test("claims over the quota list every claim group and its count", () => {
-        expectProblem({ [key("edge")]: { count: 20 } }, "eipQuota = 20", "EIP claims need 23 (bastion 1, nat 1, apiserver 1, edge 20) but eipQuota is 20");
+        expectProblem(
+            { [key("edge")]: { count: 20 } },
+            "eipQuota = 20",
+            "EIP claims need 23 (bastion 1, nat 1, apiserver 1, edge 20) but eipQuota is 20",
+        );
     });
 
     test("a raised quota admits them", () => {
         const cfg = stageConfigFromFiles("dev", { [key("edge")]: { count: 20 }, [key("eipQuota")]: 23 });
-        expect(cfg.eip.claims.map((c) => c.name)).toEqual(["bastion", "nat", "apiserver", ...Array.from({ length: 20 }, (_, i) => `edge-${i}`)]);
+        expect(cfg.eip.claims.map((c) => c.name)).toEqual([
+            "bastion",
+            "nat",
+            "apiserver",
+            ...Array.from({ length: 20 }, (_, i) => `edge-${i}`),
+        ]);
     });
 });
 
@@ -153,7 +222,10 @@ describe("keys", () => {
     });
 
     test("a secret key set in plain text is refused without echoing it", () => {
-        const problems = problemsOf({ [key("ingressTlsKey")]: "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----", [key("ingressTlsCertificate")]: "-----BEGIN CERTIFICATE-----\nabc" });
+        const problems = problemsOf({
+            [key("ingressTlsKey")]: "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----",
+            [key("ingressTlsCertificate")]: "-----BEGIN CERTIFICATE-----\nabc",
+        });
         const line = problems.find((p) => p.includes("ingressTlsKey"));
         expect(line).toContain("must be a secret");
         expect(line).not.toContain("abc");
@@ -196,17 +268,46 @@ describe("applications", () => {
     const api = { kind: "spring-boot", name: "orders", image: "registry.example.com/shop/orders:1.0.0" };
 
     test("an unknown service in a proxy rule", () => {
-        expectProblem(apps([api, { kind: "react", name: "web", image: "registry.example.com/shop/web:1.0.0", route: { host: "shop.example.com" }, apiServices: ["billing"] }]),
-            "apps[1].apiServices[0]", "app web", "/api/billing", "does not exist");
+        expectProblem(
+            apps([
+                api,
+                {
+                    kind: "react",
+                    name: "web",
+                    image: "registry.example.com/shop/web:1.0.0",
+                    route: { host: "shop.example.com" },
+                    apiServices: ["billing"],
+                },
+            ]),
+            "apps[1].apiServices[0]",
+            "app web",
+            "/api/billing",
+            "does not exist",
+        );
     });
 
     test("a canary weight out of range", () => {
-        expectProblem(apps([{ ...api, route: { host: "shop.example.com" }, canary: { image: "registry.example.com/shop/orders:1.1.0", weight: 120 } }]), "apps[0].canary.weight", "120", "between 0 and 100");
+        expectProblem(
+            apps([
+                { ...api, route: { host: "shop.example.com" }, canary: { image: "registry.example.com/shop/orders:1.1.0", weight: 120 } },
+            ]),
+            "apps[0].canary.weight",
+            "120",
+            "between 0 and 100",
+        );
     });
 
     test("duplicate names and routes", () => {
         expectProblem(apps([api, { ...api }]), "apps[1].name", "already the name of apps[0]");
-        expectProblem(apps([{ ...api, route: { host: "a.example.com" } }, { ...api, name: "billing", route: { host: "a.example.com" } }]), "apps[1].route", "app billing", "already served by apps[0] (orders)");
+        expectProblem(
+            apps([
+                { ...api, route: { host: "a.example.com" } },
+                { ...api, name: "billing", route: { host: "a.example.com" } },
+            ]),
+            "apps[1].route",
+            "app billing",
+            "already served by apps[0] (orders)",
+        );
     });
 
     test("an unpinned image", () => {
@@ -215,6 +316,10 @@ describe("applications", () => {
     });
 
     test("secrets for an app that does not exist", () => {
-        expectProblem({ [key("appSecrets")]: { billing: { DB_PASSWORD: { secure: "v1:x" } } } }, "appSecrets.billing", "names no spring-boot app");
+        expectProblem(
+            { [key("appSecrets")]: { billing: { DB_PASSWORD: { secure: "v1:x" } } } },
+            "appSecrets.billing",
+            "names no spring-boot app",
+        );
     });
 });

@@ -5,14 +5,33 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { NodeFile, controllerFiles, renderBootstrapManifests, renderBootstrapScript, renderInstallScript, renderReadinessScript } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
+import {
+    NodeFile,
+    controllerFiles,
+    joinFiles,
+    renderBootstrapManifests,
+    renderBootstrapScript,
+    renderInstallScript,
+    renderReadinessScript,
+    teamKeysFiles,
+} from "../../controlplane";
+import { nodePaths } from "../../layout/node";
+import { placeholderMaterial } from "../../tools/controlPlaneFiles";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "../pki/helpers/tools";
 
-const bash = (script: string, env: NodeJS.ProcessEnv = {}) => attempt("bash", ["-s"], { input: script, env: { ...process.env, ...env }, timeoutMs: 60000 });
+/** The control-plane settings of a one-controller cluster. */
+const oneController = (clusterName: string) => ({
+    clusterName,
+    serviceCidr: "10.96.0.0/16",
+    podCidr: "10.244.0.0/16",
+    controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
+});
+
+const bash = (script: string, env: NodeJS.ProcessEnv = {}) =>
+    attempt("bash", ["-s"], { input: script, env: { ...process.env, ...env }, timeoutMs: 60000 });
 
 describe("the file installer", () => {
     let root: string;
@@ -21,9 +40,24 @@ describe("the file installer", () => {
         requireTools("bash");
         root = scratchDir("install");
         files = [
-            { path: `${root}/etc/kubernetes/pki/ca.crt`, mode: "0644", content: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n", containerReadable: true },
-            { path: `${root}/etc/kubernetes/pki/ca.key`, mode: "0600", content: "secret key's bytes, with 'quotes' and $dollars and `backticks`\nPLATFORM_EOF\n", containerReadable: true },
-            { path: `${root}/etc/kubernetes/manifests/kube-apiserver.yaml`, mode: "0644", content: "kind: Pod\n", containerReadable: false },
+            {
+                path: `${root}/etc/kubernetes/pki/ca.crt`,
+                mode: "0644",
+                content: "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n",
+                containerReadable: true,
+            },
+            {
+                path: `${root}/etc/kubernetes/pki/ca.key`,
+                mode: "0600",
+                content: "secret key's bytes, with 'quotes' and $dollars and `backticks`\nPLATFORM_EOF\n",
+                containerReadable: true,
+            },
+            {
+                path: `${root}/etc/kubernetes/manifests/kube-apiserver.yaml`,
+                mode: "0644",
+                content: "kind: Pod\n",
+                containerReadable: false,
+            },
             { path: `${root}/etc/kubernetes/no-trailing-newline`, mode: "0600", content: "exact", containerReadable: false },
         ];
     });
@@ -66,12 +100,21 @@ describe("the file installer", () => {
         const bin = scratchDir("systemctl");
         const log = `${bin}/calls`;
         fs.writeFileSync(`${bin}/systemctl`, `#!/bin/sh\necho "$@" >> '${log}'\n`, { mode: 0o755 });
-        const ca: NodeFile = { path: `${root}/etc/ssl/etcd/ca.crt`, mode: "0644", content: "old CA\n", containerReadable: false, restarts: "etcd-member.service" };
+        const ca: NodeFile = {
+            path: `${root}/etc/ssl/etcd/ca.crt`,
+            mode: "0644",
+            content: "old CA\n",
+            containerReadable: false,
+            restarts: "etcd-member.service",
+        };
         const env = { PATH: `${bin}:${process.env.PATH}` };
         expect(bash(renderInstallScript({ target: "controller c-0", files: [ca] }), env).stdout).toContain("restarted etcd-member.service");
         expect(bash(renderInstallScript({ target: "controller c-0", files: [ca] }), env).stdout).not.toContain("restarted");
         bash(renderInstallScript({ target: "controller c-0", files: [{ ...ca, content: "new CA\n" }] }), env);
-        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual(["try-restart etcd-member.service", "try-restart etcd-member.service"]);
+        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([
+            "try-restart etcd-member.service",
+            "try-restart etcd-member.service",
+        ]);
     });
 
     test("a failure names the controller and the step, and prints no file content", () => {
@@ -81,6 +124,80 @@ describe("the file installer", () => {
         expect(r.status).not.toBe(0);
         expect(r.stderr).toContain(`controller c-0: step "install ${root}/blocker/x.key" failed`);
         expect(r.stdout + r.stderr).not.toContain("TOPSECRET");
+    });
+});
+
+describe("every node's files go through the same installer", () => {
+    /** Another user than the one running the test, for ownership (as root: nobody; otherwise chown can only keep us). */
+    const owner =
+        process.getuid?.() === 0 ? "nobody:nogroup" : `${attempt("id", ["-un"]).stdout.trim()}:${attempt("id", ["-gn"]).stdout.trim()}`;
+    const ownerOf = (p: string) => attempt("stat", ["-c", "%U:%G", p]).stdout.trim();
+
+    test("the team's keys: their user owns the file and the directories, private to it; a re-run changes nothing; a removed key is gone", () => {
+        const root = scratchDir("team-keys");
+        const keys = [
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGhNEjJJ2b8u6wD6trIZPsojOnPIFbyDWl6/7Wn5aBqp a@example.com",
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL b@example.com",
+        ];
+        // The real paths, moved under a scratch root, and given an owner this machine has.
+        const rooted = (k: readonly string[]) => {
+            const delivery = teamKeysFiles(k);
+            expect(delivery.files.map((f) => [f.path, f.mode, f.owner])).toEqual([[nodePaths.teamKeysFile, "0600", "core:core"]]);
+            expect((delivery.directories ?? []).map((d) => [d.path, d.mode, d.owner])).toEqual([
+                ["/home/core/.ssh", "0700", "core:core"],
+                ["/home/core/.ssh/authorized_keys.d", "0700", "core:core"],
+            ]);
+            return {
+                target: "worker w-0",
+                directories: (delivery.directories ?? []).map((d) => ({ ...d, path: root + d.path, owner })),
+                files: delivery.files.map((f) => ({ ...f, path: root + f.path, owner })),
+            };
+        };
+        const file = root + nodePaths.teamKeysFile;
+        const first = bash(renderInstallScript(rooted(keys)));
+        expect(first.stderr).toBe("");
+        expect(first.stdout).toContain("worker w-0: 1 of 1 files changed");
+        expect(fs.readFileSync(file, "utf8")).toBe(keys.join("\n") + "\n");
+        for (const p of [file, path.dirname(file), path.dirname(path.dirname(file))]) {
+            expect({ p, owner: ownerOf(p), mode: (fs.statSync(p).mode & 0o777).toString(8) }).toEqual({
+                p,
+                owner,
+                mode: p === file ? "600" : "700",
+            });
+        }
+        expect(bash(renderInstallScript(rooted(keys))).stdout).toContain("0 of 1 files changed");
+        bash(renderInstallScript(rooted(keys.slice(1))));
+        expect(fs.readFileSync(file, "utf8")).toBe(`${keys[1]}\n`);
+    });
+
+    test("a file whose owner is wrong is installed again", () => {
+        const root = scratchDir("owner");
+        const f: NodeFile = { path: `${root}/keys`, mode: "0600", content: "k\n", containerReadable: false, owner };
+        bash(renderInstallScript({ target: "node n-0", files: [f] }));
+        fs.chownSync(f.path, 0, 0);
+        const r = bash(renderInstallScript({ target: "node n-0", files: [f] }));
+        expect(r.stdout).toContain(process.getuid?.() === 0 ? "1 of 1 files changed" : "0 of 1 files changed");
+        expect(ownerOf(f.path)).toBe(owner);
+    });
+
+    test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
+        const settings = oneController("c");
+        const material = placeholderMaterial(
+            clusterCertificateSpecs<string>({
+                clusterName: "c",
+                apiServiceIp: "10.96.0.1",
+                apiServerInternalAddress: "10.0.0.250",
+                apiServerPublicAddress: "203.0.113.5",
+                controllers: settings.controllers,
+            }),
+        );
+        const files = controllerFiles(material, settings, 0);
+        const [ca, kubeconfig] = files.slice(-2);
+        expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));
+        expect(joinFiles("CA", "KUBECONFIG").map((f) => [f.path, f.mode])).toEqual([
+            [nodePaths.clusterCaCert, "0644"],
+            [nodePaths.bootstrapKubeconfig, "0600"],
+        ]);
     });
 });
 
@@ -139,7 +256,9 @@ exit 3
         expect(calls.filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
         expect(calls.filter((c) => c.includes(" apply "))).toHaveLength(1);
         // kubectl runs against the local apiserver with the admin kubeconfig, read-only.
-        expect(calls.find((c) => c.includes(" apply "))).toContain("-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side");
+        expect(calls.find((c) => c.includes(" apply "))).toContain(
+            "-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side",
+        );
 
         const again = bash(script(manifests), env);
         expect(again.status).toBe(0);
@@ -163,9 +282,16 @@ exit 3
         const env = fakePodman(1000);
         const r = bash(script(renderBootstrapManifests(token)), env);
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain('controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s');
+        expect(r.stderr).toContain(
+            'controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s',
+        );
         expect(fs.existsSync(path.join(dir, "state/bootstrap.done"))).toBe(false);
-        expect(fs.readFileSync(podmanLog, "utf8").split("\n").filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
+        expect(
+            fs
+                .readFileSync(podmanLog, "utf8")
+                .split("\n")
+                .filter((c) => c.includes("--raw=/healthz")),
+        ).toHaveLength(3);
         expect(r.stdout + r.stderr).not.toContain(token.tokenSecret);
     });
 });
@@ -179,7 +305,6 @@ describe("the readiness wait (curl with the health-check certificate against a T
         const dir = scratchDir("readiness");
         const specs = clusterCertificateSpecs<string>({
             clusterName: "readiness-test",
-            clusterDomain: "cluster.local",
             apiServiceIp: "10.96.0.1",
             apiServerInternalAddress: "10.0.0.10",
             apiServerPublicAddress: "203.0.113.50",
@@ -188,13 +313,24 @@ describe("the readiness wait (curl with the health-check certificate against a T
         issued = issueWithOpenssl(specs, { caValidityDays: 3650, certValidityDays: 365, renewBeforeDays: 30 }, dir);
         pki = materialFromFiles(issued, dir);
         // The apiserver's serving certificate, trusting client certificates of the cluster CA.
-        server = await startHealthzServer({ cert: issued.get("apiserver")!.cert, key: issued.get("apiserver")!.key, clientCa: issued.get("ca")!.cert });
+        server = await startHealthzServer({
+            cert: issued.get("apiserver")!.cert,
+            key: issued.get("apiserver")!.key,
+            clientCa: issued.get("ca")!.cert,
+        });
     });
     afterAll(() => server?.stop());
 
     test("answers once /healthz says ok over verified TLS with the health-check identity", () => {
         const r = bash(
-            renderReadinessScript({ url: `https://127.0.0.1:${server.port}/healthz`, caCertPem: pki.certs.ca, clientCertPem: pki.certs.healthcheck, clientKeyPem: pki.keys.healthcheck, attempts: 3, delaySeconds: 1 }),
+            renderReadinessScript({
+                url: `https://127.0.0.1:${server.port}/healthz`,
+                caCertPem: pki.certs.ca,
+                clientCertPem: pki.certs.healthcheck,
+                clientKeyPem: pki.keys.healthcheck,
+                attempts: 3,
+                delaySeconds: 1,
+            }),
         );
         expect(r.stderr).toBe("");
         expect(r.stdout.trim()).toBe(`API ready: https://127.0.0.1:${server.port}/healthz answered ok`);
@@ -212,27 +348,40 @@ describe("the readiness wait (curl with the health-check certificate against a T
             }),
         );
         expect(r.status).toBe(1);
-        expect(r.stderr).toContain(`readiness check on the bastion: step "GET https://127.0.0.1:${server.port}/healthz": no "ok" within 0 s`);
+        expect(r.stderr).toContain(
+            `readiness check on the bastion: step "GET https://127.0.0.1:${server.port}/healthz": no "ok" within 0 s`,
+        );
         expect(r.stderr).not.toContain("PRIVATE KEY");
     });
 
     test("the controllers' kubeconfigs work with kubectl against the apiserver's certificate", () => {
         requireTools("kubectl");
-        const settings = { clusterName: "readiness-test", clusterDomain: "cluster.local", serviceCidr: "10.96.0.0/16", podCidr: "10.244.0.0/16", controllers: [{ hostname: "c-0", ip: "10.0.0.20" }] };
+        const settings = oneController("readiness-test");
         const files = controllerFiles(pki, settings, 0);
         const dir = scratchDir("kubeconfigs");
         for (const kubeconfig of [nodePaths.adminKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
             const file = path.join(dir, path.basename(kubeconfig));
             fs.writeFileSync(file, files.find((f) => f.path === kubeconfig)!.content);
             // Same address the components use (127.0.0.1, which the apiserver certificate names), the test's port.
-            const r = attempt("kubectl", ["--kubeconfig", file, "--server", `https://127.0.0.1:${server.port}`, "get", "--raw", "/healthz"], { timeoutMs: 20000 });
+            const r = attempt(
+                "kubectl",
+                ["--kubeconfig", file, "--server", `https://127.0.0.1:${server.port}`, "get", "--raw", "/healthz"],
+                { timeoutMs: 20000 },
+            );
             expect({ kubeconfig, out: r.stdout, err: r.stderr }).toEqual({ kubeconfig, out: "ok", err: "" });
         }
     });
 
     test("a server whose certificate the cluster CA did not sign is not trusted", () => {
         const r = bash(
-            renderReadinessScript({ url: `https://127.0.0.1:${server.port}/healthz`, caCertPem: pki.certs["etcd-ca"], clientCertPem: pki.certs.healthcheck, clientKeyPem: pki.keys.healthcheck, attempts: 1, delaySeconds: 0 }),
+            renderReadinessScript({
+                url: `https://127.0.0.1:${server.port}/healthz`,
+                caCertPem: pki.certs["etcd-ca"],
+                clientCertPem: pki.certs.healthcheck,
+                clientKeyPem: pki.keys.healthcheck,
+                attempts: 1,
+                delaySeconds: 0,
+            }),
         );
         expect(r.status).toBe(1);
         expect(r.stderr).toMatch(/last answer: curl: \(60\)/);

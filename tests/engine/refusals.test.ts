@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
 import { STATIC_POD_FILES } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { parseFlags, rootPaths } from "./helpers/controlPlane";
 import { unitExecStart } from "./helpers/node";
 import { Processes } from "./helpers/processes";
@@ -44,8 +44,13 @@ test("a misspelt kube-apiserver flag stops the control plane's boot with the bin
     )!;
     const [, ...args] = parse(pod.content).spec.containers[0].command as string[];
     const flags = parseFlags(args).map(([name, value]) => `--${name}=${rootPaths(value, node.root)}`);
-    const apiserver = processes.start("apiserver-misspelt", undefined, tools["kube-apiserver"], [...flags, "--etcd-servres=https://127.0.0.1:2379"]);
-    await expect(processes.waitFor("kube-apiserver ready", () => false, [apiserver], 60000)).rejects.toThrow(/stopped \(exit code 1\)[\s\S]*unknown flag: --etcd-servres/);
+    const apiserver = processes.start("apiserver-misspelt", undefined, tools["kube-apiserver"], [
+        ...flags,
+        "--etcd-servres=https://127.0.0.1:2379",
+    ]);
+    await expect(processes.waitFor("kube-apiserver ready", () => false, [apiserver], 60000)).rejects.toThrow(
+        /stopped \(exit code 1\)[\s\S]*unknown flag: --etcd-servres/,
+    );
 });
 
 test("a misspelt KubeletConfiguration field stops the node's join with the kubelet's message", async () => {
@@ -57,5 +62,7 @@ test("a misspelt KubeletConfiguration field stops the node's join with the kubel
     const [, ...args] = unitExecStart(node.at("/etc/systemd/system/kubelet.service"));
     const flags = parseFlags(args).map(([name, value]) => `--${name}=${name === "config" ? bad : rootPaths(value, node.root)}`);
     const kubelet = processes.start("kubelet-misspelt", undefined, tools.kubelet, [...flags, `--root-dir=${node.at("/var/lib/kubelet")}`]);
-    await expect(processes.waitFor("kubelet running", () => false, [kubelet], 60000)).rejects.toThrow(/stopped \(exit code 1\)[\s\S]*rotateCertificatez/);
+    await expect(processes.waitFor("kubelet running", () => false, [kubelet], 60000)).rejects.toThrow(
+        /stopped \(exit code 1\)[\s\S]*rotateCertificatez/,
+    );
 });

@@ -16,7 +16,11 @@ const PRINTABLE_ASCII = Array.from({ length: 95 }, (_, i) => String.fromCharCode
 const ALL_BYTES = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
 
 const parts: NodeConfigPart[] = [
-    { users: [{ name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH71sqoLXafALEbN5om6iR0nXvwoUEbX2sK1HjACrTgF a@b"] }] },
+    {
+        users: [
+            { name: "core", sshAuthorizedKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH71sqoLXafALEbN5om6iR0nXvwoUEbX2sK1HjACrTgF a@b"] },
+        ],
+    },
     {
         files: [
             { path: "/etc/printable", contents: PRINTABLE_ASCII },
@@ -123,7 +127,8 @@ describe("the Ignition config builder", () => {
             const presets = read("/etc/systemd/system-preset/20-ignition.preset").toString().split("\n").filter(Boolean);
             expect(presets.sort()).toEqual(["enable long.service", "enable short.service"]);
             // SELinux labels cannot be checked here; that Ignition asks for every written file to be labelled can.
-            for (const file of decodeConfigFiles(json).keys()) expect([file, relabelCovers(applied.root, applied.relabeled, file)]).toEqual([file, true]);
+            for (const file of decodeConfigFiles(json).keys())
+                expect([file, relabelCovers(applied.root, applied.relabeled, file)]).toEqual([file, true]);
 
             // The helper script holds each step as a function and runs the one named by its first argument.
             const script = path.join(applied.root, "/usr/local/bin/node-setup");
@@ -148,14 +153,16 @@ describe("the real-tool checks", () => {
         expect(fs.existsSync(path.join(os.tmpdir(), scratch))).toBe(false); // cleaned up
     });
 
-
     it("let through only the executables Fedora CoreOS alone has, and report everything else systemd finds", async () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "verify-units-"));
         try {
             const dir = path.join(root, "etc/systemd/system");
             fs.mkdirSync(dir, { recursive: true });
             fs.writeFileSync(path.join(dir, "fcos.service"), "[Service]\nExecStart=/usr/bin/podman run example\n");
-            fs.writeFileSync(path.join(dir, "bad.service"), "[Unit]\nRequires=missing.service\n[Service]\nBogusKey=1\nExecStart=/usr/bin/not-on-fcos\n");
+            fs.writeFileSync(
+                path.join(dir, "bad.service"),
+                "[Unit]\nRequires=missing.service\n[Service]\nBogusKey=1\nExecStart=/usr/bin/not-on-fcos\n",
+            );
             expect(await verifyUnits(root, ["fcos.service"])).toEqual([]);
             const problems = await verifyUnits(root, ["bad.service"]);
             expect(problems).toEqual(

@@ -3,7 +3,15 @@
  * the program's ED25519 deploy key (the only key in user data: the team's keys arrive over SSH), long
  * physical hostnames, pool labels and taints, and an internal OS-update server.
  */
-import { ALIBABA_NTP_SERVERS, HostEntry, NodeIgnitionInput } from "../../ignition";
+import {
+    ALIBABA_NTP_SERVERS,
+    BastionIgnitionInput,
+    ControllerIgnitionInput,
+    HostEntry,
+    NfsServerIgnitionInput,
+    NodeIgnitionInput,
+    WorkerIgnitionInput,
+} from "../../ignition";
 
 /** A public key only (the private half was discarded when it was generated). */
 export const SSH_KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILCtI3bVUIVK/A407sIHLvkpaQlwcmr6vTFacKZjMx9p deploy@coreos-platform-prod"];
@@ -30,10 +38,9 @@ const common = {
 const kubernetes = {
     apiServerUrl: "https://10.0.0.250:6443",
     clusterDnsIp: CLUSTER_DNS_IP,
-    clusterDomain: "cluster.local",
 };
 
-export const bastionInput: NodeIgnitionInput = {
+export const bastionInput: BastionIgnitionInput = {
     ...common,
     role: "bastion",
     hostname: "coreos-platform-prod-bastion",
@@ -41,7 +48,7 @@ export const bastionInput: NodeIgnitionInput = {
     osUpdates: { updateServerUrl: UPDATE_SERVER_URL },
 };
 
-export const controllerInput: NodeIgnitionInput = {
+export const controllerInput: ControllerIgnitionInput = {
     ...common,
     role: "controller",
     hostname: CONTROLLERS[1].name,
@@ -50,7 +57,7 @@ export const controllerInput: NodeIgnitionInput = {
     etcd: { name: CONTROLLERS[1].name, ip: CONTROLLERS[1].ip, initialCluster: CONTROLLERS, dataDiskId: ETCD_DISK_ID },
 };
 
-export const workerInput: NodeIgnitionInput = {
+export const workerInput: WorkerIgnitionInput = {
     ...common,
     role: "worker",
     hostname: "coreos-platform-prod-worker-17",
@@ -62,7 +69,7 @@ export const workerInput: NodeIgnitionInput = {
     },
 };
 
-export const edgeInput: NodeIgnitionInput = {
+export const edgeInput: WorkerIgnitionInput = {
     ...common,
     role: "edge",
     hostname: "coreos-platform-prod-edge-1",
@@ -74,7 +81,7 @@ export const edgeInput: NodeIgnitionInput = {
     },
 };
 
-export const nfsServerInput: NodeIgnitionInput = {
+export const nfsServerInput: NfsServerIgnitionInput = {
     ...common,
     role: "nfs-server",
     hostname: "coreos-platform-prod-nfs-server",

@@ -11,7 +11,8 @@ function fixedRandomBytes(length: number, seed: string): Buffer {
 
 const unitLikeText = Array.from(
     { length: 40 },
-    (_, i) => `[Unit]\nDescription=Service number ${i}\nAfter=network-online.target\n[Service]\nExecStart=/usr/bin/podman run --name s${i} quay.io/example/image:v${i}.0\n`,
+    (_, i) =>
+        `[Unit]\nDescription=Service number ${i}\nAfter=network-online.target\n[Service]\nExecStart=/usr/bin/podman run --name s${i} quay.io/example/image:v${i}.0\n`,
 ).join("\n");
 
 describe("deterministic gzip", () => {
@@ -50,7 +51,10 @@ describe("deterministic gzip", () => {
     it("gives the same bytes as when this test was written (a change would replace every worker)", () => {
         // Workers are replaced when their user data changes; a different compressor output is such a change.
         // If this fails on purpose, say so in the changelog: every worker of every stage will be replaced.
-        const digest = crypto.createHash("sha256").update(deterministicGzip(Buffer.from(unitLikeText))).digest("hex");
+        const digest = crypto
+            .createHash("sha256")
+            .update(deterministicGzip(Buffer.from(unitLikeText)))
+            .digest("hex");
         expect(digest).toBe(GOLDEN_UNIT_TEXT_GZIP_SHA256);
     });
 });

@@ -84,7 +84,10 @@ describe("node-setup install-kubelet", () => {
         const sha = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
         fs.writeFileSync(
             script,
-            fs.readFileSync(script, "utf8").replaceAll(versions.kubelet.sha256, sha(kubelet)).replaceAll(versions.cniPlugins.sha256, sha(tgz)),
+            fs
+                .readFileSync(script, "utf8")
+                .replaceAll(versions.kubelet.sha256, sha(kubelet))
+                .replaceAll(versions.cniPlugins.sha256, sha(tgz)),
         );
         fakeCurl({ [versions.kubelet.url]: kubelet, [versions.cniPlugins.url]: tgz });
 
@@ -140,7 +143,9 @@ describe("node-setup prepare-data-disk", () => {
         fs.writeFileSync(image, Buffer.alloc(16 * 1024 * 1024));
         const { status, output } = prepareOnLoopDevice(image);
         expect([status, output]).toEqual([0, expect.anything()]);
-        expect(recordedCalls().filter((c) => c.startsWith("mkfs.xfs "))).toEqual([expect.stringMatching(/^mkfs\.xfs -L etcd-data \/dev\/loop\d+$/)]);
+        expect(recordedCalls().filter((c) => c.startsWith("mkfs.xfs "))).toEqual([
+            expect.stringMatching(/^mkfs\.xfs -L etcd-data \/dev\/loop\d+$/),
+        ]);
     });
 
     it("never formats a disk that already holds a filesystem", () => {

@@ -1,7 +1,7 @@
 /** What the renderers do with their input, without outside tools: determinism, changes, input errors. */
 import { ALIBABA_NTP_SERVERS, NodeIgnitionInput, renderNodeIgnition } from "../../ignition";
 import * as YAML from "yaml";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { renderWorkerIgnition } from "../../ignition/roles/worker";
 import { ROLE_FIXTURES, SSH_KEYS, controllerInput, nfsServerInput, workerInput } from "./fixtures";
 import { decodeConfigFiles } from "./helpers";
@@ -23,7 +23,10 @@ describe("renderNodeIgnition", () => {
     it("changes a worker's config when its pool's labels change, in the kubelet unit only", () => {
         const relabeled: NodeIgnitionInput = {
             ...workerInput,
-            kubernetes: { ...workerInput.kubernetes!, nodeLabels: { ...workerInput.kubernetes!.nodeLabels, "platform.example.com/pool": "batch" } },
+            kubernetes: {
+                ...workerInput.kubernetes!,
+                nodeLabels: { ...workerInput.kubernetes!.nodeLabels, "platform.example.com/pool": "batch" },
+            },
         };
         const before = renderNodeIgnition(workerInput);
         const after = renderNodeIgnition(relabeled);
@@ -32,10 +35,10 @@ describe("renderNodeIgnition", () => {
         expect(renderNodeIgnition(relabeled)).toBe(after);
     });
 
-    it("gives the kubelet the input's cluster DNS address and domain, whatever they are", () => {
-        const input = { ...workerInput, kubernetes: { ...workerInput.kubernetes!, clusterDnsIp: "172.20.0.10", clusterDomain: "prod.example" } };
+    it("gives the kubelet the input's cluster DNS address, whatever it is, and the cluster domain", () => {
+        const input = { ...workerInput, kubernetes: { ...workerInput.kubernetes, clusterDnsIp: "172.20.0.10" } };
         const config = YAML.parse(decodeConfigFiles(renderNodeIgnition(input)).get(nodePaths.kubeletConfig)!.contents.toString());
-        expect([config.clusterDNS, config.clusterDomain]).toEqual([["172.20.0.10"], "prod.example"]);
+        expect([config.clusterDNS, config.clusterDomain]).toEqual([["172.20.0.10"], "cluster.local"]);
     });
 
     it("does not depend on the order in which labels were written", () => {
@@ -78,22 +81,53 @@ describe("renderNodeIgnition", () => {
 });
 
 describe("renderNodeIgnition refuses input it cannot render safely", () => {
+    // A role's sections are required by the types (each @ts-expect-error fails the type check if they are not)
+    // and, for input built from untyped data, by renderNodeIgnition itself.
+    // @ts-expect-error -- a worker's input must have its kubernetes section
+    const workerWithoutKubelet: NodeIgnitionInput = { ...workerInput, kubernetes: undefined };
+    // @ts-expect-error -- a controller's input must have its etcd section
+    const controllerWithoutEtcd: NodeIgnitionInput = { ...controllerInput, etcd: undefined };
+    // @ts-expect-error -- an NFS server's input must have its nfsServer section
+    const nfsServerWithoutExport: NodeIgnitionInput = { ...nfsServerInput, nfsServer: undefined };
+    // @ts-expect-error -- a Kubernetes node's OS updates need a FleetLock URL
+    const workerWithoutFleetLock: NodeIgnitionInput = { ...workerInput, osUpdates: {} };
     const cases: [string, NodeIgnitionInput, RegExp][] = [
-        ["a worker without its kubernetes section", { ...workerInput, kubernetes: undefined }, /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/],
-        ["a controller without its etcd section", { ...controllerInput, etcd: undefined }, /role controller\): etcd is required/],
-        ["an NFS server without its nfsServer section", { ...nfsServerInput, nfsServer: undefined }, /nfsServer is required/],
-        ["a Kubernetes node without a FleetLock URL", { ...workerInput, osUpdates: {} }, /osUpdates\.fleetlockUrl is required/],
+        [
+            "a worker without its kubernetes section",
+            workerWithoutKubelet,
+            /coreos-platform-prod-worker-17 \(role worker\): kubernetes is required/,
+        ],
+        ["a controller without its etcd section", controllerWithoutEtcd, /role controller\): etcd is required/],
+        ["an NFS server without its nfsServer section", nfsServerWithoutExport, /nfsServer is required/],
+        ["a Kubernetes node without a FleetLock URL", workerWithoutFleetLock, /osUpdates\.fleetlockUrl is required/],
         ["no SSH key", { ...workerInput, sshAuthorizedKeys: [] }, /sshAuthorizedKeys is empty/],
         [
             "a private key where a public key belongs",
-            { ...workerInput, sshAuthorizedKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----"] },
+            {
+                ...workerInput,
+                sshAuthorizedKeys: [
+                    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n-----END OPENSSH PRIVATE KEY-----",
+                ],
+            },
             /not one OpenSSH public key/,
         ],
         ["two keys on one line", { ...workerInput, sshAuthorizedKeys: [`${SSH_KEYS[0]}\n${SSH_KEYS[0]}`] }, /not one OpenSSH public key/],
         ["no NTP server", { ...workerInput, ntpServers: [] }, /ntpServers is empty/],
-        ["an etcd disk id that is not Alibaba's", { ...controllerInput, etcd: { ...controllerInput.etcd!, dataDiskId: "/dev/vdb" } }, /not a disk id/],
-        ["an etcd member missing from its own cluster", { ...controllerInput, etcd: { ...controllerInput.etcd!, name: "elsewhere" } }, /does not include this member/],
-        ["an NFS export to nobody", { ...nfsServerInput, nfsServer: { ...nfsServerInput.nfsServer!, exportCidrs: [] } }, /exportCidrs is empty/],
+        [
+            "an etcd disk id that is not Alibaba's",
+            { ...controllerInput, etcd: { ...controllerInput.etcd!, dataDiskId: "/dev/vdb" } },
+            /not a disk id/,
+        ],
+        [
+            "an etcd member missing from its own cluster",
+            { ...controllerInput, etcd: { ...controllerInput.etcd!, name: "elsewhere" } },
+            /does not include this member/,
+        ],
+        [
+            "an NFS export to nobody",
+            { ...nfsServerInput, nfsServer: { ...nfsServerInput.nfsServer!, exportCidrs: [] } },
+            /exportCidrs is empty/,
+        ],
     ];
     it.each(cases)("%s", (_, input, message) => {
         expect(() => renderNodeIgnition(input)).toThrow(message);

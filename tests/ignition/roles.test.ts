@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { NodeIgnitionInput, USER_DATA_LIMIT, renderNodeIgnition } from "../../ignition";
-import { nodePaths, pkiFiles } from "../../ignition/paths";
+import { CLUSTER_DOMAIN } from "../../layout/cluster";
+import { nodePaths, pkiFiles } from "../../layout/node";
 import { versions } from "../../versions";
 import { AppliedIgnition, applyIgnition, validateIgnition, verifyUnits } from "../../tools/ignitionTools";
 import {
@@ -100,8 +101,11 @@ describe.each(Object.keys(ROLE_FIXTURES))("the %s config", (role) => {
     it("names the host and keeps localhost in /etc/hosts with the controllers' names", () => {
         expect(run.file("/etc/hostname")).toBe(`${input.hostname}\n`);
         const hosts = run.file("/etc/hosts").split("\n");
-        expect(hosts).toEqual(expect.arrayContaining([expect.stringMatching(/^127\.0\.0\.1\s+localhost\b/), expect.stringMatching(/^::1\s+localhost\b/)]));
-        for (const h of input.hosts) expect(hosts).toContainEqual(expect.stringMatching(new RegExp(`^${h.ip.replace(/\./g, "\\.")}\\s+${h.name}$`)));
+        expect(hosts).toEqual(
+            expect.arrayContaining([expect.stringMatching(/^127\.0\.0\.1\s+localhost\b/), expect.stringMatching(/^::1\s+localhost\b/)]),
+        );
+        for (const h of input.hosts)
+            expect(hosts).toContainEqual(expect.stringMatching(new RegExp(`^${h.ip.replace(/\./g, "\\.")}\\s+${h.name}$`)));
     });
 
     it("syncs time from the input's NTP servers only", () => {
@@ -114,13 +118,18 @@ describe.each(Object.keys(ROLE_FIXTURES))("the %s config", (role) => {
 
     it("configures Zincati: FleetLock on Kubernetes nodes, a weekly window elsewhere, the internal update server", () => {
         const dir = path.join(run.applied.root, "etc/zincati/config.d");
-        const toml = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\n");
+        const toml = fs
+            .readdirSync(dir)
+            .map((f) => fs.readFileSync(path.join(dir, f), "utf8"))
+            .join("\n");
         if (isKubernetesNode) {
             expect(toml).toMatch(/^strategy = "fleet_lock"$/m);
             expect(toml).toMatch(new RegExp(`^\\[updates\\.fleet_lock\\]\\nbase_url = "${FLEETLOCK_URL}"$`, "m"));
         } else {
             expect(toml).toMatch(/^strategy = "periodic"$/m);
-            expect(toml).toMatch(/^\[\[updates\.periodic\.window\]\]\ndays = \[("[A-Z][a-z]{2}"(, )?)+\]\nstart_time = "\d\d:\d\d"\nlength_minutes = \d+$/m);
+            expect(toml).toMatch(
+                /^\[\[updates\.periodic\.window\]\]\ndays = \[("[A-Z][a-z]{2}"(, )?)+\]\nstart_time = "\d\d:\d\d"\nlength_minutes = \d+$/m,
+            );
         }
         expect(toml).toMatch(new RegExp(`^\\[cincinnati\\]\\nbase_url = "${UPDATE_SERVER_URL}"$`, "m"));
     });
@@ -156,10 +165,18 @@ describe.each(Object.keys(ROLE_FIXTURES))("the %s config", (role) => {
 function kubernetesNodeChecks(get: () => RoleRun): void {
     it("loads br_netfilter and nf_conntrack and sets the forwarding and filter sysctls", () => {
         const { applied } = get();
-        const modules = fs.readdirSync(path.join(applied.root, "etc/modules-load.d")).map((f) => readRootFile(applied.root, `/etc/modules-load.d/${f}`)).join("\n");
+        const modules = fs
+            .readdirSync(path.join(applied.root, "etc/modules-load.d"))
+            .map((f) => readRootFile(applied.root, `/etc/modules-load.d/${f}`))
+            .join("\n");
         expect(modules.split("\n")).toEqual(expect.arrayContaining(["br_netfilter", "nf_conntrack"]));
         const sysctlDir = path.join(applied.root, "etc/sysctl.d");
-        const sysctls = parseAssignments(fs.readdirSync(sysctlDir).map((f) => fs.readFileSync(path.join(sysctlDir, f), "utf8")).join("\n"));
+        const sysctls = parseAssignments(
+            fs
+                .readdirSync(sysctlDir)
+                .map((f) => fs.readFileSync(path.join(sysctlDir, f), "utf8"))
+                .join("\n"),
+        );
         expect(sysctls.get("net.ipv4.ip_forward")).toBe("1");
         expect(sysctls.get("net.bridge.bridge-nf-call-iptables")).toBe("1");
         expect(sysctls.get("net.ipv4.conf.default.rp_filter")).toBe("0");
@@ -184,13 +201,13 @@ function kubernetesNodeChecks(get: () => RoleRun): void {
     });
 
     it("configures the kubelet: cluster DNS from the input, webhook auth, rotation, graceful shutdown", () => {
-        const { file, input } = get();
+        const { file } = get();
         const config = YAML.parse(file(nodePaths.kubeletConfig));
         expect(config).toMatchObject({
             apiVersion: "kubelet.config.k8s.io/v1beta1",
             kind: "KubeletConfiguration",
             clusterDNS: [CLUSTER_DNS_IP],
-            clusterDomain: input.kubernetes!.clusterDomain,
+            clusterDomain: CLUSTER_DOMAIN,
             authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: nodePaths.clusterCaCert } },
             authorization: { mode: "Webhook" },
             rotateCertificates: true,
@@ -219,7 +236,8 @@ function kubernetesNodeChecks(get: () => RoleRun): void {
                 `--hostname-override=${input.hostname}`,
             ]),
         );
-        const flag = (name: string) => (flags.find((f) => f.startsWith(`--${name}=`)) ?? "=").split("=").slice(1).join("=").split(",").filter(Boolean);
+        const flag = (name: string) =>
+            (flags.find((f) => f.startsWith(`--${name}=`)) ?? "=").split("=").slice(1).join("=").split(",").filter(Boolean);
         const isController = input.role === "controller";
         const expectedLabels = Object.entries(input.kubernetes!.nodeLabels).map(([k, v]) => `${k}=${v}`);
         if (isController) expectedLabels.push("node.kubernetes.io/controller=true");
@@ -229,7 +247,9 @@ function kubernetesNodeChecks(get: () => RoleRun): void {
         if (isController) expectedTaints.push("node-role.kubernetes.io/controller:NoSchedule");
         expect(flag("register-with-taints")).toEqual([]);
         const config = YAML.parse(get().file(nodePaths.kubeletConfig));
-        const registered = (config.registerWithTaints ?? []).map((t: any) => `${t.key}${t.value === undefined ? "" : `=${t.value}`}:${t.effect}`);
+        const registered = (config.registerWithTaints ?? []).map(
+            (t: any) => `${t.key}${t.value === undefined ? "" : `=${t.value}`}:${t.effect}`,
+        );
         expect(registered.sort()).toEqual(expectedTaints.sort());
 
         // Joining: the bootstrap kubeconfig (on tmpfs, gone after a reboot); later boots: the kubelet's own kubeconfig.
@@ -374,10 +394,16 @@ function stepBody(script: string, step: string): string {
 }
 
 afterAll(() => {
-    const report = Object.entries(sizes).map(([role, bytes]) => `${role.padEnd(11)} ${String(bytes).padStart(6)} bytes (${Math.round((bytes / USER_DATA_TARGET) * 100)}% of the ${USER_DATA_TARGET}-byte target)`);
-    // eslint-disable-next-line no-console
+    const report = Object.entries(sizes).map(
+        ([role, bytes]) =>
+            `${role.padEnd(11)} ${String(bytes).padStart(6)} bytes (${Math.round((bytes / USER_DATA_TARGET) * 100)}% of the ${USER_DATA_TARGET}-byte target)`,
+    );
+    // eslint-disable-next-line no-console -- the sizes are this test's report to the reader of the run
     console.log(`User data per role:\n${report.join("\n")}`);
     const dir = path.join(__dirname, "../../out");
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "ignition-sizes.json"), JSON.stringify({ target: USER_DATA_TARGET, limit: USER_DATA_LIMIT, bytes: sizes }, null, 2) + "\n");
+    fs.writeFileSync(
+        path.join(dir, "ignition-sizes.json"),
+        JSON.stringify({ target: USER_DATA_TARGET, limit: USER_DATA_LIMIT, bytes: sizes }, null, 2) + "\n",
+    );
 });

@@ -36,19 +36,25 @@ describe("Spring Boot service", () => {
         expect(container.resources.requests).toEqual({ cpu: "500m", memory: "768Mi" });
         expect(envOf(container).JAVA_TOOL_OPTIONS).toBe("-XX:MaxRAMPercentage=75.0");
         const custom = renderStage("dev", { apps: withApp("dev", "orders", (a) => (a.maxRamPercentage = 62.5)) });
-        expect(envOf((find(custom, "Deployment", "orders") as any).spec.template.spec.containers[0]).JAVA_TOOL_OPTIONS).toBe("-XX:MaxRAMPercentage=62.5");
+        expect(envOf((find(custom, "Deployment", "orders") as any).spec.template.spec.containers[0]).JAVA_TOOL_OPTIONS).toBe(
+            "-XX:MaxRAMPercentage=62.5",
+        );
     });
 
     it("reads application.yaml from a ConfigMap it mounts, and rolls when that config changes", () => {
         const config = find(objects, "ConfigMap", "orders-config", "apps") as any;
-        expect(YAML.parse(config.data["application.yaml"])).toEqual({ spring: { datasource: { url: "jdbc:mysql://orders-db.dev.internal:3306/orders" } } });
+        expect(YAML.parse(config.data["application.yaml"])).toEqual({
+            spring: { datasource: { url: "jdbc:mysql://orders-db.dev.internal:3306/orders" } },
+        });
         const mount = container.volumeMounts[0];
         const volume = deployment.spec.template.spec.volumes.find((v: any) => v.name === mount.name);
         expect(volume.configMap.name).toBe("orders-config");
         expect(envOf(container).SPRING_CONFIG_ADDITIONAL_LOCATION).toBe(`file:${mount.mountPath}`);
         expect(mount.mountPath.endsWith("/")).toBe(true); // Spring reads a directory location only with a trailing slash
 
-        const changed = renderStage("dev", { apps: withApp("dev", "orders", (a) => (a.config.spring.datasource.url = "jdbc:mysql://elsewhere:3306/orders")) });
+        const changed = renderStage("dev", {
+            apps: withApp("dev", "orders", (a) => (a.config.spring.datasource.url = "jdbc:mysql://elsewhere:3306/orders")),
+        });
         const before = deployment.spec.template.metadata.annotations["checksum/config"];
         const after = (find(changed, "Deployment", "orders") as any).spec.template.metadata.annotations["checksum/config"];
         expect(after).not.toBe(before);
@@ -59,7 +65,9 @@ describe("Spring Boot service", () => {
         expect(plain.filter((o) => o.kind === "Secret")).toEqual([]);
         expect((find(plain, "Deployment", "orders") as any).spec.template.spec.containers[0].envFrom).toBeUndefined();
 
-        const objects = renderStage("dev", { appSecrets: { orders: { DB_PASSWORD: { secure: "v1:abc" }, API_KEY: { secure: "v1:def" } } } });
+        const objects = renderStage("dev", {
+            appSecrets: { orders: { DB_PASSWORD: { secure: "v1:abc" }, API_KEY: { secure: "v1:def" } } },
+        });
         const secret = find(objects, "Secret", "orders-env", "apps") as any;
         expect(secret.stringData).toEqual({ API_KEY: "[secret]", DB_PASSWORD: "[secret]" });
         const c = (find(objects, "Deployment", "orders") as any).spec.template.spec.containers[0];
@@ -82,14 +90,23 @@ describe("Spring Boot service", () => {
         expect(service.spec.ports).toEqual([{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
         const ingress = find(objects, "Ingress", "orders", "apps") as any;
         expect(ingress.spec.rules).toEqual([
-            { host: "shop.dev.example.com", http: { paths: [{ path: "/orders", pathType: "Prefix", backend: { service: { name: "orders", port: { name: "http" } } } }] } },
+            {
+                host: "shop.dev.example.com",
+                http: {
+                    paths: [{ path: "/orders", pathType: "Prefix", backend: { service: { name: "orders", port: { name: "http" } } } }],
+                },
+            },
         ]);
         const pdb = find(objects, "PodDisruptionBudget", "orders", "apps") as any;
         expect(pdb.spec.maxUnavailable).toBe(1);
         expect(pdb.spec.minAvailable).toBeUndefined();
         expect(selects(pdb.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
         // inventory has no route in dev: no Ingress.
-        expect(ofKind(objects, "Ingress").map((i) => i.metadata.name).sort()).toEqual(["orders", "web"]);
+        expect(
+            ofKind(objects, "Ingress")
+                .map((i) => i.metadata.name)
+                .sort(),
+        ).toEqual(["orders", "web"]);
     });
 
     it("carries the Kubernetes recommended labels", () => {
@@ -106,8 +123,14 @@ describe("Spring Boot service", () => {
     it("autoscales on CPU when configured, and then leaves the replica count to the autoscaler", () => {
         const prod = renderStage("prod");
         const hpa = find(prod, "HorizontalPodAutoscaler", "orders", "apps") as any;
-        expect(hpa.spec).toMatchObject({ scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "orders" }, minReplicas: 3, maxReplicas: 12 });
-        expect(hpa.spec.metrics).toEqual([{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+        expect(hpa.spec).toMatchObject({
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "orders" },
+            minReplicas: 3,
+            maxReplicas: 12,
+        });
+        expect(hpa.spec.metrics).toEqual([
+            { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        ]);
         expect((find(prod, "Deployment", "orders") as any).spec.replicas).toBeUndefined();
         // Without autoscale (dev) there is no autoscaler and the Deployment sets its replicas.
         expect(ofKind(objects, "HorizontalPodAutoscaler")).toEqual([]);
@@ -135,7 +158,10 @@ describe("gray release (staging's orders canary)", () => {
     it("sends the configured share of requests to it through an ingress-nginx canary Ingress on the same route", () => {
         const main = find(objects, "Ingress", "orders", "apps") as any;
         const canary = find(objects, "Ingress", "orders-canary", "apps") as any;
-        expect(canary.metadata.annotations).toMatchObject({ "nginx.ingress.kubernetes.io/canary": "true", "nginx.ingress.kubernetes.io/canary-weight": "10" });
+        expect(canary.metadata.annotations).toMatchObject({
+            "nginx.ingress.kubernetes.io/canary": "true",
+            "nginx.ingress.kubernetes.io/canary-weight": "10",
+        });
         expect(main.metadata.annotations["nginx.ingress.kubernetes.io/canary"]).toBeUndefined();
         expect(canary.spec.rules[0].host).toBe(main.spec.rules[0].host);
         expect(canary.spec.rules[0].http.paths[0].path).toBe(main.spec.rules[0].http.paths[0].path);
@@ -149,7 +175,11 @@ describe("gray release (staging's orders canary)", () => {
 
     it("removes exactly the canary's objects when the canary ends", () => {
         const after = renderStage("staging", { apps: withApp("staging", "orders", (a) => delete a.canary) });
-        expect(diffObjects(objects, after)).toEqual(["Deployment apps/orders-canary", "Ingress apps/orders-canary", "Service apps/orders-canary"]);
+        expect(diffObjects(objects, after)).toEqual([
+            "Deployment apps/orders-canary",
+            "Ingress apps/orders-canary",
+            "Service apps/orders-canary",
+        ]);
     });
 });
 
@@ -171,9 +201,9 @@ describe("React app", () => {
         const conf: string = (find(objects, "ConfigMap", "web-nginx", "apps") as any).data["app.conf"];
         expect(conf).toContain("location /api/orders/ {\n        proxy_pass http://orders.apps.svc.cluster.local:8080/;");
         expect(conf).toContain("location /api/inventory/ {\n        proxy_pass http://inventory.apps.svc.cluster.local:8080/;");
-        const custom = renderStage("dev", { clusterDomain: "k8s.internal", apps: withApp("dev", "inventory", (a) => (a.port = 9000)) });
+        const custom = renderStage("dev", { apps: withApp("dev", "inventory", (a) => (a.port = 9000)) });
         const customConf: string = (find(custom, "ConfigMap", "web-nginx") as any).data["app.conf"];
-        expect(customConf).toContain("proxy_pass http://inventory.apps.svc.k8s.internal:9000/;");
+        expect(customConf).toContain("proxy_pass http://inventory.apps.svc.cluster.local:9000/;");
     });
 
     it("has a public route on its host", () => {
@@ -186,13 +216,17 @@ describe("React app", () => {
 describe("stability", () => {
     it("changing one app's image changes only that app's workload", () => {
         const before = renderStage("staging");
-        const after = renderStage("staging", { apps: withApp("staging", "inventory", (a) => (a.image = "registry.cn-hangzhou.aliyuncs.com/example-shop/inventory:2.0.2")) });
+        const after = renderStage("staging", {
+            apps: withApp("staging", "inventory", (a) => (a.image = "registry.cn-hangzhou.aliyuncs.com/example-shop/inventory:2.0.2")),
+        });
         expect(diffObjects(before, after)).toEqual(["Deployment apps/inventory"]);
     });
 
     it("changing the React app's image changes only its Deployment (not its proxies' targets)", () => {
         const before = renderStage("prod");
-        const after = renderStage("prod", { apps: withApp("prod", "web", (a) => (a.image = "registry.cn-hangzhou.aliyuncs.com/example-shop/web:3.9.0")) });
+        const after = renderStage("prod", {
+            apps: withApp("prod", "web", (a) => (a.image = "registry.cn-hangzhou.aliyuncs.com/example-shop/web:3.9.0")),
+        });
         expect(diffObjects(before, after)).toEqual(["Deployment apps/web"]);
     });
 
@@ -231,7 +265,11 @@ describe("names and variables the platform reserves", () => {
     it("refuses an app named like another app's canary", () => {
         const extra = { kind: "spring-boot", name: "orders-canary", image: "registry.cn-hangzhou.aliyuncs.com/example-shop/orders:9.9.9" };
         const cfg = stageConfig("staging", { apps: [...apps("staging"), extra] });
-        expect(appsProblems(appsSettings(cfg))).toEqual([expect.stringMatching(/^apps\[3\]\.name = "orders-canary": app orders-canary needs a workload named orders-canary, which app orders already uses/)]);
+        expect(appsProblems(appsSettings(cfg))).toEqual([
+            expect.stringMatching(
+                /^apps\[3\]\.name = "orders-canary": app orders-canary needs a workload named orders-canary, which app orders already uses/,
+            ),
+        ]);
     });
 
     it("accepts every stage file as written", () => {

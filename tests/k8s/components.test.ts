@@ -10,10 +10,9 @@ import { Apps } from "../../components/apps";
 import { KubernetesPlatform } from "../../components/kubernetesPlatform";
 import { loadStageConfig } from "../../config/load";
 import { planCluster } from "../../config/plan";
-import { PROJECT } from "../../config/keys";
+import { PROJECT } from "../../config/schema";
 import { appsSettings } from "../../k8s/apps";
-import { LateValues, renderClusterObjects, standInLateValues } from "../../k8s/cluster";
-import { manifestFiles, objectsFromRecords } from "../../k8s/manifests";
+import { CloudStandIns, cloudStandIns, manifestFiles, objectsFromRecords, renderClusterObjects } from "../../tools/kubernetesObjects";
 import { KubeObject, objectKey } from "../../k8s/objects";
 import { platformSettings } from "../../k8s/platform";
 import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, revealSecrets, runProgram } from "../../tools/mockRuntime";
@@ -27,11 +26,11 @@ const SECRET_OVERRIDES = {
     [key("ingressTlsKey")]: { secure: "v1:stand-in" },
     [key("appSecrets")]: { orders: { DB_PASSWORD: { secure: "v1:stand-in" } } },
 };
-/** What the placeholders of those secrets contain (config/stageFiles.ts secretPlaceholder). */
+/** What the placeholders of those secrets contain (tools/stageFiles.ts secretPlaceholder). */
 const SECRET_TEXTS = ["placeholder for a secure value", "placeholder-for-secure"];
 
 interface ProgramOptions {
-    readonly late?: LateValues;
+    readonly late?: CloudStandIns;
     readonly apiServerPort?: number;
     readonly nfsPath?: string;
 }
@@ -40,17 +39,21 @@ interface ProgramOptions {
 function program(options: ProgramOptions = {}) {
     return () => {
         const cfg = loadStageConfig();
-        const late = options.late ?? standInLateValues(cfg);
+        const late = options.late ?? cloudStandIns(cfg);
         const provider = new k8s.Provider("k8s", { kubeconfig: "stand-in" });
         const platform = new KubernetesPlatform("cluster", {
             provider,
             settings: platformSettings(cfg),
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: options.apiServerPort ?? 6443 },
             nfs: { server: pulumi.output(late.nfs.server), path: options.nfsPath ?? late.nfs.path },
-            edgeNodeIps: pulumi.output([...late.edgeNodeIps]),
         });
         const apps = new Apps("apps", { provider, settings: appsSettings(cfg), ingressClassName: platform.ingressClassName });
-        return { storageClass: platform.storageClassName, ingressClass: platform.ingressClassName, clusterDns: platform.clusterDnsIp, workloads: apps.workloads };
+        return {
+            storageClass: platform.storageClassName,
+            ingressClass: platform.ingressClassName,
+            clusterDns: platform.clusterDnsIp,
+            workloads: apps.workloads,
+        };
     };
 }
 
@@ -58,12 +61,21 @@ function run(stage: string, overrides: Record<string, unknown> = {}, options: Pr
     return runProgram(stage, { overrides, preview: false, program: program(options) });
 }
 
-const kubernetesResources = (r: ProgramRun) => r.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("pulumi:providers"));
+const kubernetesResources = (r: ProgramRun) =>
+    r.resources.filter((x) => x.type.startsWith("kubernetes:") && !x.type.startsWith("pulumi:providers"));
 
 /** Canonical JSON (sorted keys), so objects compare equal whatever order the engine kept keys in. */
 function canonical(value: unknown): string {
     const sort = (v: unknown): unknown =>
-        Array.isArray(v) ? v.map(sort) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, sort(x)])) : v;
+        Array.isArray(v)
+            ? v.map(sort)
+            : v && typeof v === "object"
+              ? Object.fromEntries(
+                    Object.entries(v)
+                        .sort(([a], [b]) => (a < b ? -1 : 1))
+                        .map(([k, x]) => [k, sort(x)]),
+                )
+              : v;
     return JSON.stringify(sort(value));
 }
 const byObjectKey = (objects: readonly KubeObject[]) => new Map(objects.map((o) => [objectKey(o), canonical(o)]));
@@ -105,7 +117,10 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
 
     it("registers the components with their type tokens", () => {
         const components = dev.resources.filter((r) => r.type.startsWith("platform:index:"));
-        expect(components.map((c) => `${c.type} ${c.name}`).sort()).toEqual(["platform:index:Apps apps", "platform:index:KubernetesPlatform cluster"]);
+        expect(components.map((c) => `${c.type} ${c.name}`).sort()).toEqual([
+            "platform:index:Apps apps",
+            "platform:index:KubernetesPlatform cluster",
+        ]);
     });
 
     it("names each resource after its object, so a preview shows a per-object diff", () => {
@@ -125,7 +140,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
     });
 
     it("creates exactly the objects the pure renderer gives for the same values, each applied by the program's one field manager", () => {
-        const late = standInLateValues(stageConfig("dev"));
+        const late = cloudStandIns(stageConfig("dev"));
         const recorded = byObjectKey(objectsFromRecords(kubernetesResources(dev), isSecretValue));
         const withFieldManager = renderClusterObjects(stageConfig("dev"), late).map((o) => ({
             ...o,
@@ -140,13 +155,24 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
 
     it("makes each workload wait for its namespace and config, and each route for the ingress class", () => {
         const find = (type: string, name: string) => dev.resources.find((r) => r.type === type && r.name === name)!;
-        expect(find("kubernetes:apps/v1:Deployment", "apps-apps/orders").dependencies).toEqual(expect.arrayContaining(["apps-apps", "apps-apps/orders-config"]));
-        expect(find("kubernetes:networking.k8s.io/v1:Ingress", "apps-apps/web").dependencies).toEqual(expect.arrayContaining(["cluster-nginx", "apps-apps/web"]));
-        expect(find("kubernetes:apps/v1:Deployment", "cluster-nfs-provisioner/nfs-provisioner").dependencies).toContain("cluster-nfs-provisioner");
+        expect(find("kubernetes:apps/v1:Deployment", "apps-apps/orders").dependencies).toEqual(
+            expect.arrayContaining(["apps-apps", "apps-apps/orders-config"]),
+        );
+        expect(find("kubernetes:networking.k8s.io/v1:Ingress", "apps-apps/web").dependencies).toEqual(
+            expect.arrayContaining(["cluster-nginx", "apps-apps/web"]),
+        );
+        expect(find("kubernetes:apps/v1:Deployment", "cluster-nfs-provisioner/nfs-provisioner").dependencies).toContain(
+            "cluster-nfs-provisioner",
+        );
     });
 
     it("publishes the storage class, the ingress class and the DNS address", () => {
-        expect(dev.outputs).toMatchObject({ storageClass: "nfs", ingressClass: "nginx", clusterDns: "10.96.0.10", workloads: ["orders", "inventory", "web"] });
+        expect(dev.outputs).toMatchObject({
+            storageClass: "nfs",
+            ingressClass: "nginx",
+            clusterDns: "10.96.0.10",
+            workloads: ["orders", "inventory", "web"],
+        });
     });
 });
 
@@ -190,7 +216,7 @@ describe("secrets", () => {
             "platform-fleetlock.yaml",
             "platform-ingress-nginx.yaml",
             "platform-kube-proxy.yaml",
-        "platform-metrics-server.yaml",
+            "platform-metrics-server.yaml",
             "platform-nfs-provisioner.yaml",
         ]);
         const parsed = [...files.values()].flatMap((text) => YAML.parseAllDocuments(text).map((d) => d.toJS()));

@@ -6,7 +6,7 @@
  */
 import { ingressRules } from "../../components/network";
 import { planCluster } from "../../config/plan";
-import { fleetlockUrl } from "../../k8s/fleetlock";
+import { CLUSTER_DOMAIN, fleetlockUrl } from "../../layout/cluster";
 import { objectDependencies, objectKey, sortObjects } from "../../k8s/objects";
 import { versions } from "../../versions";
 import { STAGES, containersOf, envOf, find, ofKind, renderStage, selects, stageConfig, workloads } from "./helpers";
@@ -26,7 +26,7 @@ describe.each(STAGES)("stage %s", (stage) => {
     it("serves cluster DNS at the address the kubelets are rendered with (the 10th of the service CIDR)", () => {
         const service = find(objects, "Service", "kube-dns", "kube-system") as any;
         expect(service.spec.clusterIP).toBe(expected.dns);
-        // The kubelets' clusterDNS comes from this config value (index.ts NodeSettings.clusterDnsIp).
+        // The kubelets' clusterDNS comes from this config value (ignition/settings.ts nodeSettings).
         expect(service.spec.clusterIP).toBe(cfg.cluster.dnsServiceIp);
         expect(service.spec.ports.map((p: any) => `${p.port}/${p.protocol}`)).toEqual(["53/UDP", "53/TCP", "9153/TCP"]);
     });
@@ -125,7 +125,9 @@ describe.each(STAGES)("stage %s", (stage) => {
     });
 
     it("has exactly one default StorageClass, NFS-provisioned, keeping data by default", () => {
-        const defaults = ofKind(objects, "StorageClass").filter((sc) => sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
+        const defaults = ofKind(objects, "StorageClass").filter(
+            (sc) => sc.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true",
+        );
         expect(defaults).toHaveLength(1);
         expect(defaults[0].reclaimPolicy).toBe("Retain");
         const provisioner = find(objects, "Deployment", "nfs-provisioner") as any;
@@ -136,7 +138,9 @@ describe.each(STAGES)("stage %s", (stage) => {
     });
 
     it("has exactly one default IngressClass, the one every app route names", () => {
-        const defaults = ofKind(objects, "IngressClass").filter((c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true");
+        const defaults = ofKind(objects, "IngressClass").filter(
+            (c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true",
+        );
         expect(defaults).toHaveLength(1);
         for (const ingress of ofKind(objects, "Ingress")) {
             expect(ingress.spec.ingressClassName).toBe(defaults[0].metadata.name);
@@ -154,7 +158,13 @@ describe.each(STAGES)("stage %s", (stage) => {
                     const port = c[kind]?.httpGet?.port ?? c[kind]?.tcpSocket?.port;
                     if (c[kind]) {
                         probes++;
-                        expect({ workload: w.metadata.name, container: c.name, probe: kind, port, declared: ports.includes(port) }).toMatchObject({ declared: true });
+                        expect({
+                            workload: w.metadata.name,
+                            container: c.name,
+                            probe: kind,
+                            port,
+                            declared: ports.includes(port),
+                        }).toMatchObject({ declared: true });
                     }
                 }
             }
@@ -167,13 +177,20 @@ describe.each(STAGES)("stage %s", (stage) => {
         expect(services.length).toBeGreaterThan(4);
         for (const service of services) {
             const targets = workloads(objects).filter(
-                (w) => w.metadata.namespace === service.metadata.namespace && selects(service.spec.selector, w.spec.template.metadata.labels),
+                (w) =>
+                    w.metadata.namespace === service.metadata.namespace && selects(service.spec.selector, w.spec.template.metadata.labels),
             );
             expect({ service: service.metadata.name, workloads: targets.length }).not.toMatchObject({ workloads: 0 });
             for (const port of service.spec.ports) {
                 for (const w of targets) {
-                    const declared = w.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => (typeof port.targetPort === "string" ? p.name : p.containerPort)));
-                    expect({ service: service.metadata.name, port: port.name, found: declared.includes(port.targetPort ?? port.port) }).toMatchObject({ found: true });
+                    const declared = w.spec.template.spec.containers.flatMap((c: any) =>
+                        (c.ports ?? []).map((p: any) => (typeof port.targetPort === "string" ? p.name : p.containerPort)),
+                    );
+                    expect({
+                        service: service.metadata.name,
+                        port: port.name,
+                        found: declared.includes(port.targetPort ?? port.port),
+                    }).toMatchObject({ found: true });
                 }
             }
         }
@@ -181,7 +198,10 @@ describe.each(STAGES)("stage %s", (stage) => {
 
     it("has every workload's selector match its own pod template", () => {
         for (const w of workloads(objects)) {
-            expect({ workload: w.metadata.name, matches: selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels) }).toMatchObject({ matches: true });
+            expect({
+                workload: w.metadata.name,
+                matches: selects(w.spec.selector.matchLabels, w.spec.template.metadata.labels),
+            }).toMatchObject({ matches: true });
         }
     });
 
@@ -233,7 +253,12 @@ describe.each(STAGES)("stage %s", (stage) => {
             // Roles every cluster has from its first start (kube-apiserver's bootstrap RBAC policy).
             const builtIn = ["system:node-proxier", "system:auth-delegator", "extension-apiserver-authentication-reader"];
             if (!builtIn.includes(binding.roleRef.name)) {
-                find(objects, binding.roleRef.kind, binding.roleRef.name, binding.kind === "RoleBinding" ? binding.metadata.namespace : undefined);
+                find(
+                    objects,
+                    binding.roleRef.kind,
+                    binding.roleRef.name,
+                    binding.kind === "RoleBinding" ? binding.metadata.namespace : undefined,
+                );
             }
         }
     });
@@ -262,11 +287,16 @@ describe.each(STAGES)("stage %s", (stage) => {
         }
         expect(edges).toBeGreaterThan(20);
         // The Deployment of orders waits for its ConfigMap and namespace.
-        expect(deps.get("apps/v1 Deployment apps/orders")).toEqual(expect.arrayContaining(["v1 Namespace /apps", "v1 ConfigMap apps/orders-config", "v1 Secret apps/orders-env"]));
+        expect(deps.get("apps/v1 Deployment apps/orders")).toEqual(
+            expect.arrayContaining(["v1 Namespace /apps", "v1 ConfigMap apps/orders-config", "v1 Secret apps/orders-env"]),
+        );
     });
 
     it("takes every platform image from versions.ts and every app image from the stage's apps", () => {
-        const allowed = new Set<string>([...Object.values(versions.images), ...cfg.apps.flatMap((a) => [a.image, ...(a.kind === "spring-boot" && a.canary ? [a.canary.image] : [])])]);
+        const allowed = new Set<string>([
+            ...Object.values(versions.images),
+            ...cfg.apps.flatMap((a) => [a.image, ...(a.kind === "spring-boot" && a.canary ? [a.canary.image] : [])]),
+        ]);
         for (const w of workloads(objects)) {
             for (const c of containersOf(w)) {
                 expect({ workload: w.metadata.name, image: c.image, known: allowed.has(c.image) }).toMatchObject({ known: true });
@@ -276,7 +306,7 @@ describe.each(STAGES)("stage %s", (stage) => {
 });
 
 describe("ingress on the edge pool", () => {
-    it("hostNetwork mode: a DaemonSet binding 80 and 443 on the edge nodes only", () => {
+    it("a DaemonSet binding 80 and 443 on the host network of the edge nodes only", () => {
         const objects = renderStage("prod");
         const ds = find(objects, "DaemonSet", "ingress-nginx-controller", "ingress-nginx") as any;
         const spec = ds.spec.template.spec;
@@ -286,27 +316,21 @@ describe("ingress on the edge pool", () => {
         expect(spec.containers[0].image).toBe(versions.images.ingressNginx);
         expect(objects.filter((o) => o.kind === "Service" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
         // hostNetwork is outside the baseline Pod Security level, so the namespace must admit privileged pods.
-        expect((find(objects, "Namespace", "ingress-nginx") as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
-    });
-
-    it("nodePort mode: a NodePort Service on the edge nodes' addresses at 80 and 443, one pod per edge node", () => {
-        const cfgIps = ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13"]; // renderClusterObjects' stand-ins for prod's 4 edge nodes
-        const objects = renderStage("prod", { ingress: { mode: "nodePort", rateLimitRps: 50 } });
-        const service = find(objects, "Service", "ingress-nginx-controller", "ingress-nginx") as any;
-        expect(service.spec.type).toBe("NodePort");
-        expect(service.spec.externalIPs).toEqual(cfgIps);
-        expect(service.spec.ports.map((p: any) => p.port)).toEqual([80, 443]);
-        expect(service.spec.externalTrafficPolicy).toBe("Local");
-        const deployment = find(objects, "Deployment", "ingress-nginx-controller", "ingress-nginx") as any;
-        expect(deployment.spec.replicas).toBe(4);
-        expect(deployment.spec.template.spec.hostNetwork).toBeUndefined();
-        expect(deployment.spec.template.spec.containers[0].args).toContain("--publish-service=$(POD_NAMESPACE)/ingress-nginx-controller");
-        expect(objects.filter((o) => o.kind === "DaemonSet" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
+        expect((find(objects, "Namespace", "ingress-nginx") as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe(
+            "privileged",
+        );
     });
 
     it("tolerates the stage's edge taints and selects its edge labels", () => {
         const objects = renderStage("dev", {
-            edge: { count: 1, labels: { "node.kubernetes.io/zone-edge": "public" }, taints: [{ key: "edge", value: "true", effect: "NoExecute" }, { key: "dedicated", effect: "NoSchedule" }] },
+            edge: {
+                count: 1,
+                labels: { "node.kubernetes.io/zone-edge": "public" },
+                taints: [
+                    { key: "edge", value: "true", effect: "NoExecute" },
+                    { key: "dedicated", effect: "NoSchedule" },
+                ],
+            },
         });
         const spec = (find(objects, "DaemonSet", "ingress-nginx-controller") as any).spec.template.spec;
         expect(spec.tolerations).toEqual([
@@ -363,7 +387,21 @@ function podSecurityViolations(level: string, pod: any): string[] {
     }
     if (pod.hostNetwork || pod.hostPID || pod.hostIPC) out.push("host namespaces");
     if ((pod.volumes ?? []).some((v: any) => v.hostPath)) out.push("hostPath volume");
-    const baselineCaps = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"];
+    const baselineCaps = [
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    ];
     for (const c of containers) {
         if (c.securityContext?.privileged) out.push(`${c.name}: privileged`);
         if ((c.ports ?? []).some((p: any) => p.hostPort)) out.push(`${c.name}: hostPort`);
@@ -380,7 +418,8 @@ function podSecurityViolations(level: string, pod: any): string[] {
             const sc = c.securityContext ?? {};
             if (sc.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation not false`);
             if (!(sc.capabilities?.drop ?? []).includes("ALL")) out.push(`${c.name}: does not drop ALL capabilities`);
-            if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE")) out.push(`${c.name}: adds more than NET_BIND_SERVICE`);
+            if ((sc.capabilities?.add ?? []).some((cap: string) => cap !== "NET_BIND_SERVICE"))
+                out.push(`${c.name}: adds more than NET_BIND_SERVICE`);
             if ((sc.runAsNonRoot ?? pod.securityContext?.runAsNonRoot) !== true) out.push(`${c.name}: runAsNonRoot not true`);
             if ((sc.runAsUser ?? pod.securityContext?.runAsUser) === 0) out.push(`${c.name}: runs as uid 0`);
             const seccomp = sc.seccompProfile?.type ?? pod.securityContext?.seccompProfile?.type;
@@ -393,17 +432,25 @@ function podSecurityViolations(level: string, pod: any): string[] {
 describe("Pod Security", () => {
     const cases: [string, Record<string, unknown>][] = [
         ["dev", {}],
-        ["prod", { ingress: { mode: "nodePort" } }],
+        ["prod", {}],
     ];
     it.each(cases)("every pod in %s (%j) meets the level its namespace enforces", (stage, overrides) => {
         const objects = renderStage(stage, overrides);
-        const levels = new Map(ofKind(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["pod-security.kubernetes.io/enforce"]]));
+        const levels = new Map(
+            ofKind(objects, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["pod-security.kubernetes.io/enforce"]]),
+        );
         levels.set("kube-system", "privileged"); // kube-system carries no labels: the cluster default, privileged
         let checked = 0;
         for (const w of workloads(objects)) {
             const level = levels.get(w.metadata.namespace);
-            expect({ workload: w.metadata.name, level }).toEqual({ workload: w.metadata.name, level: expect.stringMatching(/^(privileged|baseline|restricted)$/) });
-            expect({ workload: w.metadata.name, violations: podSecurityViolations(level!, w.spec.template.spec) }).toEqual({ workload: w.metadata.name, violations: [] });
+            expect({ workload: w.metadata.name, level }).toEqual({
+                workload: w.metadata.name,
+                level: expect.stringMatching(/^(privileged|baseline|restricted)$/),
+            });
+            expect({ workload: w.metadata.name, violations: podSecurityViolations(level!, w.spec.template.spec) }).toEqual({
+                workload: w.metadata.name,
+                violations: [],
+            });
             checked++;
         }
         expect(checked).toBeGreaterThan(6);
@@ -415,13 +462,17 @@ describe("Pod Security", () => {
         const pod = fleetlock.spec.template.spec;
         pod.containers[0].securityContext.allowPrivilegeEscalation = true;
         pod.volumes = [{ name: "host", hostPath: { path: "/" } }];
-        expect(podSecurityViolations("restricted", pod)).toEqual(expect.arrayContaining(["hostPath volume", "fleetlock: allowPrivilegeEscalation not false", "volume host: type not allowed"]));
+        expect(podSecurityViolations("restricted", pod)).toEqual(
+            expect.arrayContaining(["hostPath volume", "fleetlock: allowPrivilegeEscalation not false", "volume host: type not allowed"]),
+        );
     });
 });
 
 describe("cluster DNS and storage from stage config", () => {
     it("forwards to the stage's upstream resolvers and stub domains", () => {
-        const objects = renderStage("dev", { dns: { upstreams: ["10.10.0.2:5353"], stubDomains: { "corp.example": ["10.1.0.2", "10.1.0.3"] } } });
+        const objects = renderStage("dev", {
+            dns: { upstreams: ["10.10.0.2:5353"], stubDomains: { "corp.example": ["10.1.0.2", "10.1.0.3"] } },
+        });
         const corefile: string = (find(objects, "ConfigMap", "coredns", "kube-system") as any).data.Corefile;
         expect(corefile).toContain("forward . 10.10.0.2:5353 {");
         expect(corefile).toMatch(/corp\.example:53 \{[^}]*forward \. 10\.1\.0\.2 10\.1\.0\.3\n\}/);
@@ -434,9 +485,12 @@ describe("cluster DNS and storage from stage config", () => {
         expect(corefile).toContain("forward . 100.100.2.136 100.100.2.138 {");
     });
 
-    it("serves the stage's cluster domain", () => {
-        const corefile: string = (find(renderStage("dev", { clusterDomain: "k8s.internal" }), "ConfigMap", "coredns") as any).data.Corefile;
-        expect(corefile).toContain("kubernetes k8s.internal in-addr.arpa ip6.arpa {");
+    it("serves the cluster domain every kubelet searches, on every stage", () => {
+        for (const stage of STAGES) {
+            const corefile: string = (find(renderStage(stage), "ConfigMap", "coredns") as any).data.Corefile;
+            expect(corefile).toContain(`kubernetes ${CLUSTER_DOMAIN} in-addr.arpa ip6.arpa {`);
+        }
+        expect(CLUSTER_DOMAIN).toBe("cluster.local");
     });
 
     it("takes the reclaim policy from config", () => {
@@ -450,7 +504,9 @@ function fieldRefs(value: unknown, at = ""): { at: string; ref: Record<string, u
     if (Array.isArray(value)) return value.flatMap((v, i) => fieldRefs(v, `${at}[${i}]`));
     if (!value || typeof value !== "object") return [];
     return Object.entries(value).flatMap(([k, v]) =>
-        k === "fieldRef" && v && typeof v === "object" ? [{ at: `${at}.${k}`, ref: v as Record<string, unknown> }] : fieldRefs(v, `${at}.${k}`),
+        k === "fieldRef" && v && typeof v === "object"
+            ? [{ at: `${at}.${k}`, ref: v as Record<string, unknown> }]
+            : fieldRefs(v, `${at}.${k}`),
     );
 }
 

@@ -1,9 +1,8 @@
 /** Shared by the k8s tests: rendering a real stage file, schema validation, and lookups in rendered objects. */
-import { stageConfigFromFiles } from "../../config/offline";
-import { PROJECT } from "../../config/keys";
-import type { StageConfig } from "../../config/stageConfig";
-import { listStages } from "../../config/stageFiles";
-import { renderClusterObjects } from "../../k8s/cluster";
+import { listStages, readStageFile, stageConfigFromFiles } from "../../tools/stageFiles";
+import { PROJECT } from "../../config/schema";
+import type { StageConfig } from "../../config/types";
+import { renderClusterObjects } from "../../tools/kubernetesObjects";
 import type { KubeObject } from "../../k8s/objects";
 
 /** Every stage file of the project (dev, prod, staging). */
@@ -21,8 +20,6 @@ export function renderStage(stage: string, overrides: Record<string, unknown> = 
 
 /** The stage file's value of a key, for overrides that change one field. */
 export function stageValue(stage: string, key: string): any {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { readStageFile } = require("../../config/stageFiles");
     return JSON.parse(JSON.stringify(readStageFile(stage)[`${PROJECT}:${key}`]));
 }
 
@@ -33,7 +30,7 @@ export function stageValue(stage: string, key: string): any {
 export function schemaError(o: KubeObject): string | undefined {
     const [group, version] = o.apiVersion.includes("/") ? o.apiVersion.split("/") : ["", o.apiVersion];
     const modulePath = `kubernetes-models/${group ? `${group}/` : ""}${version}/${o.kind}`;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the schema module is chosen by the object's kind
     const Model = require(modulePath)[o.kind];
     if (typeof Model !== "function") {
         throw new Error(`no schema for ${o.apiVersion} ${o.kind}`);
@@ -47,7 +44,9 @@ export function schemaError(o: KubeObject): string | undefined {
 }
 
 export function find(objects: readonly KubeObject[], kind: string, name: string, namespace?: string): KubeObject {
-    const found = objects.filter((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+    const found = objects.filter(
+        (o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace),
+    );
     if (found.length !== 1) {
         throw new Error(`expected one ${kind} ${namespace ?? "*"}/${name}, found ${found.length}`);
     }

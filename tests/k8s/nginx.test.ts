@@ -51,10 +51,13 @@ async function startNginx(dir: string, routePath: string, upstreamPort: number):
     fs.writeFileSync(path.join(html, "static", "js", "main.3f2a1b9c.js"), BUNDLE);
     fs.writeFileSync(path.join(html, "favicon.ico"), "icon");
 
-    const rendered = renderNginxConf({ name: "web", route: { host: "shop.example.com", path: routePath } }, [{ name: "orders", port: 8080 }], {
-        namespace: "apps",
-        clusterDomain: "cluster.local",
-    });
+    const rendered = renderNginxConf(
+        { name: "web", route: { host: "shop.example.com", path: routePath } },
+        [{ name: "orders", port: 8080 }],
+        {
+            namespace: "apps",
+        },
+    );
     const serverBlock = rendered
         .replace(`listen ${REACT_CONTAINER_PORT};`, `listen 127.0.0.1:${port};`)
         .replace(`root ${NGINX_HTML_DIR};`, `root ${html};`)

@@ -1,7 +1,7 @@
 /**
  * Every Kubernetes object the program creates validates against the Kubernetes schemas (kubernetes-models,
  * generated from the Kubernetes OpenAPI spec), for every stage file and for the config variants that change
- * which objects exist (ingress mode, TLS, app secrets).
+ * which objects exist (TLS, app secrets).
  */
 import { STAGES, renderStage, schemaError } from "./helpers";
 
@@ -9,10 +9,14 @@ const PEM_CERT = "-----BEGIN CERTIFICATE-----\nMIIBstand-in\n-----END CERTIFICAT
 
 const VARIANTS: Record<string, Record<string, unknown>> = {
     "as written": {},
-    "ingress in nodePort mode": { ingress: { mode: "nodePort" } },
     "TLS certificate from config": { ingressTlsCertificate: PEM_CERT, ingressTlsKey: { secure: "v1:stand-in" } },
     "TLS from an existing Secret": { ingress: { tlsSecretName: "shop-example-com" } },
-    "app secrets": { appSecrets: { orders: { DB_PASSWORD: { secure: "v1:stand-in" } }, inventory: { DB_PASSWORD: { secure: "v1:stand-in" }, API_TOKEN: { secure: "v1:stand-in" } } } },
+    "app secrets": {
+        appSecrets: {
+            orders: { DB_PASSWORD: { secure: "v1:stand-in" } },
+            inventory: { DB_PASSWORD: { secure: "v1:stand-in" }, API_TOKEN: { secure: "v1:stand-in" } },
+        },
+    },
 };
 
 describe("every object validates against the Kubernetes schema", () => {
@@ -25,7 +29,9 @@ describe("every object validates against the Kubernetes schema", () => {
             it(`${stage}, ${variant}`, () => {
                 const objects = renderStage(stage, overrides);
                 expect(objects.length).toBeGreaterThan(40);
-                const errors = objects.map((o) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, schemaError(o)]).filter(([, e]) => e !== undefined);
+                const errors = objects
+                    .map((o) => [`${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`, schemaError(o)])
+                    .filter(([, e]) => e !== undefined);
                 expect(errors).toEqual([]);
             });
         }

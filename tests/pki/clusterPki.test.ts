@@ -23,7 +23,9 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
         expect([...input(apiserver, "dnsNames")].sort()).toEqual(
             ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"].sort(),
         );
-        expect([...input(apiserver, "ipAddresses")].sort()).toEqual([fakePublicIp("eips-apiserver"), "10.10.31.251", "10.96.0.1", "127.0.0.1", "10.10.31.250"].sort());
+        expect([...input(apiserver, "ipAddresses")].sort()).toEqual(
+            [fakePublicIp("eips-apiserver"), "10.10.31.251", "10.96.0.1", "127.0.0.1", "10.10.31.250"].sort(),
+        );
         expect(input(signed(dev, "apiserver"), "allowedUses")).toEqual(["digital_signature", "server_auth"]);
     });
 
@@ -40,7 +42,10 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
         for (const [spec, subject] of Object.entries(expected)) {
             expect({ spec, subject: input(csr(dev, spec), "subject") }).toEqual({ spec, subject });
             expect({ spec, uses: input(signed(dev, spec), "allowedUses") }).toEqual({ spec, uses: ["digital_signature", "client_auth"] });
-            expect({ spec, sans: [...input(csr(dev, spec), "dnsNames"), ...input(csr(dev, spec), "ipAddresses")] }).toEqual({ spec, sans: [] });
+            expect({ spec, sans: [...input(csr(dev, spec), "dnsNames"), ...input(csr(dev, spec), "ipAddresses")] }).toEqual({
+                spec,
+                sans: [],
+            });
         }
     });
 
@@ -71,7 +76,11 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
             expect(r.inputs).toMatchObject({ isCaCertificate: true, allowedUses: ["cert_signing", "crl_signing", "digital_signature"] });
         }
         for (const leaf of ofType(dev, "tls:index/locallySignedCert:LocallySignedCert")) {
-            expect({ leaf: leaf.name, isCa: leaf.inputs.isCaCertificate, signs: (leaf.inputs.allowedUses as string[]).includes("cert_signing") }).toEqual({ leaf: leaf.name, isCa: false, signs: false });
+            expect({
+                leaf: leaf.name,
+                isCa: leaf.inputs.isCaCertificate,
+                signs: (leaf.inputs.allowedUses as string[]).includes("cert_signing"),
+            }).toEqual({ leaf: leaf.name, isCa: false, signs: false });
         }
         // 8 cluster-wide leaves, plus etcd server and peer of the one controller.
         expect(ofType(dev, "tls:index/locallySignedCert:LocallySignedCert").length).toBe(10);
@@ -82,7 +91,11 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
             expect(named(dev, `pki-${ca}`).inputs).toMatchObject({ validityPeriodHours: 3650 * 24, earlyRenewalHours: 0 });
         }
         for (const leaf of ofType(dev, "tls:index/locallySignedCert:LocallySignedCert")) {
-            expect({ leaf: leaf.name, v: leaf.inputs.validityPeriodHours, early: leaf.inputs.earlyRenewalHours }).toEqual({ leaf: leaf.name, v: 365 * 24, early: 30 * 24 });
+            expect({ leaf: leaf.name, v: leaf.inputs.validityPeriodHours, early: leaf.inputs.earlyRenewalHours }).toEqual({
+                leaf: leaf.name,
+                v: 365 * 24,
+                early: 30 * 24,
+            });
         }
     });
 
@@ -102,7 +115,9 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
         const kubeconfig = parse(String(revealSecrets(dev.outputs.bootstrapKubeconfig)));
         expect(kubeconfig.users[0].user.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
         expect(kubeconfig.clusters[0].cluster.server).toBe("https://10.10.31.251:6443");
-        expect(Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toBe("mock certificate of pki-ca");
+        expect(Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toBe(
+            "mock certificate of pki-ca",
+        );
         expect(dev.outputs.caCertPem).toBe("mock certificate of pki-ca");
     });
 });
@@ -116,12 +131,15 @@ describe("stage settings", () => {
 
     test("going from one controller to three adds their etcd certificates and re-issues only the apiserver's", async () => {
         const three = await runControlPlane("dev", { controllers: { count: 3 } });
-        const pki = (run: ProgramRun) => new Map(run.resources.filter((r) => r.parent === "pki").map((r) => [r.name, JSON.stringify(revealSecrets(r.inputs))]));
+        const pki = (run: ProgramRun) =>
+            new Map(run.resources.filter((r) => r.parent === "pki").map((r) => [r.name, JSON.stringify(revealSecrets(r.inputs))]));
         const before = pki(dev);
         const after = pki(three);
         const added = [...after.keys()].filter((k) => !before.has(k)).sort();
         expect(added).toEqual(
-            ["etcd-server-1", "etcd-peer-1", "etcd-server-2", "etcd-peer-2"].flatMap((s) => [`pki-${s}`, `pki-${s}-csr`, `pki-${s}-key`]).sort(),
+            ["etcd-server-1", "etcd-peer-1", "etcd-server-2", "etcd-peer-2"]
+                .flatMap((s) => [`pki-${s}`, `pki-${s}-csr`, `pki-${s}-key`])
+                .sort(),
         );
         const changed = [...before.keys()].filter((k) => after.get(k) !== before.get(k));
         // The apiserver certificate lists every controller's address (controllers reach it directly).

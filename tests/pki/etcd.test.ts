@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { ControlPlaneSettings, STATIC_POD_FILES, controllerFiles } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
+import { nodePaths } from "../../layout/node";
 import { PkiMaterial, clusterCertificateSpecs, etcdTlsEnvironment } from "../../pki";
 import { issueWithOpenssl, materialFromFiles } from "./helpers/openssl";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "./helpers/tools";
@@ -26,7 +26,6 @@ const PEER_PORT = CLIENT_PORT + 1;
 
 const settings: ControlPlaneSettings = {
     clusterName: "etcd-test",
-    clusterDomain: "cluster.local",
     serviceCidr: "10.96.0.0/16",
     podCidr: "10.244.0.0/16",
     controllers: CONTROLLERS,
@@ -43,7 +42,9 @@ function apiserverFlags(): Record<string, string> {
     const files = controllerFiles(material, settings, 0);
     const pod = files.find((f) => f.path === `${nodePaths.staticPodDir}/${STATIC_POD_FILES.apiserver}`)!;
     const command: string[] = parse(pod.content).spec.containers[0].command;
-    return Object.fromEntries(command.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split(/=(.*)/s).slice(0, 2) as [string, string]));
+    return Object.fromEntries(
+        command.filter((a) => a.startsWith("--")).map((a) => a.slice(2).split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
 }
 
 /** What member i logs from now on (a function to call after the action). */
@@ -56,7 +57,14 @@ function logAfter(i: number): () => string {
 function etcdctl(args: string[], tls: { cacert: string; cert?: string; key?: string }, endpoint: string, timeout = "5s") {
     return attempt(
         "etcdctl",
-        [`--endpoints=${endpoint}`, `--cacert=${tls.cacert}`, ...(tls.cert ? [`--cert=${tls.cert}`, `--key=${tls.key}`] : []), "--dial-timeout=2s", `--command-timeout=${timeout}`, ...args],
+        [
+            `--endpoints=${endpoint}`,
+            `--cacert=${tls.cacert}`,
+            ...(tls.cert ? [`--cert=${tls.cert}`, `--key=${tls.key}`] : []),
+            "--dial-timeout=2s",
+            `--command-timeout=${timeout}`,
+            ...args,
+        ],
         { env: { ...process.env, ETCDCTL_API: "3" }, timeoutMs: 20000 },
     );
 }
@@ -66,14 +74,16 @@ beforeAll(async () => {
     work = scratchDir("pki-etcd");
     const specs = clusterCertificateSpecs<string>({
         clusterName: "etcd-test",
-        clusterDomain: "cluster.local",
         apiServiceIp: "10.96.0.1",
         apiServerInternalAddress: "10.0.0.10",
         apiServerPublicAddress: "203.0.113.50",
         controllers: CONTROLLERS,
     });
     fs.mkdirSync(path.join(work, "pki"));
-    material = materialFromFiles(issueWithOpenssl(specs, { caValidityDays: 3650, certValidityDays: 365, renewBeforeDays: 30 }, path.join(work, "pki")), path.join(work, "pki"));
+    material = materialFromFiles(
+        issueWithOpenssl(specs, { caValidityDays: 3650, certValidityDays: 365, renewBeforeDays: 30 }, path.join(work, "pki")),
+        path.join(work, "pki"),
+    );
 
     const initialCluster = CONTROLLERS.map((c) => `${c.hostname}=https://${c.ip}:${PEER_PORT}`).join(",");
     CONTROLLERS.forEach((controller, i) => {
@@ -103,14 +113,24 @@ beforeAll(async () => {
 
     // Wait (bounded) until every member answers as healthy with the apiserver's client certificate.
     const flags = apiserverFlags();
-    const tls = { cacert: path.join(rootOf(0), flags["etcd-cafile"]), cert: path.join(rootOf(0), flags["etcd-certfile"]), key: path.join(rootOf(0), flags["etcd-keyfile"]) };
+    const tls = {
+        cacert: path.join(rootOf(0), flags["etcd-cafile"]),
+        cert: path.join(rootOf(0), flags["etcd-certfile"]),
+        key: path.join(rootOf(0), flags["etcd-keyfile"]),
+    };
     const endpoints = CONTROLLERS.map((c) => `https://${c.ip}:${CLIENT_PORT}`).join(",");
     for (let i = 0; ; i++) {
         if (etcdctl(["endpoint", "health"], tls, endpoints).status === 0) {
             break;
         }
         if (i === 40) {
-            const logs = [0, 1, 2].map((n) => fs.readFileSync(path.join(work, `etcd-${n}.log`), "utf8").split("\n").slice(-8).join("\n"));
+            const logs = [0, 1, 2].map((n) =>
+                fs
+                    .readFileSync(path.join(work, `etcd-${n}.log`), "utf8")
+                    .split("\n")
+                    .slice(-8)
+                    .join("\n"),
+            );
             throw new Error(`etcd cluster did not become healthy in 20 s:\n${logs.join("\n---\n")}`);
         }
         await new Promise((r) => setTimeout(r, 500));
@@ -142,7 +162,11 @@ describe("etcd with the controllers' files and the rendered TLS settings", () =>
 
     test("a write through one member is read through another (peer TLS works), with the apiserver's client certificate", () => {
         const flags = apiserverFlags();
-        const tls = { cacert: path.join(rootOf(0), flags["etcd-cafile"]), cert: path.join(rootOf(0), flags["etcd-certfile"]), key: path.join(rootOf(0), flags["etcd-keyfile"]) };
+        const tls = {
+            cacert: path.join(rootOf(0), flags["etcd-cafile"]),
+            cert: path.join(rootOf(0), flags["etcd-certfile"]),
+            key: path.join(rootOf(0), flags["etcd-keyfile"]),
+        };
         // The endpoints the apiserver is told, on the test's port.
         const [first, , third] = flags["etcd-servers"].split(",").map((u) => u.replace(":2379", `:${CLIENT_PORT}`));
         const put = etcdctl(["put", "/registry/platform-test", "written-by-apiserver"], tls, first);
@@ -151,7 +175,13 @@ describe("etcd with the controllers' files and the rendered TLS settings", () =>
         const get = etcdctl(["get", "/registry/platform-test", "--print-value-only"], tls, third);
         expect(get.stdout.trim()).toBe("written-by-apiserver");
         const list = etcdctl(["member", "list"], tls, first);
-        expect(list.stdout.split("\n").filter(Boolean).map((l) => l.split(", ")[2]).sort()).toEqual(["etcd-test-0", "etcd-test-1", "etcd-test-2"]);
+        expect(
+            list.stdout
+                .split("\n")
+                .filter(Boolean)
+                .map((l) => l.split(", ")[2])
+                .sort(),
+        ).toEqual(["etcd-test-0", "etcd-test-1", "etcd-test-2"]);
     });
 
     test("without a client certificate etcd refuses the request", () => {
@@ -169,7 +199,12 @@ describe("etcd with the controllers' files and the rendered TLS settings", () =>
     test("a Kubernetes client certificate (even cluster-admin's) is not an etcd client", () => {
         const dir = path.join(work, "pki");
         const log = logAfter(0);
-        const put = etcdctl(["put", "/registry/intruder", "x"], { cacert: path.join(dir, "etcd-ca.crt"), cert: path.join(dir, "admin.crt"), key: path.join(dir, "admin.key") }, `https://127.0.0.1:${CLIENT_PORT}`, "2s");
+        const put = etcdctl(
+            ["put", "/registry/intruder", "x"],
+            { cacert: path.join(dir, "etcd-ca.crt"), cert: path.join(dir, "admin.crt"), key: path.join(dir, "admin.key") },
+            `https://127.0.0.1:${CLIENT_PORT}`,
+            "2s",
+        );
         expect(put.status).not.toBe(0);
         expect(log()).toContain("certificate signed by unknown authority");
     });

@@ -3,8 +3,9 @@
  * checked with openssl: chains, SANs, key usages, subjects, and that each CA trusts only its own leaves.
  */
 import * as path from "path";
-import { planCluster, stageConfigFromFiles } from "../../config";
-import { CertificateSpec, clusterCertificateSpecs } from "../../pki";
+import { CertificateSpec } from "../../pki";
+import { stageCertificateSpecs } from "../../tools/controlPlaneFiles";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import { IssuedFiles, issueWithOpenssl } from "./helpers/openssl";
 import { attempt, requireTools, run, removeScratchDirs, scratchDir } from "./helpers/tools";
 
@@ -15,15 +16,7 @@ let issued: Map<string, IssuedFiles>;
 beforeAll(() => {
     requireTools("openssl");
     const cfg = stageConfigFromFiles("prod");
-    const plan = planCluster(cfg);
-    specs = clusterCertificateSpecs<string>({
-        clusterName: cfg.namePrefix,
-        clusterDomain: cfg.cluster.domain,
-        apiServiceIp: cfg.cluster.apiServiceIp,
-        apiServerInternalAddress: plan.apiServerInternalAddress,
-        apiServerPublicAddress: EIP,
-        controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
-    });
+    specs = stageCertificateSpecs(cfg, EIP);
     issued = issueWithOpenssl(specs, cfg.pki, scratchDir("pki-openssl"));
 });
 
@@ -42,7 +35,13 @@ const x509 = (name: string, ...args: string[]) => run("openssl", ["x509", "-in",
 function sans(name: string): string[] {
     const text = attempt("openssl", ["x509", "-in", file(name).cert, "-noout", "-ext", "subjectAltName"]).stdout;
     const line = text.split("\n").slice(1).join(",").trim();
-    return line === "" ? [] : line.split(/,\s*/).map((s) => s.trim()).filter(Boolean).sort();
+    return line === ""
+        ? []
+        : line
+              .split(/,\s*/)
+              .map((s) => s.trim())
+              .filter(Boolean)
+              .sort();
 }
 
 describe("certificates issued by openssl from the specs (prod: three controllers)", () => {
@@ -91,14 +90,24 @@ describe("certificates issued by openssl from the specs (prod: three controllers
     });
 
     test("etcd's server and peer certificates name their own controller only", () => {
-        expect(sans("etcd-server-1")).toEqual(["DNS:coreos-platform-prod-controller-1", "DNS:localhost", "IP Address:10.30.47.250", "IP Address:127.0.0.1"].sort());
+        expect(sans("etcd-server-1")).toEqual(
+            ["DNS:coreos-platform-prod-controller-1", "DNS:localhost", "IP Address:10.30.47.250", "IP Address:127.0.0.1"].sort(),
+        );
         expect(sans("etcd-peer-2")).toEqual(["DNS:coreos-platform-prod-controller-2", "IP Address:10.30.63.250"].sort());
         expect(x509("etcd-peer-2", "-checkip", "10.30.31.250")).toContain("does NOT match");
     });
 
     test("servers verify as TLS servers, clients as TLS clients, and not the other way round", () => {
         const serverOnly = ["apiserver"];
-        const clientOnly = ["apiserver-kubelet-client", "controller-manager", "scheduler", "admin", "healthcheck", "front-proxy-client", "etcd-client"];
+        const clientOnly = [
+            "apiserver-kubelet-client",
+            "controller-manager",
+            "scheduler",
+            "admin",
+            "healthcheck",
+            "front-proxy-client",
+            "etcd-client",
+        ];
         const both = ["etcd-server-0", "etcd-peer-0"];
         const signerOf = (name: string) => specs.find((s) => s.name === name)!.signer;
         for (const name of [...serverOnly, ...both]) {

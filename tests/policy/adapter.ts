@@ -20,9 +20,9 @@ import type {
 } from "@pulumi/policy";
 import { RecordedResource, UNKNOWN } from "../../tools/mockRuntime";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned @pulumi/policy, untyped
 const { deserializeProperties } = require("@pulumi/policy/deserialize");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module of the pinned @pulumi/policy, untyped
 const { unknownCheckingProxy, UnknownValueError, unknownStringValue } = require("@pulumi/policy/proxy");
 
 /** One reported violation. */
@@ -150,7 +150,8 @@ export async function runPolicies(
                     dependencies: [],
                     propertyDependencies: {},
                     isType: isTypeFn(r.type),
-                    asType: ((resourceClass: { __pulumiType?: unknown }) => (resourceClass?.__pulumiType === r.type ? props : undefined)) as PolicyResource["asType"],
+                    asType: ((resourceClass: { __pulumiType?: unknown }) =>
+                        resourceClass?.__pulumiType === r.type ? props : undefined) as PolicyResource["asType"],
                 });
             }
             const byUrn = new Map(resources.map((r) => [r.urn, objects.get(r)!]));
@@ -168,7 +169,12 @@ export async function runPolicies(
             );
             continue;
         }
-        const validations = policy.validateResource === undefined ? [] : Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource];
+        const validations =
+            policy.validateResource === undefined
+                ? []
+                : Array.isArray(policy.validateResource)
+                  ? policy.validateResource
+                  : [policy.validateResource];
         for (const r of resources) {
             const props = policyProps(r.inputs);
             const args: ResourceValidationArgs = {
@@ -179,13 +185,16 @@ export async function runPolicies(
                 opts: optionsOf(r, parents.get(r)),
                 stackTags: new Map(),
                 isType: isTypeFn(r.type),
-                asType: ((resourceClass: { __pulumiType?: unknown }) => (resourceClass?.__pulumiType === r.type ? props : undefined)) as ResourceValidationArgs["asType"],
+                asType: ((resourceClass: { __pulumiType?: unknown }) =>
+                    resourceClass?.__pulumiType === r.type ? props : undefined) as ResourceValidationArgs["asType"],
                 getConfig,
                 notApplicable,
             };
             for (const validate of validations) {
                 // The resource's URN is always the one reported for a resource policy, as in the analyzer.
-                await attempt(policy.name, r.urn, () => validate(args, (message) => run.violations.push({ policy: policy.name, urn: r.urn, message })));
+                await attempt(policy.name, r.urn, () =>
+                    validate(args, (message) => run.violations.push({ policy: policy.name, urn: r.urn, message })),
+                );
             }
         }
     }

@@ -14,6 +14,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const POLICY_DIR = path.join(ROOT, "policy");
 
 /** Modules resolved the way the pack resolves them (from policy/ upwards), so gRPC classes match the server's. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module is found from policy/, as the pack finds it
 const fromPack = (id: string, base = POLICY_DIR) => require(require.resolve(id, { paths: [base] }));
 const policySdkDir = path.dirname(require.resolve("@pulumi/policy", { paths: [POLICY_DIR] }));
 const pulumiSdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [POLICY_DIR] }));
@@ -37,7 +38,9 @@ test("policy/ has what the CLI needs: PulumiPolicy.yaml (nodejs), a package.json
 
 test("policy/ type-checks with its own tsconfig (the CLI compiles it with ts-node, type checking on)", () => {
     const tsc = require.resolve("typescript/bin/tsc");
-    expect(() => execFileSync(process.execPath, [tsc, "--noEmit", "-p", path.join(POLICY_DIR, "tsconfig.json")], { stdio: "pipe" })).not.toThrow();
+    expect(() =>
+        execFileSync(process.execPath, [tsc, "--noEmit", "-p", path.join(POLICY_DIR, "tsconfig.json")], { stdio: "pipe" }),
+    ).not.toThrow();
 });
 
 describe("the pack served by Pulumi's policy-pack runner", () => {
@@ -101,10 +104,16 @@ describe("the pack served by Pulumi's policy-pack runner", () => {
 
     test("SSH from 0.0.0.0/0 is a mandatory violation; SSH from a team network is not", async () => {
         const rule = { type: "ingress", ipProtocol: "tcp", portRange: "22/22", policy: "accept", securityGroupId: "sg-1" };
-        const open: any = await call("analyze", analyzeRequest("alicloud:ecs/securityGroupRule:SecurityGroupRule", "ssh", { ...rule, cidrIp: "0.0.0.0/0" }));
+        const open: any = await call(
+            "analyze",
+            analyzeRequest("alicloud:ecs/securityGroupRule:SecurityGroupRule", "ssh", { ...rule, cidrIp: "0.0.0.0/0" }),
+        );
         const diagnostics = open.getDiagnosticsList().map((d: any) => [d.getPolicyname(), d.getEnforcementlevel()]);
         expect(diagnostics).toEqual([["no-admin-ports-from-internet", analyzerProto.EnforcementLevel.MANDATORY]]);
-        const closed: any = await call("analyze", analyzeRequest("alicloud:ecs/securityGroupRule:SecurityGroupRule", "ssh", { ...rule, cidrIp: "203.0.113.0/24" }));
+        const closed: any = await call(
+            "analyze",
+            analyzeRequest("alicloud:ecs/securityGroupRule:SecurityGroupRule", "ssh", { ...rule, cidrIp: "203.0.113.0/24" }),
+        );
         expect(closed.getDiagnosticsList()).toEqual([]);
     });
 
@@ -121,11 +130,20 @@ describe("the pack served by Pulumi's policy-pack runner", () => {
         const stack = new analyzerProto.AnalyzeStackRequest().setResourcesList(eips);
         const configure = (quota: number) => {
             const request = new analyzerProto.ConfigureAnalyzerRequest();
-            request.getPolicyconfigMap().set("eip-quota", new analyzerProto.PolicyConfig().setEnforcementlevel(analyzerProto.EnforcementLevel.MANDATORY).setProperties(Struct.fromJavaScript({ quota })));
+            request
+                .getPolicyconfigMap()
+                .set(
+                    "eip-quota",
+                    new analyzerProto.PolicyConfig()
+                        .setEnforcementlevel(analyzerProto.EnforcementLevel.MANDATORY)
+                        .setProperties(Struct.fromJavaScript({ quota })),
+                );
             return call("configure", request);
         };
         const quotaViolations = async () =>
-            ((await call<any>("analyzeStack", stack)).getDiagnosticsList() as any[]).filter((d) => d.getPolicyname() === "eip-quota").map((d) => d.getMessage());
+            ((await call<any>("analyzeStack", stack)).getDiagnosticsList() as any[])
+                .filter((d) => d.getPolicyname() === "eip-quota")
+                .map((d) => d.getMessage());
 
         await configure(2);
         expect(await quotaViolations()).toEqual([expect.stringContaining("quota is 2")]);

@@ -8,8 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { stageIdentity } from "../../components/common";
 import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
-import { PROJECT } from "../../config/keys";
-import { DEFAULT_EIP_QUOTA, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
+import { PROJECT } from "../../config/schema";
+import { ALIBABA_DEFAULT_EIP_QUOTA } from "../../config/schema";
+import { eipQuota, policies, privateKeyLocations } from "../../policy/policies";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";
 
@@ -61,7 +62,9 @@ function instanceArgs(vswitchId: pulumi.Input<string>, extra: Partial<alicloud.e
  * A compliant stage in miniature built from the real EipPool and Network components, plus the resources of
  * `violations` (each named after the policy it must trip).
  */
-function craftedProgram(violations: (ctx: { ali: Alicloud; network: Network; eips: EipPool; pool: Component }) => void): () => Record<string, unknown> {
+function craftedProgram(
+    violations: (ctx: { ali: Alicloud; network: Network; eips: EipPool; pool: Component }) => void,
+): () => Record<string, unknown> {
     return () => {
         const eips = new EipPool("eips", {
             identity,
@@ -72,6 +75,7 @@ function craftedProgram(violations: (ctx: { ali: Alicloud; network: Network; eip
             ],
             // The component's own check is not what is tested here; the policy's is.
             quota: 100,
+            bandwidthMbps: 10,
         });
         const network = new Network("network", {
             identity,
@@ -87,11 +91,29 @@ function craftedProgram(violations: (ctx: { ali: Alicloud; network: Network; eip
         const vswitch = network.nodeVswitchIds[0];
         const pool = new Component("platform:index:NodePool", "controllers");
         const node = new alicloud.ecs.Instance("compliant-node", instanceArgs(vswitch), { parent: pool });
-        new alicloud.ecs.EipAssociation("compliant-eip", { allocationId: eips.claim("edge-0").allocationId, instanceId: node.id, instanceType: "EcsInstance" });
-        new alicloud.ecs.EcsDisk("compliant-etcd", { zoneId: "cn-hangzhou-i", size: 20, encrypted: true, tags: { data: "etcd" } }, { parent: pool, protect: true });
+        new alicloud.ecs.EipAssociation("compliant-eip", {
+            allocationId: eips.claim("edge-0").allocationId,
+            instanceId: node.id,
+            instanceType: "EcsInstance",
+        });
+        new alicloud.ecs.EcsDisk(
+            "compliant-etcd",
+            { zoneId: "cn-hangzhou-i", size: 20, encrypted: true, tags: { data: "etcd" } },
+            { parent: pool, protect: true },
+        );
         new alicloud.ecs.EcsDisk("compliant-scratch", { zoneId: "cn-hangzhou-i", size: 20, encrypted: true, tags: { data: "scratch" } });
-        new alicloud.nas.FileSystem("compliant-nas", { protocolType: "NFS", storageType: "Capacity", encryptType: 1 }, { protect: true, retainOnDelete: true });
-        new alicloud.ecs.SecurityGroupRule("compliant-http-from-internet", { securityGroupId: network.securityGroupIds.edge, type: "ingress", ipProtocol: "tcp", portRange: "80/80", cidrIp: "0.0.0.0/0" });
+        new alicloud.nas.FileSystem(
+            "compliant-nas",
+            { protocolType: "NFS", storageType: "Capacity", encryptType: 1 },
+            { protect: true, retainOnDelete: true },
+        );
+        new alicloud.ecs.SecurityGroupRule("compliant-http-from-internet", {
+            securityGroupId: network.securityGroupIds.edge,
+            type: "ingress",
+            ipProtocol: "tcp",
+            portRange: "80/80",
+            cidrIp: "0.0.0.0/0",
+        });
         violations({ ali: alicloud, network, eips, pool });
         return {};
     };
@@ -120,7 +142,14 @@ describe("crafted violations", () => {
                     const vswitch = network.nodeVswitchIds[0];
                     const sg = network.securityGroupIds.bastion;
                     const rule = (name: string, args: Partial<alicloud.ecs.SecurityGroupRuleArgs>) =>
-                        new ali.ecs.SecurityGroupRule(name, { securityGroupId: sg, type: "ingress", ipProtocol: "tcp", portRange: "22/22", cidrIp: "0.0.0.0/0", ...args });
+                        new ali.ecs.SecurityGroupRule(name, {
+                            securityGroupId: sg,
+                            type: "ingress",
+                            ipProtocol: "tcp",
+                            portRange: "22/22",
+                            cidrIp: "0.0.0.0/0",
+                            ...args,
+                        });
                     rule("no-admin-ports-from-internet--ssh", {});
                     rule("no-admin-ports-from-internet--api-all-protocols", { ipProtocol: "all", portRange: "-1/-1" });
                     rule("no-admin-ports-from-internet--api-in-a-range", { portRange: "1/65535" });
@@ -128,31 +157,78 @@ describe("crafted violations", () => {
                     rule("no-admin-ports-from-internet--ipv6", { cidrIp: undefined, ipv6CidrIp: "::/0" });
 
                     new ali.ecs.Instance("no-fixed-public-ip--bandwidth", instanceArgs(vswitch, { internetMaxBandwidthOut: 10 }));
-                    new ali.slb.ApplicationLoadBalancer("no-fixed-public-ip--internet-slb", { loadBalancerName: "x", addressType: "internet", vswitchId: vswitch });
+                    new ali.slb.ApplicationLoadBalancer("no-fixed-public-ip--internet-slb", {
+                        loadBalancerName: "x",
+                        addressType: "internet",
+                        vswitchId: vswitch,
+                    });
 
                     const stray = new ali.ecs.EipAddress("eip-only-from-pool--stray-eip", { bandwidth: "5" });
                     const node = new ali.ecs.Instance("crafted-node", instanceArgs(vswitch));
-                    new ali.ecs.EipAssociation("eip-only-from-pool--literal-allocation", { allocationId: "eip-bp1existing", instanceId: node.id });
+                    new ali.ecs.EipAssociation("eip-only-from-pool--literal-allocation", {
+                        allocationId: "eip-bp1existing",
+                        instanceId: node.id,
+                    });
                     new ali.ecs.EipAssociation("eip-only-from-pool--stray-allocation", { allocationId: stray.id, instanceId: node.id });
 
                     new ali.ecs.Instance("disks-encrypted--system", instanceArgs(vswitch, { systemDiskEncrypted: false }));
-                    new ali.ecs.Instance("disks-encrypted--data-disk", instanceArgs(vswitch, { dataDisks: [{ size: 20, encrypted: false }] }));
-                    new ali.ecs.EcsDisk("disks-encrypted--cloud-disk", { zoneId: "cn-hangzhou-i", size: 20, encrypted: false, tags: { data: "scratch" } });
+                    new ali.ecs.Instance(
+                        "disks-encrypted--data-disk",
+                        instanceArgs(vswitch, { dataDisks: [{ size: 20, encrypted: false }] }),
+                    );
+                    new ali.ecs.EcsDisk("disks-encrypted--cloud-disk", {
+                        zoneId: "cn-hangzhou-i",
+                        size: 20,
+                        encrypted: false,
+                        tags: { data: "scratch" },
+                    });
 
-                    new ali.ecs.EcsDisk("data-stores-protected--etcd-tag", { zoneId: "cn-hangzhou-i", size: 20, encrypted: true, tags: { data: "etcd" } });
-                    new ali.ecs.EcsDisk("data-stores-protected--nfs-tag", { zoneId: "cn-hangzhou-i", size: 20, encrypted: true, tags: { data: "nfs" } });
-                    new ali.ecs.EcsDisk("data-stores-protected--controllers-disk-untagged", { zoneId: "cn-hangzhou-i", size: 20, encrypted: true }, { parent: pool });
+                    new ali.ecs.EcsDisk("data-stores-protected--etcd-tag", {
+                        zoneId: "cn-hangzhou-i",
+                        size: 20,
+                        encrypted: true,
+                        tags: { data: "etcd" },
+                    });
+                    new ali.ecs.EcsDisk("data-stores-protected--nfs-tag", {
+                        zoneId: "cn-hangzhou-i",
+                        size: 20,
+                        encrypted: true,
+                        tags: { data: "nfs" },
+                    });
+                    new ali.ecs.EcsDisk(
+                        "data-stores-protected--controllers-disk-untagged",
+                        { zoneId: "cn-hangzhou-i", size: 20, encrypted: true },
+                        { parent: pool },
+                    );
                     new ali.nas.FileSystem("data-stores-protected--nas", { protocolType: "NFS", storageType: "Capacity", encryptType: 1 });
 
                     const big = { path: "/etc/big", mode: 420, contents: { source: `data:,${"x".repeat(17000)}` } };
                     new ali.ecs.Instance("user-data-within-budget--17k", instanceArgs(vswitch, { userData: userData([big]) }));
 
-                    const keyFile = { path: "/etc/ssh/leaked", mode: 384, contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" } };
-                    new ali.ecs.Instance("user-data-without-private-keys--gzip-file", instanceArgs(vswitch, { userData: userData([keyFile]) }));
-                    const unit = { name: "leak.service", enabled: true, contents: `[Service]\nExecStart=/bin/sh -c 'echo "${KEY_TEXT.replace(/\n/g, "\\\\n")}"'\n` };
+                    const keyFile = {
+                        path: "/etc/ssh/leaked",
+                        mode: 384,
+                        contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
+                    };
+                    new ali.ecs.Instance(
+                        "user-data-without-private-keys--gzip-file",
+                        instanceArgs(vswitch, { userData: userData([keyFile]) }),
+                    );
+                    const unit = {
+                        name: "leak.service",
+                        enabled: true,
+                        contents: `[Service]\nExecStart=/bin/sh -c 'echo "${KEY_TEXT.replace(/\n/g, "\\\\n")}"'\n`,
+                    };
                     new ali.ecs.Instance("user-data-without-private-keys--unit", instanceArgs(vswitch, { userData: userData([], [unit]) }));
-                    const percent = { path: "/etc/pki/key.pem", mode: 384, contents: { source: `data:,${encodeURIComponent(KEY_TEXT.replace("OPENSSH ", "RSA "))}` } };
-                    new ali.ecs.Instance("user-data-without-private-keys--percent-encoded", instanceArgs(vswitch, { userData: userData([percent]) }));
+                    const percent = {
+                        path: "/etc/pki/key.pem",
+                        mode: 384,
+                        contents: { source: `data:,${encodeURIComponent(KEY_TEXT.replace("OPENSSH ", "RSA "))}` },
+                    };
+                    new ali.ecs.Instance(
+                        "user-data-without-private-keys--percent-encoded",
+                        instanceArgs(vswitch, { userData: userData([percent]) }),
+                    );
                 }),
             })
         ).resources;
@@ -201,7 +277,12 @@ describe("crafted violations", () => {
         // 21 pool EIPs against no config at all: the policy's own default applies.
         const many = await runProgram("dev", {
             program: () => {
-                new EipPool("eips", { identity, claims: Array.from({ length: DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })), quota: 100 });
+                new EipPool("eips", {
+                    identity,
+                    claims: Array.from({ length: ALIBABA_DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })),
+                    quota: 100,
+                    bandwidthMbps: 10,
+                });
                 return {};
             },
         });
@@ -213,7 +294,10 @@ describe("crafted violations", () => {
 
 describe("privateKeyLocations", () => {
     test("finds a key in a gzip-compressed file and names the file, not the key", () => {
-        const config = JSON.stringify({ ignition: { version: "3.3.0" }, storage: { files: [{ path: "/k", contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" } }] } });
+        const config = JSON.stringify({
+            ignition: { version: "3.3.0" },
+            storage: { files: [{ path: "/k", contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" } }] },
+        });
         expect(config).not.toContain("PRIVATE KEY");
         expect(privateKeyLocations(config)).toEqual(["file /k"]);
     });

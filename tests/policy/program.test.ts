@@ -3,7 +3,7 @@
  * every policy inspected something (a policy that never applies would pass vacuously). Its own file, so that a
  * program that fails inside an apply (which takes the jest worker down) does not hide the crafted-violation tests.
  */
-import { listStages } from "../../config/stageFiles";
+import { listStages } from "../../tools/stageFiles";
 import { eipQuota, policies } from "../../policy/policies";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { runPolicies } from "./adapter";
@@ -44,4 +44,3 @@ describe("the real program, every stage", () => {
         expect(below.violations[0].message).toContain(`holds ${eips} EIPs`);
     });
 });
-

@@ -1,5 +1,5 @@
 /** Running the real program under the mock runtime, and comparing two runs resource by resource. */
-import { PROJECT } from "../../config/keys";
+import { PROJECT } from "../../config/schema";
 import { ProgramRun, RecordedResource, runProgram } from "../../tools/mockRuntime";
 
 export const configKey = (name: string) => `${PROJECT}:${name}`;
@@ -26,7 +26,14 @@ export function diffRuns(before: ProgramRun, after: ProgramRun): { added: string
     const a = byKey(before);
     const b = byKey(after);
     const comparable = (r: RecordedResource) =>
-        JSON.stringify({ inputs: r.inputs, parent: r.parent, protect: r.protect, ignoreChanges: r.ignoreChanges, replaceOnChanges: r.replaceOnChanges, retainOnDelete: r.retainOnDelete });
+        JSON.stringify({
+            inputs: r.inputs,
+            parent: r.parent,
+            protect: r.protect,
+            ignoreChanges: r.ignoreChanges,
+            replaceOnChanges: r.replaceOnChanges,
+            retainOnDelete: r.retainOnDelete,
+        });
     return {
         added: [...b.keys()].filter((k) => !a.has(k)).sort(),
         removed: [...a.keys()].filter((k) => !b.has(k)).sort(),

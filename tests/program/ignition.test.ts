@@ -4,10 +4,11 @@
  * nothing secret is in it, and it fits the budget. What `npm run render` writes is exactly that user data.
  */
 import * as fs from "fs";
+import * as zlib from "zlib";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { stageConfigFromFiles } from "../../config";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import { USER_DATA_LIMIT } from "../../ignition/input";
 import { applyIgnition, validateIgnition, verifyUnits } from "../../tools/ignitionTools";
 import { ProgramRun } from "../../tools/mockRuntime";
@@ -40,9 +41,7 @@ test.each(STAGES)("%s: every node's config passes ignition-validate", async (sta
 
 test.each(STAGES)("%s: no private key, token or password in any user data, and every config within 16,000 bytes", (stage) => {
     const run = runs.get(stage)!;
-    const tokenSecrets = run.resources
-        .filter((r) => r.type === "random:index/randomPassword:RandomPassword")
-        .map((r) => r.name);
+    const tokenSecrets = run.resources.filter((r) => r.type === "random:index/randomPassword:RandomPassword").map((r) => r.name);
     expect(tokenSecrets.length).toBeGreaterThan(0);
     for (const [node, json] of renderIgnition(run)) {
         expect(Buffer.byteLength(json)).toBeLessThanOrEqual(USER_DATA_LIMIT);
@@ -56,7 +55,6 @@ test.each(STAGES)("%s: no private key, token or password in any user data, and e
 
 /** The config text plus every data: URL in it decoded (gzip too), so secrets cannot hide in compressed files. */
 function decodeEverything(json: string): string {
-    const zlib = require("zlib"); // eslint-disable-line @typescript-eslint/no-require-imports
     const parts = [json];
     const config = JSON.parse(json);
     const sources = [...(config.storage?.files ?? []).map((f: any) => f.contents), ...(config.systemd?.units ?? []).map(() => undefined)];
@@ -80,7 +78,9 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
 
     test("with its units sound and the keys of the stage file authorized", async () => {
         const cfg = stageConfigFromFiles(stage);
-        expect([...roles.keys()].sort()).toEqual(["bastion", "controller", "edge", "worker", ...(cfg.storage.kind === "nfs-server" ? ["nfs"] : [])].sort());
+        expect([...roles.keys()].sort()).toEqual(
+            ["bastion", "controller", "edge", "worker", ...(cfg.storage.kind === "nfs-server" ? ["nfs"] : [])].sort(),
+        );
         for (const [role, json] of roles) {
             const applied = await applyIgnition(json);
             try {
@@ -93,7 +93,9 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
                 }
                 const unitDir = path.join(applied.root, "etc/systemd/system");
                 const units = fs.existsSync(unitDir)
-                    ? fs.readdirSync(unitDir).filter((u) => /\.(service|path|mount|timer)$/.test(u) && fs.lstatSync(path.join(unitDir, u)).isFile())
+                    ? fs
+                          .readdirSync(unitDir)
+                          .filter((u) => /\.(service|path|mount|timer)$/.test(u) && fs.lstatSync(path.join(unitDir, u)).isFile())
                     : [];
                 // The bastion needs no unit of its own (sshd, chrony and Zincati are the image's); every other role does.
                 expect(units.length > 0).toBe(role !== "bastion");
@@ -105,9 +107,13 @@ describe.each(["dev", "prod"])("%s: the real Ignition applies one node of each r
                     // the kubelet refuses to start on a duplicate.
                     const unit = fs.readFileSync(path.join(unitDir, "kubelet.service"), "utf8");
                     expect(unit).toContain(`node.kubernetes.io/${role}=true`);
-                    const taints: string[] = (YAML.parse(kubelet).registerWithTaints ?? []).map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`);
+                    const taints: string[] = (YAML.parse(kubelet).registerWithTaints ?? []).map(
+                        (t: { key: string; effect: string }) => `${t.key}:${t.effect}`,
+                    );
                     expect(new Set(taints).size).toBe(taints.length);
-                    expect(taints.filter((t) => t.startsWith("node-role.kubernetes.io/controller"))).toHaveLength(role === "controller" ? 1 : 0);
+                    expect(taints.filter((t) => t.startsWith("node-role.kubernetes.io/controller"))).toHaveLength(
+                        role === "controller" ? 1 : 0,
+                    );
                 }
             } finally {
                 fs.rmSync(applied.scratch, { recursive: true, force: true });
@@ -126,25 +132,36 @@ test.each(STAGES)("%s: every node gets exactly the team's keys over SSH, through
         const delivery = deliveries.find((d) => d.dependencies.includes(instance.name))!;
         expect(delivery).toBeDefined();
         expect(delivery.inputs.triggers).toEqual([`${instance.name}-id`]);
-        // Replay the script: it must write exactly the stage's keys.
+        // Read the install script's one file: it must write exactly the stage's keys, for the core user.
         const script = String(delivery.inputs.stdin);
-        const encoded = /printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > (\S+)\.tmp/.exec(script)!;
-        expect(encoded[2]).toBe("/home/core/.ssh/authorized_keys.d/platform-team");
-        expect(Buffer.from(encoded[1], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");
+        const installs = [
+            ...script.matchAll(/^install_file '([^']+)' (\d+) \S+ \S+ '([^']*)' <<'PLATFORM_EOF'\n([A-Za-z0-9+/=]+)\nPLATFORM_EOF$/gm),
+        ];
+        expect(installs.map((m) => [m[1], m[2], m[3]])).toEqual([["/home/core/.ssh/authorized_keys.d/platform-team", "0600", "core:core"]]);
+        expect(Buffer.from(installs[0][4], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");
     }
 });
 
-test("npm run render writes each node's exact user data", async () => {
+test("npm run render writes each node's exact user data, and the same as a readable tree", async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "render-"));
     try {
         const run = await renderStage("dev", out);
         const written = fs.readdirSync(path.join(out, "dev", "ignition")).sort();
         const configs = renderIgnition(run);
-        expect(written).toEqual([...configs.keys()].map((n) => `${n}.ign`).sort());
+        expect(written).toEqual([...configs.keys()].flatMap((n) => [n, `${n}.ign`]).sort());
         for (const [node, json] of configs) {
             const instance = run.resources.find((r) => r.type === "alicloud:ecs/instance:Instance" && r.inputs.instanceName === node)!;
             expect(Buffer.from(String(instance.inputs.userData), "base64").toString("utf8")).toBe(json);
             expect(fs.readFileSync(path.join(out, "dev", "ignition", `${node}.ign`), "utf8")).toBe(json);
+            // The tree: files at their paths as plain text (gzip'd ones decoded), units where Ignition writes them.
+            const tree = (file: string) => fs.readFileSync(path.join(out, "dev", "ignition", node, file), "utf8");
+            expect(tree("etc/hostname")).toBe(`${node}\n`);
+            expect(tree("etc/chrony.conf")).toMatch(/^server ntp\.cloud\.aliyuncs\.com iburst/);
+            expect(tree("index.txt")).toMatch(/^file {2}\/etc\/hostname {2}mode=default user=root group=root overwrite$/m);
+            if (roleOf(node) !== "bastion" && roleOf(node) !== "nfs") {
+                expect(tree("etc/systemd/system/kubelet.service")).toContain(`--hostname-override=${node}`);
+                expect(tree("index.txt")).toMatch(/^unit {2}kubelet\.path {2}enabled$/m);
+            }
         }
     } finally {
         fs.rmSync(out, { recursive: true, force: true });

@@ -1,12 +1,11 @@
 /**
  * The spine under the mock runtime with the real stage files: every stage builds, names never collide between
- * stages, the security policy is exactly DESIGN.md's table, and runs are deterministic and stable.
+ * stages, the security policy is exactly docs/design.md's table, and runs are deterministic and stable.
  */
-import { listStages } from "../../config/stageFiles";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { ALIBABA_HEALTH_CHECK_CIDR } from "../../components/network";
-import { stageConfigFromFiles } from "../../config";
 import { cidr, contains } from "../../config/cidr";
-import { ProgramRun } from "../../tools/mockRuntime";
+import { ProgramRun, isSecretValue, revealSecrets } from "../../tools/mockRuntime";
 import { renderResources } from "../../tools/render";
 import { diffRuns, ofType, runStage } from "./helpers";
 
@@ -35,7 +34,9 @@ const OWN_NAME_KEYS: Record<string, string[]> = {
 };
 
 function physicalNames(run: ProgramRun): string[] {
-    return run.resources.flatMap((r) => (OWN_NAME_KEYS[r.type] ?? []).map((k) => r.inputs[k]).filter((v): v is string => typeof v === "string"));
+    return run.resources.flatMap((r) =>
+        (OWN_NAME_KEYS[r.type] ?? []).map((k) => r.inputs[k]).filter((v): v is string => typeof v === "string"),
+    );
 }
 
 test("every stage builds, and every named resource carries the project and the stage in its name", () => {
@@ -62,7 +63,12 @@ test("no physical name is shared between two stages", () => {
 describe("security groups", () => {
     /** Turns a recorded rule into "group proto ports <- source". */
     function describeRules(run: ProgramRun): string[] {
-        const groupOf = new Map(ofType(run, "alicloud:ecs/securityGroup:SecurityGroup").map((g) => [`${g.name}-id`, String(g.inputs.securityGroupName).replace(/^coreos-platform-[a-z0-9-]+?-(bastion|nodes|controllers|edge|nfs)$/, "$1")]));
+        const groupOf = new Map(
+            ofType(run, "alicloud:ecs/securityGroup:SecurityGroup").map((g) => [
+                `${g.name}-id`,
+                String(g.inputs.securityGroupName).replace(/^coreos-platform-[a-z0-9-]+?-(bastion|nodes|controllers|edge|nfs)$/, "$1"),
+            ]),
+        );
         return ofType(run, "alicloud:ecs/securityGroupRule:SecurityGroupRule")
             .map((r) => {
                 const i = r.inputs as Record<string, string>;
@@ -74,7 +80,7 @@ describe("security groups", () => {
             .sort();
     }
 
-    test.each(["dev", "staging", "prod"])("%s has exactly the rules of DESIGN.md", (stage) => {
+    test.each(["dev", "staging", "prod"])("%s has exactly the rules of docs/design.md", (stage) => {
         const cfg = stageConfigFromFiles(stage);
         const admins = cfg.network.adminCidrs;
         const expected = [
@@ -94,21 +100,25 @@ describe("security groups", () => {
         expect(describeRules(runs.get(stage)!)).toEqual(expected);
     });
 
-    test.each(["dev", "staging", "prod"])("%s: from outside the VPC, only edge 80/443 and bastion SSH / API from admin networks", (stage) => {
-        const cfg = stageConfigFromFiles(stage);
-        const vpc = cidr(cfg.network.vpcCidr);
-        const inside = (c: string) => contains(vpc, cidr(c)) || c === ALIBABA_HEALTH_CHECK_CIDR;
-        for (const rule of describeRules(runs.get(stage)!)) {
-            const [group, , ports, , source] = rule.split(" ");
-            if (source.startsWith("group:") || inside(source)) {
-                continue;
+    test.each(["dev", "staging", "prod"])(
+        "%s: from outside the VPC, only edge 80/443 and bastion SSH / API from admin networks",
+        (stage) => {
+            const cfg = stageConfigFromFiles(stage);
+            const vpc = cidr(cfg.network.vpcCidr);
+            const inside = (c: string) => contains(vpc, cidr(c)) || c === ALIBABA_HEALTH_CHECK_CIDR;
+            for (const rule of describeRules(runs.get(stage)!)) {
+                const [group, , ports, , source] = rule.split(" ");
+                if (source.startsWith("group:") || inside(source)) {
+                    continue;
+                }
+                const allowed =
+                    (group === "edge" && (ports === "80/80" || ports === "443/443")) ||
+                    (cfg.network.adminCidrs.includes(source) &&
+                        ((group === "bastion" && ports === "22/22") || (group === "controllers" && ports === "6443/6443")));
+                expect({ rule, allowed }).toEqual({ rule, allowed: true });
             }
-            const allowed =
-                (group === "edge" && (ports === "80/80" || ports === "443/443")) ||
-                (cfg.network.adminCidrs.includes(source) && ((group === "bastion" && ports === "22/22") || (group === "controllers" && ports === "6443/6443")));
-            expect({ rule, allowed }).toEqual({ rule, allowed: true });
-        }
-    });
+        },
+    );
 
     test("instances get public addresses only from pool EIPs", () => {
         for (const run of runs.values()) {
@@ -157,7 +167,11 @@ describe("determinism and stability", () => {
         const after = await runStage("staging", { workers: { count: 4 } });
         const diff = diffRuns(before, after);
         expect(diff).toEqual({
-            added: ["alicloud:ecs/instance:Instance::workers-3", "command:remote:Command::workers-3-join", "command:remote:Command::workers-3-ssh-keys"],
+            added: [
+                "alicloud:ecs/instance:Instance::workers-3",
+                "command:remote:Command::workers-3-join",
+                "command:remote:Command::workers-3-ssh-keys",
+            ],
             removed: [],
             changed: [],
         });
@@ -165,7 +179,10 @@ describe("determinism and stability", () => {
 
     test("a new team key changes the key files in place on every node and replaces no instance", async () => {
         const before = await runStage("dev");
-        const keys = [...stageConfigFromFiles("dev").sshAuthorizedKeys, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL new@example.com"];
+        const keys = [
+            ...stageConfigFromFiles("dev").sshAuthorizedKeys,
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMPkJ8R3vP6qD1pQv2b3Pq8Zt4uLwYx0aBcDeFgHiJkL new@example.com",
+        ];
         const after = await runStage("dev", { sshAuthorizedKeys: keys });
         const diff = diffRuns(before, after);
         expect(diff.added).toEqual([]);
@@ -195,7 +212,11 @@ describe("determinism and stability", () => {
         const diff = diffRuns(before, after);
         expect(diff.added).toEqual([]);
         expect(diff.removed).toEqual([]);
-        expect(diff.changed).toEqual(["alicloud:ecs/instance:Instance::workers-0", "alicloud:ecs/instance:Instance::workers-1", "alicloud:ecs/instance:Instance::workers-2"]);
+        expect(diff.changed).toEqual([
+            "alicloud:ecs/instance:Instance::workers-0",
+            "alicloud:ecs/instance:Instance::workers-1",
+            "alicloud:ecs/instance:Instance::workers-2",
+        ]);
     });
 });
 
@@ -230,6 +251,33 @@ describe("what protects state", () => {
             expect(c.inputs.triggers).toEqual([`${c.name.replace(/-join$/, "")}-id`]);
         }
         expect(commands.filter((r) => /-files-\d+$|-join$/.test(r.name))).toHaveLength(3 + 6 + 4);
+    });
+
+    test("every file a node receives over SSH goes through the one install script; what carries a secret stays secret", () => {
+        for (const [stage, run] of runs) {
+            const deliveries = ofType(run, "command:remote:Command").filter((c) => /-files-\d+$|-join$|-ssh-keys$/.test(c.name));
+            const cfg = stageConfigFromFiles(stage);
+            const nodes = 1 + cfg.controllers.count + cfg.workers.count + cfg.edge.count + (cfg.storage.kind === "nfs-server" ? 1 : 0);
+            expect(deliveries).toHaveLength(nodes + cfg.controllers.count + cfg.workers.count + cfg.edge.count);
+            for (const c of deliveries) {
+                const secret = !c.name.endsWith("-ssh-keys");
+                const stdin = String(revealSecrets(c.inputs.stdin));
+                expect({
+                    command: c.name,
+                    create: c.inputs.create,
+                    script: stdin.split("\n").slice(0, 2).join(" "),
+                    secret: isSecretValue(c.inputs.stdin),
+                }).toEqual({
+                    command: c.name,
+                    create: "sudo bash -s",
+                    script: expect.stringMatching(
+                        /^#!\/bin\/bash # Installs \d+ files on (controller|worker|edge|bastion|NFS server) coreos-platform-/,
+                    ),
+                    secret,
+                });
+                expect(stdin).toContain("set -Eeuo pipefail");
+            }
+        }
     });
 
     test("shared storage holding data is protected and retained", () => {

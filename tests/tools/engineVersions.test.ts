@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../../config/stageFiles";
+import { PROJECT_DIR } from "../../tools/stageFiles";
 import { versions } from "../../versions";
 
 const read = (file: string) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as zlib from "zlib";
-import { compareStage, formatReport, hasChanges } from "../../tools/renderDiff";
+import { compareStage, formatReport, hasChanges } from "../../tools/renderCompare";
 import { git, scratchRepo, setWorkerCount } from "./scratchRepo";
 
 const sides = { before: "main (abc)", after: "working tree" };
@@ -40,7 +40,18 @@ function renderDir(files: Record<string, string>): string {
     return dir;
 }
 
-const resource = (type: string, name: string, inputs: object) => ({ type, name, parent: null, inputs, dependencies: [], protect: false, ignoreChanges: [], replaceOnChanges: [], retainOnDelete: false, deleteBeforeReplace: false });
+const resource = (type: string, name: string, inputs: object) => ({
+    type,
+    name,
+    parent: null,
+    inputs,
+    dependencies: [],
+    protect: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    retainOnDelete: false,
+    deleteBeforeReplace: false,
+});
 
 describe("comparing two renders of a stage", () => {
     const before = renderDir({
@@ -50,6 +61,8 @@ describe("comparing two renders of a stage", () => {
             resource("alicloud:vpc/network:Network", "network-vpc", { cidrBlock: "10.10.0.0/16" }),
         ]),
         "ignition/node-0.ign": ignition("10.10.31.250 controller-0", "ExecStart=/opt/bin/kubelet --v=2"),
+        // The readable tree repeats the .ign: the ignition section compares it, "other files" must not.
+        "ignition/node-0/etc/hosts": "127.0.0.1 localhost\n10.10.31.250 controller-0\n",
         "ignition/node-1.ign": ignition("x", "y"),
         "k8s/kube-system.configmap.coredns.yaml": "kind: ConfigMap\ndata:\n  Corefile: old\n",
         "k8s/apps.deployment.web.yaml": "kind: Deployment\n",
@@ -62,6 +75,7 @@ describe("comparing two renders of a stage", () => {
             resource("alicloud:vpc/network:Network", "network-vpc", { cidrBlock: "10.10.0.0/16" }),
         ]),
         "ignition/node-0.ign": ignition("10.10.31.249 controller-0", "ExecStart=/opt/bin/kubelet --v=2"),
+        "ignition/node-0/etc/hosts": "127.0.0.1 localhost\n10.10.31.249 controller-0\n",
         "ignition/node-2.ign": ignition("x", "y"),
         "k8s/kube-system.configmap.coredns.yaml": "kind: ConfigMap\ndata:\n  Corefile: new\n",
         "k8s/apps.deployment.api.yaml": "kind: Deployment\n",
@@ -159,7 +173,11 @@ describe("the command on a git repository (stand-in program)", () => {
     afterAll(() => fs.rmSync(repo, { recursive: true, force: true }));
 
     const run = (...args: string[]) =>
-        spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(repo, "tools/renderDiff.ts"), ...args], { cwd: repo, encoding: "utf8" });
+        spawnSync(
+            process.execPath,
+            [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(repo, "tools/renderDiff.ts"), ...args],
+            { cwd: repo, encoding: "utf8" },
+        );
 
     test("renders the ref and the working tree and reports what changed, per stage", () => {
         const r = run("HEAD", "--stage", "dev", "--stage", "prod");

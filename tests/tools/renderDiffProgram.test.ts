@@ -15,10 +15,23 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(repo, { recursive: true, force: true }));
 
 test("adding a dev worker: its instance and node are added, nothing is removed, prod is unchanged", () => {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(repo, "tools/renderDiff.ts"), "HEAD", "--stage", "dev", "--stage", "prod"], {
-        cwd: repo,
-        encoding: "utf8",
-    });
+    const r = spawnSync(
+        process.execPath,
+        [
+            require.resolve("ts-node/dist/bin.js"),
+            "--transpile-only",
+            path.join(repo, "tools/renderDiff.ts"),
+            "HEAD",
+            "--stage",
+            "dev",
+            "--stage",
+            "prod",
+        ],
+        {
+            cwd: repo,
+            encoding: "utf8",
+        },
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const dev = r.stdout.slice(r.stdout.indexOf("== stage dev"), r.stdout.indexOf("== stage prod"));

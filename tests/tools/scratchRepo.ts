@@ -11,7 +11,10 @@ const SKIP = new Set(["node_modules", "out", ".git", "coverage"]);
 
 /** Runs git in `dir` with a fixed identity (the machine may have none). */
 export function git(dir: string, ...args: string[]): string {
-    return execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+    return execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], {
+        cwd: dir,
+        encoding: "utf8",
+    });
 }
 
 /**

@@ -9,14 +9,13 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { Cidr, cidr, contains, overlaps } from "../../config/cidr";
-import { PROJECT } from "../../config/keys";
-import { stageConfigFromFiles } from "../../config/offline";
-import { listStages, readStageFile } from "../../config/stageFiles";
+import { PROJECT } from "../../config/schema";
+import { listStages, readStageFile, stageConfigFromFiles } from "../../tools/stageFiles";
 import { StageNewError, cloneStage } from "../../tools/stageNew";
 
 const ROOT = path.resolve(__dirname, "../..");
 const k = (name: string) => `${PROJECT}:${name}`;
-const NETWORK_KEYS = ["vpcCidr", "publicVswitchCidr", "nodeVswitchCidrs", "podCidr", "serviceCidr"];
+const NETWORK_KEYS = ["vpcCidr", "podCidr", "serviceCidr"];
 
 /** A scratch project: Pulumi.yaml and copies of the real stage files. */
 function scratchProject(): string {
@@ -78,17 +77,20 @@ test("vSwitches move into the new VPC at the same offsets; everything but the ne
     cloneStage({ from: "staging", to: "perf", dir });
     const source = readStageFile("staging", dir);
     const clone = readStageFile("perf", dir);
-    const offsets = (config: Record<string, unknown>) => {
-        const vpc = cidr(String(config[k("vpcCidr")]));
-        return [config[k("publicVswitchCidr")], ...(config[k("nodeVswitchCidrs")] as string[])].map((t) => {
-            const c = cidr(String(t));
+    // The vSwitches derive from the VPC (config/vswitches.ts): the loaded configs show where they are.
+    const offsets = (stage: string) => {
+        const network = stageConfigFromFiles(stage, {}, dir).network;
+        const vpc = cidr(network.vpcCidr);
+        return [network.publicVswitch, ...network.nodeVswitches].map((v) => {
+            const c = cidr(v.cidr);
             expect(contains(vpc, c)).toBe(true);
             return [c.first - vpc.first, c.prefix];
         });
     };
-    expect(offsets(clone)).toEqual(offsets(source));
+    expect(offsets("perf")).toEqual(offsets("staging"));
     expect(clone[k("vpcCidr")]).not.toBe(source[k("vpcCidr")]);
-    const rest = (config: Record<string, unknown>) => Object.fromEntries(Object.entries(config).filter(([key]) => !NETWORK_KEYS.map(k).includes(key)));
+    const rest = (config: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(config).filter(([key]) => !NETWORK_KEYS.map(k).includes(key)));
     expect(rest(clone)).toEqual(rest(source));
 });
 
@@ -132,7 +134,9 @@ test("secure values and the source's encryption salt are never copied; the dropp
     const dir = project();
     const cert = "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n";
     const withSecrets =
-        fs.readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8").replace(/^config:\n/m, "encryptionsalt: v1:SALTsalt:v1:abc\nconfig:\n") +
+        fs
+            .readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")
+            .replace(/^config:\n/m, "encryptionsalt: v1:SALTsalt:v1:abc\nconfig:\n") +
         `  coreos-platform:ingressTlsCertificate: "${cert}"\n` +
         "  coreos-platform:ingressTlsKey:\n    secure: v1:CIPHERkey:v1:zzz\n" +
         "  coreos-platform:appSecrets:\n    orders:\n      DB_PASSWORD:\n        secure: v1:CIPHERdb:v1:yyy\n";
@@ -156,7 +160,11 @@ test("secure values and the source's encryption salt are never copied; the dropp
 test("the command line prints the next steps and exits 1 on a refusal", () => {
     const dir = project();
     const tsNode = require.resolve("ts-node/dist/bin.js");
-    const run = (...args: string[]) => execFileSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "tools/stageNew.ts"), "--dir", dir, ...args], { encoding: "utf8", stdio: "pipe" });
+    const run = (...args: string[]) =>
+        execFileSync(process.execPath, [tsNode, "--transpile-only", path.join(ROOT, "tools/stageNew.ts"), "--dir", dir, ...args], {
+            encoding: "utf8",
+            stdio: "pipe",
+        });
     const out = run("--from", "dev", "--to", "pr-7", "--set", "eipQuota=4");
     expect(out).toContain("pulumi stack init pr-7");
     expect(fs.existsSync(path.join(dir, "Pulumi.pr-7.yaml"))).toBe(true);

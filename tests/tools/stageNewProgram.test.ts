@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PROJECT } from "../../config/keys";
-import { readStageFile } from "../../config/stageFiles";
+import { PROJECT } from "../../config/schema";
+import { readStageFile } from "../../tools/stageFiles";
 import { runProgram } from "../../tools/mockRuntime";
 import { cloneStage } from "../../tools/stageNew";
 

@@ -9,30 +9,52 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { stageConfigFromFiles } from "../../config/offline";
-import { listStages } from "../../config/stageFiles";
+import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { eipQuota } from "../../policy/policies";
 import { cloneStage } from "../../tools/stageNew";
 
 const ROOT = path.resolve(__dirname, "../..");
 const WORKFLOWS = path.join(ROOT, ".github", "workflows");
 const VALIDATOR = path.join(ROOT, "node_modules", ".bin", "action-validator");
-const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = fs
+    .readdirSync(WORKFLOWS)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 /** Scratch space for this file's tests, removed afterwards. */
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "workflows-test-"));
 afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string>; if?: string; id?: string };
-type Job = { uses?: string; with?: Record<string, unknown>; needs?: string | string[]; steps?: Step[]; env?: Record<string, string>; environment?: string; if?: string; permissions?: Record<string, string>; strategy?: any; container?: string; secrets?: string };
-type Workflow = { on: Record<string, any>; jobs: Record<string, Job>; permissions?: Record<string, string>; concurrency?: { group: string; "cancel-in-progress"?: boolean } };
+type Job = {
+    uses?: string;
+    with?: Record<string, unknown>;
+    needs?: string | string[];
+    steps?: Step[];
+    env?: Record<string, string>;
+    environment?: string;
+    if?: string;
+    permissions?: Record<string, string>;
+    strategy?: any;
+    container?: string;
+    secrets?: string;
+};
+type Workflow = {
+    on: Record<string, any>;
+    jobs: Record<string, Job>;
+    permissions?: Record<string, string>;
+    concurrency?: { group: string; "cancel-in-progress"?: boolean };
+};
 
 const load = (file: string) => YAML.parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8")) as Workflow;
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps ?? []);
-const pulumiSteps = (w: Workflow, command?: string) => steps(w).filter((s) => s.uses?.startsWith("pulumi/actions@") && (command === undefined || s.with?.command === command));
+const pulumiSteps = (w: Workflow, command?: string) =>
+    steps(w).filter((s) => s.uses?.startsWith("pulumi/actions@") && (command === undefined || s.with?.command === command));
 
 function validate(file: string): { status: number | null; output: string } {
     if (!fs.existsSync(VALIDATOR)) {
-        throw new Error(`action-validator is not installed at ${VALIDATOR}: it comes with the devDependency @action-validator/cli (run npm ci)`);
+        throw new Error(
+            `action-validator is not installed at ${VALIDATOR}: it comes with the devDependency @action-validator/cli (run npm ci)`,
+        );
     }
     const r = spawnSync(VALIDATOR, [file], { encoding: "utf8" });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -58,7 +80,9 @@ test("action-validator does reject a broken workflow (a misspelt runs-on)", () =
 
 test("every npm script a workflow runs exists in package.json", () => {
     const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).scripts ?? {};
-    const used = files.flatMap((f) => steps(load(f)).flatMap((s) => [...(s.run ?? "").matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1])));
+    const used = files.flatMap((f) =>
+        steps(load(f)).flatMap((s) => [...(s.run ?? "").matchAll(/npm run (?:--silent )?([\w:-]+)/g)].map((m) => m[1])),
+    );
     expect(used).toEqual(expect.arrayContaining(["render:diff", "stage:new"]));
     for (const name of used) {
         expect([name, scripts[name]]).toEqual([name, expect.stringContaining("ts-node")]);
@@ -70,7 +94,10 @@ test("no workflow puts a secret or pull-request text into a shell script (only i
         const w = load(file);
         expect(Object.keys(w.on)).not.toContain("pull_request_target");
         for (const step of steps(w)) {
-            expect([file, step.run ?? ""]).not.toEqual([file, expect.stringMatching(/\$\{\{\s*(secrets\.|github\.event\.|github\.head_ref)/)]);
+            expect([file, step.run ?? ""]).not.toEqual([
+                file,
+                expect.stringMatching(/\$\{\{\s*(secrets\.|github\.event\.|github\.head_ref)/),
+            ]);
         }
     }
 });
@@ -123,7 +150,13 @@ describe("pull requests", () => {
 
     test("credentials come from secrets: passphrase, state bucket key, Alibaba key", () => {
         const env = w.jobs.preview.env!;
-        for (const name of ["PULUMI_CONFIG_PASSPHRASE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ALICLOUD_ACCESS_KEY", "ALICLOUD_SECRET_KEY"]) {
+        for (const name of [
+            "PULUMI_CONFIG_PASSPHRASE",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "ALICLOUD_ACCESS_KEY",
+            "ALICLOUD_SECRET_KEY",
+        ]) {
             expect([name, env[name]]).toEqual([name, expect.stringMatching(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/)]);
         }
     });
@@ -139,7 +172,12 @@ describe("pull requests", () => {
     test("the policy config script writes what the eip-quota policy reads, and refuses a bad quota", () => {
         const script = steps(w).find((s) => /policy-config\.json/.test(s.run ?? ""))!.run!;
         const temp = fs.mkdtempSync(path.join(TMP, "gh-"));
-        const run = (quota: string) => spawnSync("bash", ["-e", "-c", script], { cwd: ROOT, env: { ...process.env, RUNNER_TEMP: temp, EIP_QUOTA: quota }, encoding: "utf8" });
+        const run = (quota: string) =>
+            spawnSync("bash", ["-e", "-c", script], {
+                cwd: ROOT,
+                env: { ...process.env, RUNNER_TEMP: temp, EIP_QUOTA: quota },
+                encoding: "utf8",
+            });
         expect(run("25").status).toBe(0);
         const config = JSON.parse(fs.readFileSync(path.join(temp, "policy-config.json"), "utf8"));
         expect(Object.keys(config)).toEqual([eipQuota.name]);
@@ -155,7 +193,12 @@ describe("main branch", () => {
 
     test("dev, then staging, then prod, each through pulumi-up.yml", () => {
         expect(w.on).toEqual({ push: { branches: ["main"] } });
-        expect(w.jobs.dev).toMatchObject({ needs: "test", uses: "./.github/workflows/pulumi-up.yml", with: { stage: "dev" }, secrets: "inherit" });
+        expect(w.jobs.dev).toMatchObject({
+            needs: "test",
+            uses: "./.github/workflows/pulumi-up.yml",
+            with: { stage: "dev" },
+            secrets: "inherit",
+        });
         expect(w.jobs.staging).toMatchObject({ needs: "dev", uses: "./.github/workflows/pulumi-up.yml", with: { stage: "staging" } });
         expect(w.jobs.prod).toMatchObject({ needs: "staging", uses: "./.github/workflows/pulumi-up.yml", with: { stage: "prod" } });
         // A newer push waits for the running deployment instead of cancelling it halfway.
@@ -166,7 +209,11 @@ describe("main branch", () => {
         const job = up.jobs.up;
         expect(job.environment).toBe("${{ inputs.stage }}");
         const [step] = pulumiSteps(up, "up");
-        expect(step.with).toMatchObject({ "stack-name": "${{ inputs.stage }}", policyPacks: "policy", "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}" });
+        expect(step.with).toMatchObject({
+            "stack-name": "${{ inputs.stage }}",
+            policyPacks: "policy",
+            "cloud-url": "${{ vars.PULUMI_BACKEND_URL }}",
+        });
         expect((job as any).concurrency).toEqual({ group: "pulumi-${{ inputs.stage }}", "cancel-in-progress": false });
     });
 });
@@ -195,7 +242,11 @@ describe("pull-request stacks", () => {
     test("the stage:new command the workflow runs clones dev into a pr-<n> stage the loader accepts, within its EIP budget", () => {
         const script = job.steps!.map((s) => s.run ?? "").find((r) => r.includes("stage:new"))!;
         const line = script.split("\n").find((l) => l.includes("npm run --silent stage:new"))!;
-        const args = line.replace(/^.*stage:new --\s*/, "").replace(/"\$STACK"/g, "pr-123").trim().split(/\s+/);
+        const args = line
+            .replace(/^.*stage:new --\s*/, "")
+            .replace(/"\$STACK"/g, "pr-123")
+            .trim()
+            .split(/\s+/);
         const option = (name: string) => args.filter((_, i) => args[i - 1] === `--${name}`);
         const dir = fs.mkdtempSync(path.join(TMP, "pr-stack-"));
         for (const f of fs.readdirSync(ROOT).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) {

@@ -6,8 +6,9 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { PROJECT } from "../../../config/keys";
-import { planCluster, stageConfigFromFiles } from "../../../config";
+import { PROJECT } from "../../../config/schema";
+import { planCluster } from "../../../config";
+import { stageConfigFromFiles } from "../../../tools/stageFiles";
 import { ClusterPki } from "../../../components/clusterPki";
 import { stageIdentity } from "../../../components/common";
 import { ControlPlane } from "../../../components/controlPlane";
@@ -29,39 +30,56 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
             const cfg = stageConfigFromFiles(stage, full);
             const plan = planCluster(cfg);
             const identity = stageIdentity(cfg.project, cfg.stage);
-            const eips = new EipPool("eips", { identity, claims: cfg.eip.claims, quota: cfg.eip.quota });
+            const eips = new EipPool("eips", {
+                identity,
+                claims: cfg.eip.claims,
+                quota: cfg.eip.quota,
+                bandwidthMbps: cfg.eip.bandwidthMbps,
+            });
 
             // Stand-in bastion: the same connection shape as Bastion.connection / connectionTo.
             const deployKey = new tls.PrivateKey("bastion-deploy-key", { algorithm: "ED25519" });
             const bastionEip = eips.claim("bastion");
-            const bastionInstance = new alicloud.ecs.Instance("bastion-instance", { instanceType: "ecs.t6-c1m1.large", imageId: "m-fcos", vswitchId: "vsw-public" });
+            const bastionInstance = new alicloud.ecs.Instance("bastion-instance", {
+                instanceType: "ecs.t6-c1m1.large",
+                imageId: "m-fcos",
+                vswitchId: "vsw-public",
+            });
             const connection = { host: bastionEip.address, user: "core", privateKey: deployKey.privateKeyOpenssh };
             const bastion = {
                 connection,
-                connectionTo: (host: pulumi.Input<string>) => ({ host, user: "core", privateKey: deployKey.privateKeyOpenssh, proxy: connection }),
+                connectionTo: (host: pulumi.Input<string>) => ({
+                    host,
+                    user: "core",
+                    privateKey: deployKey.privateKeyOpenssh,
+                    proxy: connection,
+                }),
                 ready: [bastionInstance],
             };
 
             const apiserverEip = eips.claim("apiserver");
             const pki = new ClusterPki("pki", {
                 identity,
-                clusterDomain: cfg.cluster.domain,
                 apiServiceIp: cfg.cluster.apiServiceIp,
                 apiServerInternalAddress: plan.apiServerInternalAddress,
                 apiServerPublicAddress: apiserverEip.address,
-                controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
+                controllers: plan.controllers,
                 validity: cfg.pki,
             });
             const controllers = plan.controllers.map((c) => ({
-                hostname: c.hostname,
-                ip: c.privateIp!,
-                instance: new alicloud.ecs.Instance(`controllers-${c.index}`, { instanceType: "ecs.g7.large", imageId: "m-fcos", vswitchId: `vsw-${c.vswitchIndex}`, privateIp: c.privateIp }),
+                planned: c,
+                instance: new alicloud.ecs.Instance(`controllers-${c.index}`, {
+                    instanceType: "ecs.g7.large",
+                    imageId: "m-fcos",
+                    vswitchId: `vsw-${c.vswitchIndex}`,
+                    privateIp: c.ip,
+                }),
             }));
             const controlPlane = new ControlPlane("control-plane", {
                 identity,
                 pki,
-                plan,
-                cluster: { domain: cfg.cluster.domain, serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr, apiServiceIp: cfg.cluster.apiServiceIp },
+                apiServerInternalAddress: plan.apiServerInternalAddress,
+                cluster: { serviceCidr: cfg.network.serviceCidr, podCidr: cfg.network.podCidr },
                 vpcCidr: cfg.network.vpcCidr,
                 adminCidrs: cfg.network.adminCidrs,
                 vswitchId: "vsw-0",

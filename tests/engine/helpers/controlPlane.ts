@@ -17,8 +17,15 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
-import { API_SERVER_PORT, controllerFiles, controlPlaneSettings, renderBootstrapManifests, renderBootstrapScript, renderReadinessScript } from "../../../controlplane";
-import { nodePaths } from "../../../ignition/paths";
+import {
+    controllerFiles,
+    controlPlaneSettings,
+    renderBootstrapManifests,
+    renderBootstrapScript,
+    renderReadinessScript,
+} from "../../../controlplane";
+import { API_SERVER_PORT } from "../../../layout/cluster";
+import { nodePaths } from "../../../layout/node";
 import { certOf, keyOf, renderKubeconfig } from "../../../pki";
 import { versions } from "../../../versions";
 import { NodeRoot, RenderedStage, nodeRoot } from "./render";
@@ -165,14 +172,15 @@ export async function bootControlPlane(
             node.write(file.path, file.content, file.mode);
         }
         const extra = i === 0 ? [plan.apiServerInternalAddress, rendered.apiServerPublicAddress] : [];
-        const host = vpc.addHost(`c${i}`, planned.privateIp!, fs.readFileSync(node.at("/etc/hosts"), "utf8"), extra);
+        const host = vpc.addHost(`c${i}`, planned.ip, fs.readFileSync(node.at("/etc/hosts"), "utf8"), extra);
 
         // etcd: the environment file from the controller's Ignition, paths into the root.
         const env = readEnvFile(node.at("/etc/etcd/etcd.env"));
         const etcdEnv: Record<string, string> = {};
         for (const [key, value] of Object.entries(env)) {
             etcdEnv[key] = rootPaths(value, node.root);
-            if (etcdEnv[key] !== value) overrides.push({ where: `${planned.hostname} etcd.env ${key}`, rendered: value, run: etcdEnv[key] });
+            if (etcdEnv[key] !== value)
+                overrides.push({ where: `${planned.hostname} etcd.env ${key}`, rendered: value, run: etcdEnv[key] });
         }
         fs.mkdirSync(node.at(nodePaths.etcdDataDir), { recursive: true, mode: 0o700 });
         const etcd = processes.start(`${cfg.stage}-${planned.hostname}-etcd`, host.etc, tools.etcd, [], etcdEnv, RESTART_LIKE_THE_KUBELET);
@@ -192,7 +200,14 @@ export async function bootControlPlane(
                 return `--${name}=${run}`;
             });
             const extraFlags = command === "kube-apiserver" ? (options.extraApiserverFlags ?? []) : [];
-            const proc = processes.start(`${cfg.stage}-${planned.hostname}-${command}`, host.etc, tools[binary], [...flags, ...extraFlags], {}, RESTART_LIKE_THE_KUBELET);
+            const proc = processes.start(
+                `${cfg.stage}-${planned.hostname}-${command}`,
+                host.etc,
+                tools[binary],
+                [...flags, ...extraFlags],
+                {},
+                RESTART_LIKE_THE_KUBELET,
+            );
             pods.set(file, proc);
             started.push(proc);
         }
@@ -210,8 +225,19 @@ export async function bootControlPlane(
             `kube-apiserver of ${c.hostname} /readyz`,
             () =>
                 spawnSync("ip", [
-                    "netns", "exec", c.host.netns,
-                    "curl", "-sf", "--max-time", "3", "--cacert", c.node.at(`${nodePaths.pkiDir}/ca.crt`), "--cert", adminCert, "--key", adminKey,
+                    "netns",
+                    "exec",
+                    c.host.netns,
+                    "curl",
+                    "-sf",
+                    "--max-time",
+                    "3",
+                    "--cacert",
+                    c.node.at(`${nodePaths.pkiDir}/ca.crt`),
+                    "--cert",
+                    adminCert,
+                    "--key",
+                    adminKey,
                     `https://127.0.0.1:${API_SERVER_PORT}/readyz`,
                 ]).status === 0,
             started,
@@ -288,7 +314,11 @@ export function kubectl(tools: EngineTools, kubeconfig: string, args: readonly s
 }
 
 /** Like `kubectl`, but returns the status and both outputs instead of throwing. */
-export function kubectlAttempt(tools: EngineTools, kubeconfig: string, args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+export function kubectlAttempt(
+    tools: EngineTools,
+    kubeconfig: string,
+    args: readonly string[],
+): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", ...args], { encoding: "utf8" });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -45,7 +45,14 @@ export function ociArchive(binary: string, reference: string, dir: string): stri
         "application/vnd.oci.image.config.v1+json",
     );
     const manifest = blob(
-        Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config, layers: [layerDescriptor] })),
+        Buffer.from(
+            JSON.stringify({
+                schemaVersion: 2,
+                mediaType: "application/vnd.oci.image.manifest.v1+json",
+                config,
+                layers: [layerDescriptor],
+            }),
+        ),
         "application/vnd.oci.image.manifest.v1+json",
     );
     fs.writeFileSync(path.join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
@@ -53,7 +60,13 @@ export function ociArchive(binary: string, reference: string, dir: string): stri
         path.join(layout, "index.json"),
         JSON.stringify({
             schemaVersion: 2,
-            manifests: [{ ...manifest, annotations: { "org.opencontainers.image.ref.name": reference }, platform: { architecture: "amd64", os: "linux" } }],
+            manifests: [
+                {
+                    ...manifest,
+                    annotations: { "org.opencontainers.image.ref.name": reference },
+                    platform: { architecture: "amd64", os: "linux" },
+                },
+            ],
         }),
     );
     const archive = path.join(dir, "image.tar");

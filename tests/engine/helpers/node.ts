@@ -15,7 +15,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { nodePaths } from "../../../ignition/paths";
+import { NodeFile } from "../../../controlplane";
+import { nodePaths } from "../../../layout/node";
 import { versions } from "../../../versions";
 import { Override, parseFlags, rootPaths } from "./controlPlane";
 import { ociArchive } from "./image";
@@ -51,12 +52,19 @@ export function unitExecStart(unitFile: string): string[] {
 /** Replaces `from` by `to` in `text`, failing if `from` is not there exactly once (the render changed). */
 function replaceOnce(text: string, from: string, to: string, file: string): string {
     const count = text.split(from).length - 1;
-    if (count !== 1) throw new Error(`${file}: expected "${from}" once, found it ${count} times (the rendered config changed; update the engine suite)`);
+    if (count !== 1)
+        throw new Error(`${file}: expected "${from}" once, found it ${count} times (the rendered config changed; update the engine suite)`);
     return text.replace(from, to);
 }
 
 /** Starts the node's containerd from its rendered config. */
-function startContainerd(node: NodeRoot, host: VpcHost, processes: Processes, work: string, overrides: Override[]): { containerd: Started; socket: string } {
+function startContainerd(
+    node: NodeRoot,
+    host: VpcHost,
+    processes: Processes,
+    work: string,
+    overrides: Override[],
+): { containerd: Started; socket: string } {
     const file = "/etc/containerd/config.toml";
     const rendered = fs.readFileSync(node.at(file), "utf8");
     const socket = node.at("/run/containerd/containerd.sock");
@@ -80,7 +88,10 @@ function startContainerd(node: NodeRoot, host: VpcHost, processes: Processes, wo
 }
 
 function ctr(socket: string, args: string[]): string {
-    return execFileSync("ctr", ["--address", socket, "--namespace", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync("ctr", ["--address", socket, "--namespace", "k8s.io", ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+    });
 }
 
 /**
@@ -92,7 +103,7 @@ function ctr(socket: string, args: string[]): string {
 export async function joinNode(
     node: NodeRoot,
     host: VpcHost,
-    join: { readonly caCertPem: string; readonly bootstrapKubeconfig: string } | undefined,
+    join: readonly NodeFile[] | undefined,
     processes: Processes,
     tools: EngineTools,
     work: string,
@@ -100,12 +111,9 @@ export async function joinNode(
     options: { extraKubeletConfig?: Record<string, unknown> } = {},
 ): Promise<JoiningNode> {
     const overrides: Override[] = [];
-    // Workers and edge nodes: the program's join (components/nodePool.ts joinScript), the CA first, then the bootstrap
-    // kubeconfig. Controllers (join undefined) got both with their control-plane files.
-    if (join) {
-        node.write(nodePaths.clusterCaCert, join.caCertPem, "0644");
-        node.write(nodePaths.bootstrapKubeconfig, join.bootstrapKubeconfig, "0600");
-    }
+    // Workers and edge nodes: the program's join files (`joinFiles`), in order. Controllers (join undefined) got
+    // them with their control-plane files.
+    for (const file of join ?? []) node.write(file.path, file.content, file.mode);
 
     const started = startContainerd(node, host, processes, work, overrides);
     const socket = started.socket;
@@ -130,9 +138,13 @@ export async function joinNode(
 
     // The KubeletConfiguration as rendered, with what this machine forces.
     const configPath = nodePaths.kubeletConfig;
-    const config = parse(fs.readFileSync(node.at(configPath), "utf8")) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a parsed YAML document
+    const config = parse(fs.readFileSync(node.at(configPath), "utf8")) as Record<string, any>;
     const set = (key: string, value: unknown, why: string) => {
-        overrides.push({ where: `${node.name} ${configPath} ${key} (${why})`, rendered: JSON.stringify(getPath(config, key)) ?? "(unset)", run: JSON.stringify(value) });
+        overrides.push({
+            where: `${node.name} ${configPath} ${key} (${why})`,
+            rendered: JSON.stringify(getPath(config, key)) ?? "(unset)",
+            run: JSON.stringify(value),
+        });
         setPath(config, key, value);
     };
     set("authentication.x509.clientCAFile", node.at(config.authentication.x509.clientCAFile), "paths");
@@ -173,12 +185,31 @@ export async function joinNode(
             metadata: { name: "engine-probe", namespace: "kube-system" },
             spec: {
                 hostNetwork: true,
-                containers: [{ name: "probe", image: TESTPOD_IMAGE, imagePullPolicy: "Never", args: ["-listen", "127.0.0.1:18080", "-message", message] }],
+                containers: [
+                    {
+                        name: "probe",
+                        image: TESTPOD_IMAGE,
+                        imagePullPolicy: "Never",
+                        args: ["-listen", "127.0.0.1:18080", "-message", message],
+                    },
+                ],
             },
         }),
     );
-    const kubelet = processes.start(`${node.name}-kubelet`, host.mounts, tools.kubelet, [...flags, `--root-dir=${rootDir}`, `--cert-dir=${certDir}`]);
-    return { node, host, socket, containerd: started.containerd, kubelet, overrides, clientCertificate: path.join(certDir, "kubelet-client-current.pem") };
+    const kubelet = processes.start(`${node.name}-kubelet`, host.mounts, tools.kubelet, [
+        ...flags,
+        `--root-dir=${rootDir}`,
+        `--cert-dir=${certDir}`,
+    ]);
+    return {
+        node,
+        host,
+        socket,
+        containerd: started.containerd,
+        kubelet,
+        overrides,
+        clientCertificate: path.join(certDir, "kubelet-client-current.pem"),
+    };
 }
 
 function getPath(obj: Record<string, unknown>, key: string): unknown {

@@ -37,7 +37,9 @@ export type Where = undefined | { readonly netns: string; readonly mounts: "node
 /** The argv that starts `command args` in `where`. */
 export function launcherOf(where: Where, command: string, args: readonly string[]): string[] {
     if (!where) return [command, ...args];
-    return where.mounts === "node-etc" ? ["ip", "netns", "exec", where.netns, command, ...args] : ["nsenter", `--net=/run/netns/${where.netns}`, command, ...args];
+    return where.mounts === "node-etc"
+        ? ["ip", "netns", "exec", where.netns, command, ...args]
+        : ["nsenter", `--net=/run/netns/${where.netns}`, command, ...args];
 }
 
 /** The processes of one test file; `stopAll` in afterAll. */
@@ -53,7 +55,14 @@ export class Processes {
      * Starts `command args` in `where` (see `Where`), with exactly `env` (plus PATH), stdout and stderr appended to
      * `<logDir>/<name>.log`, restarted on exit if `restart` says so.
      */
-    start(name: string, where: Where, command: string, args: readonly string[], env: Record<string, string> = {}, restart?: RestartPolicy): Started {
+    start(
+        name: string,
+        where: Where,
+        command: string,
+        args: readonly string[],
+        env: Record<string, string> = {},
+        restart?: RestartPolicy,
+    ): Started {
         const log = path.join(this.logDir, `${name}.log`);
         const [launcher, ...launch] = launcherOf(where, command, args);
         const spawnOnce = () => {
@@ -75,7 +84,10 @@ export class Processes {
             }
             const delay = restart.delaySeconds * 2 ** started.restarts * 1000;
             started.restarts += 1;
-            fs.appendFileSync(log, `--- engine suite: ${name} ended (${how}); restart ${started.restarts} of ${restart.attempts} in ${delay / 1000} s ---\n`);
+            fs.appendFileSync(
+                log,
+                `--- engine suite: ${name} ended (${how}); restart ${started.restarts} of ${restart.attempts} in ${delay / 1000} s ---\n`,
+            );
             setTimeout(() => {
                 if (this.stopping.has(started)) {
                     started.exit = how;
@@ -119,7 +131,13 @@ export class Processes {
      * Polls `check` every `intervalMs` until it returns true. Fails at once when one of `watched` exits, and after
      * `timeoutMs`, naming `what` and showing the watched processes' logs.
      */
-    async waitFor(what: string, check: () => boolean | Promise<boolean>, watched: readonly Started[], timeoutMs = 120000, intervalMs = 1000): Promise<void> {
+    async waitFor(
+        what: string,
+        check: () => boolean | Promise<boolean>,
+        watched: readonly Started[],
+        timeoutMs = 120000,
+        intervalMs = 1000,
+    ): Promise<void> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
             const dead = watched.find((s) => s.exit !== undefined);

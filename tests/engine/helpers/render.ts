@@ -7,10 +7,11 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterPlan, planCluster, stageConfigFromFiles } from "../../../config";
-import { StageConfig } from "../../../config/stageConfig";
-import { PROJECT_DIR } from "../../../config/stageFiles";
-import { PkiMaterial, clusterCertificateSpecs } from "../../../pki";
+import { ClusterPlan, planCluster } from "../../../config";
+import { StageConfig } from "../../../config/types";
+import { PkiMaterial } from "../../../pki";
+import { stageCertificateSpecs } from "../../../tools/controlPlaneFiles";
+import { PROJECT_DIR, stageConfigFromFiles } from "../../../tools/stageFiles";
 import { applyIgnition } from "../../../tools/ignitionTools";
 import { issueWithOpenssl, materialFromFiles } from "../../pki/helpers/openssl";
 
@@ -45,15 +46,8 @@ export function renderStage(stage: string, dir: string): RenderedStage {
     );
     const cfg = stageConfigFromFiles(stage);
     const plan = planCluster(cfg);
-    // The same input components/clusterPki.ts gets from index.ts.
-    const specs = clusterCertificateSpecs<string>({
-        clusterName: cfg.namePrefix,
-        clusterDomain: cfg.cluster.domain,
-        apiServiceIp: cfg.cluster.apiServiceIp,
-        apiServerInternalAddress: plan.apiServerInternalAddress,
-        apiServerPublicAddress: ENGINE_EIP,
-        controllers: plan.controllers.map((c) => ({ hostname: c.hostname, ip: c.privateIp! })),
-    });
+    // The specs components/clusterPki.ts turns into @pulumi/tls resources, with this EIP.
+    const specs = stageCertificateSpecs(cfg, ENGINE_EIP);
     const pkiDir = path.join(dir, "pki");
     fs.mkdirSync(pkiDir, { recursive: true });
     const material = materialFromFiles(issueWithOpenssl(specs, cfg.pki, pkiDir), pkiDir);

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigMap, LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { PROJECT } from "../../../config/keys";
+import { PROJECT } from "../../../config/schema";
 import { EngineTools } from "./tools";
 
 /** The @pulumi/kubernetes SDK's version: the engine looks for the provider plugin under exactly this version. */

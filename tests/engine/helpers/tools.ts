@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { PROJECT_DIR } from "../../../config/stageFiles";
+import { PROJECT_DIR } from "../../../tools/stageFiles";
 
 /** Every binary built by engine/build.sh, by name. */
 export interface EngineTools {

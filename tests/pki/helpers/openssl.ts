@@ -18,7 +18,10 @@ const OPENSSL_USAGE: Record<KeyUsage, { ext: "keyUsage" | "extendedKeyUsage"; na
 };
 
 function generateKey(algorithm: KeyAlgorithm, file: string): void {
-    const opts = algorithm.algorithm === "ECDSA" ? ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"] : ["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${algorithm.bits}`];
+    const opts =
+        algorithm.algorithm === "ECDSA"
+            ? ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+            : ["-algorithm", "RSA", "-pkeyopt", `rsa_keygen_bits:${algorithm.bits}`];
     run("openssl", ["genpkey", ...opts, "-out", file]);
 }
 
@@ -61,7 +64,23 @@ export function issueWithOpenssl(specs: readonly CertificateSpec<string>[], vali
         generateKey(spec.key, files.key);
         const days = String(validityOf(spec, validity).validityPeriodHours / 24);
         if (spec.signer === "self") {
-            run("openssl", ["req", "-x509", "-new", "-key", files.key, "-subj", subject(spec), "-days", days, "-config", conf, "-extensions", "v3", "-out", files.cert]);
+            run("openssl", [
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                files.key,
+                "-subj",
+                subject(spec),
+                "-days",
+                days,
+                "-config",
+                conf,
+                "-extensions",
+                "v3",
+                "-out",
+                files.cert,
+            ]);
         } else {
             const ca = issued.get(spec.signer);
             if (!ca) {
@@ -69,7 +88,26 @@ export function issueWithOpenssl(specs: readonly CertificateSpec<string>[], vali
             }
             const csr = path.join(dir, `${spec.name}.csr`);
             run("openssl", ["req", "-new", "-key", files.key, "-subj", subject(spec), "-config", conf, "-out", csr]);
-            run("openssl", ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", String(1000 + serial), "-days", days, "-extfile", conf, "-extensions", "v3", "-out", files.cert]);
+            run("openssl", [
+                "x509",
+                "-req",
+                "-in",
+                csr,
+                "-CA",
+                ca.cert,
+                "-CAkey",
+                ca.key,
+                "-set_serial",
+                String(1000 + serial),
+                "-days",
+                days,
+                "-extfile",
+                conf,
+                "-extensions",
+                "v3",
+                "-out",
+                files.cert,
+            ]);
         }
         issued.set(spec.name, files);
     });

@@ -29,7 +29,22 @@ export async function startHealthzServer(files: { cert: string; key: string; cli
     const port = 30000 + (process.pid % 10000) + Math.floor(Math.random() * 5000);
     const server: ChildProcess = spawn(
         "openssl",
-        ["s_server", "-quiet", "-accept", `127.0.0.1:${port}`, "-cert", files.cert, "-key", files.key, "-CAfile", files.clientCa, "-Verify", "1", "-verify_return_error", "-WWW"],
+        [
+            "s_server",
+            "-quiet",
+            "-accept",
+            `127.0.0.1:${port}`,
+            "-cert",
+            files.cert,
+            "-key",
+            files.key,
+            "-CAfile",
+            files.clientCa,
+            "-Verify",
+            "1",
+            "-verify_return_error",
+            "-WWW",
+        ],
         { cwd: root, stdio: ["ignore", "ignore", "ignore"] },
     );
     for (let i = 0; !(await canConnect(port)); i++) {

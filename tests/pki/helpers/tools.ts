@@ -24,12 +24,28 @@ export function requireTools(...tools: string[]): void {
 
 /** Runs a command; returns its stdout, throws with its stderr on failure. */
 export function run(cmd: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): string {
-    return execFileSync(cmd, args as string[], { cwd: options.cwd, input: options.input, env: options.env, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+    return execFileSync(cmd, args as string[], {
+        cwd: options.cwd,
+        input: options.input,
+        env: options.env,
+        encoding: "utf8",
+        stdio: ["pipe", "pipe", "pipe"],
+    });
 }
 
 /** Runs a command that may fail; returns its status and output. */
-export function attempt(cmd: string, args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) {
-    const r = spawnSync(cmd, args as string[], { cwd: options.cwd, input: options.input, env: options.env, encoding: "utf8", timeout: options.timeoutMs ?? 60000 });
+export function attempt(
+    cmd: string,
+    args: readonly string[],
+    options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+) {
+    const r = spawnSync(cmd, args as string[], {
+        cwd: options.cwd,
+        input: options.input,
+        env: options.env,
+        encoding: "utf8",
+        timeout: options.timeoutMs ?? 60000,
+    });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 

@@ -1,11 +1,15 @@
 /**
  * Reading `Pulumi.yaml` and `Pulumi.<stage>.yaml` the way the Pulumi CLI does, for everything that runs
- * without the CLI: the offline render, the tests, `stage:new` and `config:sync`.
+ * without the CLI: the offline render, the tests, `stage:new`, `config:sync` and the CI's list of stages. The
+ * program itself never reads these files: the engine hands it the config (config/load.ts).
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT } from "./keys";
+import { decodeConfigValue } from "../config/load";
+import { parseStageConfig } from "../config/parse";
+import { PROJECT, REGION_KEY } from "../config/schema";
+import { StageConfig } from "../config/types";
 
 /** The repository root (where Pulumi.yaml lives). */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -104,4 +108,25 @@ function replaceSecure(key: string, value: unknown): { plain: unknown; secret: b
         return { plain: parts.map((p) => p.plain), secret: parts.some((p) => p.secret) };
     }
     return { plain: value, secret: false };
+}
+
+/**
+ * `Pulumi.yaml` + `Pulumi.<stage>.yaml` (+ overrides by full key) as the program would see them, without the
+ * engine: the same decoding and the same parser as `loadStageConfig`.
+ */
+export function stageConfigFromFiles(stage: string, overrides: Record<string, unknown> = {}, dir?: string): StageConfig {
+    const engine = engineConfigFor(stage, overrides, dir);
+    const prefix = `${PROJECT}:`;
+    const values: Record<string, unknown> = {};
+    const secretKeys = new Set<string>();
+    for (const [key, text] of Object.entries(engine.values)) {
+        if (key.startsWith(prefix)) {
+            const name = key.slice(prefix.length);
+            values[name] = decodeConfigValue(name, text);
+            if (engine.secretKeys.includes(key)) {
+                secretKeys.add(name);
+            }
+        }
+    }
+    return parseStageConfig({ stage, region: engine.values[REGION_KEY], values, secretKeys });
 }

@@ -1,6 +1,8 @@
 /**
- * Where things live on a node. Ignition units (ignition/), the files copied over SSH (components/controlPlane.ts,
- * components/nodePool.ts) and the static pods (controlplane/) all use these names, so they cannot drift apart.
+ * Where things live on a node, and the units that other layers name. Ignition units (ignition/), the files copied
+ * over SSH (controlplane/files.ts), the static pods (controlplane/), the PKI's etcd settings (pki/) and the
+ * real-engine tests all use these names, so they cannot drift apart. This module imports nothing: it is the bottom
+ * of the layer order (docs/design.md, "Layers").
  *
  * Secrets never travel in user data: everything marked "over SSH" is copied through the bastion after boot, and
  * `.path` units start the services that need it once it is there.
@@ -35,6 +37,14 @@ export const nodePaths = {
     nfsExportDir: "/var/srv/nfs",
     /** Marker of the one-shot control-plane bootstrap (RBAC applied). */
     bootstrapDoneMarker: "/var/lib/coreos-platform/bootstrap.done",
+    /** Over SSH: the team's SSH keys (Fedora CoreOS's sshd reads every file of authorized_keys.d). */
+    teamKeysFile: "/home/core/.ssh/authorized_keys.d/platform-team",
+} as const;
+
+/** Units that more than one layer names. */
+export const nodeUnits = {
+    /** The controller's etcd member (ignition/pieces/etcdMember.ts); restarted when its trusted CA changes. */
+    etcd: "etcd-member.service",
 } as const;
 
 /** File names inside `nodePaths.pkiDir` and `nodePaths.etcdPkiDir`. */

@@ -3,11 +3,12 @@
  * from plain data with the images of versions.ts. The kubelet runs them from `nodePaths.staticPodDir`.
  */
 import { stringify } from "yaml";
-import { nodePaths, pkiFiles } from "../ignition/paths";
+import { nodePaths, pkiFiles } from "../layout/node";
 import { NO_ALIASES } from "../pki/kubeconfig";
 import { FRONT_PROXY_CLIENT_CN, ControllerAddress } from "../pki/specs";
 import { versions } from "../versions";
-import { API_SERVER_PORT, ControlPlaneSettings, NODE_CIDR_MASK_SIZE, serviceAccountIssuer } from "./settings";
+import { API_SERVER_PORT, ETCD_CLIENT_PORT, NODE_POD_PREFIX } from "../layout/cluster";
+import { ControlPlaneSettings, SERVICE_ACCOUNT_ISSUER } from "./settings";
 
 /** Annotation that carries the hash of the certificates a pod reads: new certificates, new pod. */
 export const PKI_REVISION_ANNOTATION = "coreos-platform/pki-revision";
@@ -94,7 +95,6 @@ function httpsProbes(port: number): Record<string, unknown> {
  * client certificate instead.
  */
 export function renderKubeApiserverPod(settings: ControlPlaneSettings, controller: ControllerAddress, pkiRevision: string): string {
-    const issuer = serviceAccountIssuer(settings.clusterDomain);
     const tcp = { tcpSocket: { host: "127.0.0.1", port: API_SERVER_PORT } };
     return staticPod({
         name: "kube-apiserver",
@@ -121,7 +121,7 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
                 "etcd-cafile": pki(pkiFiles.etcdCa),
                 "etcd-certfile": pki(pkiFiles.etcdClient),
                 "etcd-keyfile": pki(pkiFiles.etcdClientKey),
-                "etcd-servers": settings.controllers.map((c) => `https://${c.ip}:2379`).join(","),
+                "etcd-servers": settings.controllers.map((c) => `https://${c.ip}:${ETCD_CLIENT_PORT}`).join(","),
                 "kubelet-client-certificate": pki(pkiFiles.apiserverKubeletClient),
                 "kubelet-client-key": pki(pkiFiles.apiserverKubeletClientKey),
                 "kubelet-preferred-address-types": "InternalIP,Hostname,ExternalIP",
@@ -133,7 +133,7 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
                 "requestheader-group-headers": "X-Remote-Group",
                 "requestheader-username-headers": "X-Remote-User",
                 "secure-port": API_SERVER_PORT,
-                "service-account-issuer": issuer,
+                "service-account-issuer": SERVICE_ACCOUNT_ISSUER,
                 "service-account-key-file": pki(pkiFiles.serviceAccountPublic),
                 "service-account-signing-key-file": pki(pkiFiles.serviceAccountKey),
                 "service-cluster-ip-range": settings.serviceCidr,
@@ -171,7 +171,8 @@ export function renderKubeControllerManagerPod(settings: ControlPlaneSettings, p
                 "cluster-signing-key-file": pki(pkiFiles.caKey),
                 kubeconfig,
                 "leader-elect": true,
-                "node-cidr-mask-size": NODE_CIDR_MASK_SIZE,
+                // Each node's pod network (flannel reads the node's podCIDR): the same /24 the stage config checks against.
+                "node-cidr-mask-size": NODE_POD_PREFIX,
                 "root-ca-file": pki(pkiFiles.ca),
                 "service-account-private-key-file": pki(pkiFiles.serviceAccountKey),
                 "service-cluster-ip-range": settings.serviceCidr,

@@ -67,52 +67,62 @@ export function decodeDataUrl(url: string): Buffer {
     return Buffer.from(bytes);
 }
 
-interface Resource {
-    source?: string | null;
-    compression?: string | null;
-    verification?: { hash?: string | null } | null;
+/** A JSON object as parsed; fields are checked where they are read. */
+type Json = Record<string, unknown>;
+
+/** The value as an object (a missing or malformed entry reads as an empty one). */
+function asObject(value: unknown): Json {
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Json) : {};
+}
+
+/** The value as a list of objects (missing: none). */
+function asList(value: unknown): Json[] {
+    return Array.isArray(value) ? value.map(asObject) : [];
 }
 
 /** The bytes of one Ignition resource (file contents or an append fragment). */
-function resourceBytes(resource: Resource | undefined | null): Buffer {
-    if (!resource || resource.source === undefined || resource.source === null) {
+function resourceBytes(resource: Json): Buffer {
+    if (typeof resource.source !== "string") {
         return Buffer.alloc(0);
     }
     if (!resource.source.startsWith("data:")) {
-        const hash = resource.verification?.hash ? ` (verified by ${resource.verification.hash})` : " (not verified)";
-        return Buffer.from(`<fetched at boot from ${resource.source}${hash}>\n`);
+        const hash = asObject(resource.verification).hash;
+        const verified = typeof hash === "string" && hash !== "" ? ` (verified by ${hash})` : " (not verified)";
+        return Buffer.from(`<fetched at boot from ${resource.source}${verified}>\n`);
     }
     const raw = decodeDataUrl(resource.source);
     return resource.compression === "gzip" ? zlib.gunzipSync(raw) : raw;
 }
 
-function owner(o: { name?: string; id?: number } | undefined | null): string {
-    return o?.name ?? (o?.id !== undefined ? String(o.id) : "root");
+function owner(o: Json): string {
+    return typeof o.name === "string" ? o.name : o.id !== undefined ? String(o.id) : "root";
 }
 
 /** Parses an Ignition config (the raw JSON a node receives) into what it writes. Throws on invalid JSON. */
 export function ignitionContents(json: string): IgnitionContents {
-    const config = JSON.parse(json) as Record<string, any>;
-    const storage = (config.storage ?? {}) as Record<string, any>;
-    const files: IgnitionFile[] = ((storage.files ?? []) as Record<string, any>[]).map((f) => {
+    const config = asObject(JSON.parse(json));
+    const storage = asObject(config.storage);
+    const passwd = asObject(config.passwd);
+    const files: IgnitionFile[] = asList(storage.files).map((f) => {
         const mode = typeof f.mode === "number" ? `0${f.mode.toString(8)}` : "default";
-        const attributes = `mode=${mode} user=${owner(f.user)} group=${owner(f.group)}${f.overwrite ? " overwrite" : ""}`;
-        const parts = [resourceBytes(f.contents)];
-        for (const [i, fragment] of ((f.append ?? []) as Resource[]).entries()) {
+        const attributes = `mode=${mode} user=${owner(asObject(f.user))} group=${owner(asObject(f.group))}${f.overwrite ? " overwrite" : ""}`;
+        const parts = [resourceBytes(asObject(f.contents))];
+        for (const [i, fragment] of asList(f.append).entries()) {
             parts.push(Buffer.from(`\n<append ${i}>\n`), resourceBytes(fragment));
         }
         return { path: String(f.path), attributes, contents: Buffer.concat(parts) };
     });
-    const units: IgnitionUnit[] = (((config.systemd ?? {}).units ?? []) as Record<string, any>[]).map((u) => ({
+    const text = (value: unknown) => (typeof value === "string" ? value : "");
+    const units: IgnitionUnit[] = asList(asObject(config.systemd).units).map((u) => ({
         name: String(u.name),
         state: u.mask ? "masked" : u.enabled === true ? "enabled" : u.enabled === false ? "disabled" : "",
-        contents: typeof u.contents === "string" ? u.contents : "",
-        dropins: ((u.dropins ?? []) as Record<string, any>[]).map((d) => ({ name: String(d.name), contents: typeof d.contents === "string" ? d.contents : "" })),
+        contents: text(u.contents),
+        dropins: asList(u.dropins).map((d) => ({ name: String(d.name), contents: text(d.contents) })),
     }));
     const other = new Map<string, string>();
-    const keyed = (kind: string, list: unknown, key: (e: Record<string, any>, i: number) => string) => {
-        for (const [i, entry] of ((Array.isArray(list) ? list : []) as Record<string, any>[]).entries()) {
-            other.set(`${kind} ${key(entry, i)}`, JSON.stringify(entry, null, 2));
+    const keyed = (kind: string, list: unknown, key: (e: Json) => string) => {
+        for (const entry of asList(list)) {
+            other.set(`${kind} ${key(entry)}`, JSON.stringify(entry, null, 2));
         }
     };
     keyed("directory", storage.directories, (e) => String(e.path));
@@ -120,8 +130,8 @@ export function ignitionContents(json: string): IgnitionContents {
     keyed("disk", storage.disks, (e) => String(e.device));
     keyed("filesystem", storage.filesystems, (e) => String(e.path ?? e.device));
     keyed("raid", storage.raid, (e) => String(e.name));
-    keyed("user", (config.passwd ?? {}).users, (e) => String(e.name));
-    keyed("group", (config.passwd ?? {}).groups, (e) => String(e.name));
+    keyed("user", passwd.users, (e) => String(e.name));
+    keyed("group", passwd.groups, (e) => String(e.name));
     for (const key of ["ignition", "kernelArguments", "boot"]) {
         if (config[key] !== undefined) {
             other.set(key, JSON.stringify(config[key], null, 2));

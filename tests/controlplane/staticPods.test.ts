@@ -5,37 +5,38 @@
  */
 import { Pod } from "kubernetes-models/v1/Pod";
 import { parse, parseAllDocuments } from "yaml";
-import { planCluster, stageConfigFromFiles } from "../../config";
+import { planCluster } from "../../config";
+import { stageConfigFromFiles } from "../../tools/stageFiles";
 import {
     PKI_REVISION_ANNOTATION,
     STATIC_POD_FILES,
     controlPlaneSettings,
     controllerFiles,
-    placeholderMaterial,
     renderBootstrapManifests,
-    renderControlPlaneArtifacts,
     renderStaticPods,
 } from "../../controlplane";
-import { nodePaths } from "../../ignition/paths";
-import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
+import { placeholderMaterial, renderControlPlaneArtifacts, stageCertificateSpecs } from "../../tools/controlPlaneFiles";
+import { nodePaths } from "../../layout/node";
+import { PkiMaterial } from "../../pki";
 import { versions } from "../../versions";
 
 const cfg = stageConfigFromFiles("prod");
 const plan = planCluster(cfg);
 const settings = controlPlaneSettings(cfg, plan);
-const specs = clusterCertificateSpecs<string>({
-    clusterName: cfg.namePrefix,
-    clusterDomain: cfg.cluster.domain,
-    apiServiceIp: cfg.cluster.apiServiceIp,
-    apiServerInternalAddress: plan.apiServerInternalAddress,
-    apiServerPublicAddress: "203.0.113.50",
-    controllers: settings.controllers,
-});
+const specs = stageCertificateSpecs(cfg, "203.0.113.50");
 const material: PkiMaterial = placeholderMaterial(specs);
 
-type PodDoc = { metadata: { annotations: Record<string, string> }; spec: { containers: { image: string; command: string[]; volumeMounts: { mountPath: string }[] }[]; volumes: { hostPath: { path: string } }[] } };
-const pods = (i: number) => Object.fromEntries(Object.entries(renderStaticPods(settings, i, "rev")).map(([f, y]) => [f, parse(y) as PodDoc]));
-const flagsOf = (pod: PodDoc) => Object.fromEntries(pod.spec.containers[0].command.slice(1).map((a) => a.slice(2).split(/=(.*)/s).slice(0, 2) as [string, string]));
+type PodDoc = {
+    metadata: { annotations: Record<string, string> };
+    spec: {
+        containers: { image: string; command: string[]; volumeMounts: { mountPath: string }[] }[];
+        volumes: { hostPath: { path: string } }[];
+    };
+};
+const pods = (i: number) =>
+    Object.fromEntries(Object.entries(renderStaticPods(settings, i, "rev")).map(([f, y]) => [f, parse(y) as PodDoc]));
+const flagsOf = (pod: PodDoc) =>
+    Object.fromEntries(pod.spec.containers[0].command.slice(1).map((a) => a.slice(2).split(/=(.*)/s).slice(0, 2) as [string, string]));
 
 describe("kube-apiserver", () => {
     const flags = flagsOf(pods(1)[STATIC_POD_FILES.apiserver]);
@@ -93,7 +94,17 @@ describe("the static pods as Kubernetes objects", () => {
 
     test("validate against the Pod schema", () => {
         for (const [file, pod] of Object.entries(pods(0))) {
-            expect({ file, errors: (() => { try { new Pod(pod as any).validate(); return []; } catch (e) { return [String(e)]; } })() }).toEqual({ file, errors: [] });
+            expect({
+                file,
+                errors: (() => {
+                    try {
+                        new Pod(pod as any).validate();
+                        return [];
+                    } catch (e) {
+                        return [String(e)];
+                    }
+                })(),
+            }).toEqual({ file, errors: [] });
         }
     });
 
@@ -106,8 +117,16 @@ describe("the static pods as Kubernetes objects", () => {
                 if (!value.startsWith("/")) {
                     continue;
                 }
-                const mounted = mounts.some((m) => value === m || value.startsWith(`${m}/`)) && hostPaths.some((h) => value === h || value.startsWith(`${h}/`));
-                expect({ file, flag, value, delivered: delivered.has(value), mounted }).toEqual({ file, flag, value, delivered: true, mounted: true });
+                const mounted =
+                    mounts.some((m) => value === m || value.startsWith(`${m}/`)) &&
+                    hostPaths.some((h) => value === h || value.startsWith(`${h}/`));
+                expect({ file, flag, value, delivered: delivered.has(value), mounted }).toEqual({
+                    file,
+                    flag,
+                    value,
+                    delivered: true,
+                    mounted: true,
+                });
             }
         }
     });
@@ -148,7 +167,12 @@ describe("the files of a controller", () => {
 
     test("controller 2 gets its own etcd pair and the components reach the local apiserver", () => {
         expect(files.find((f) => f.path === `${nodePaths.etcdPkiDir}/peer.key`)!.content).toBe("<secret: private key of etcd-peer-2>");
-        for (const path of [nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig, nodePaths.adminKubeconfig, nodePaths.bootstrapKubeconfig]) {
+        for (const path of [
+            nodePaths.controllerManagerKubeconfig,
+            nodePaths.schedulerKubeconfig,
+            nodePaths.adminKubeconfig,
+            nodePaths.bootstrapKubeconfig,
+        ]) {
             expect(parse(files.find((f) => f.path === path)!.content).clusters[0].cluster.server).toBe("https://127.0.0.1:6443");
         }
     });
@@ -156,7 +180,9 @@ describe("the files of a controller", () => {
 
 describe("bootstrap objects", () => {
     test("the token Secret and the bindings TLS bootstrapping needs", () => {
-        const docs = parseAllDocuments(renderBootstrapManifests({ tokenId: "k3x9qa", tokenSecret: "0f1e2d3c4b5a6978" })).map((d) => d.toJS());
+        const docs = parseAllDocuments(renderBootstrapManifests({ tokenId: "k3x9qa", tokenSecret: "0f1e2d3c4b5a6978" })).map((d) =>
+            d.toJS(),
+        );
         expect(docs[0]).toMatchObject({
             kind: "Secret",
             type: "bootstrap.kubernetes.io/token",

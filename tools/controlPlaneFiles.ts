@@ -5,13 +5,18 @@
  */
 import { parse, stringify } from "yaml";
 import { planCluster } from "../config/plan";
-import { StageConfig } from "../config/stageConfig";
-import { NO_ALIASES, renderKubeconfig } from "../pki/kubeconfig";
-import { PkiMaterial } from "../pki/material";
-import { CertificateSpec, clusterCertificateSpecs, etcdTlsEnvironment, validityOf } from "../pki";
-import { NodeFile, controllerFiles } from "./files";
-import { renderBootstrapManifests } from "./rbac";
-import { API_SERVER_PORT, controlPlaneSettings } from "./settings";
+import { StageConfig } from "../config/types";
+import { NodeFile, controlPlaneSettings, controllerFiles, renderBootstrapManifests } from "../controlplane";
+import { API_SERVER_PORT } from "../layout/cluster";
+import {
+    CertificateSpec,
+    NO_ALIASES,
+    PkiMaterial,
+    clusterCertificateSpecs,
+    etcdTlsEnvironment,
+    renderKubeconfig,
+    validityOf,
+} from "../pki";
 
 /** Stand-in for the `apiserver` EIP, which only exists after `pulumi up`. */
 export const PUBLIC_ADDRESS_PLACEHOLDER = "<apiserver-EIP>";
@@ -74,25 +79,30 @@ function certificateTable(specs: readonly CertificateSpec<string>[], cfg: StageC
     );
 }
 
-/** Relative path (under out/<stage>/controlplane/) -> content. */
-export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, string> {
+/** A stage's certificate specs, as `ClusterPki` makes them, with `apiServerPublicAddress` standing in for the EIP. */
+export function stageCertificateSpecs(cfg: StageConfig, apiServerPublicAddress: string): CertificateSpec<string>[] {
     const plan = planCluster(cfg);
-    const settings = controlPlaneSettings(cfg, plan);
-    const specs = clusterCertificateSpecs<string>({
+    return clusterCertificateSpecs<string>({
         clusterName: cfg.namePrefix,
-        clusterDomain: cfg.cluster.domain,
         apiServiceIp: cfg.cluster.apiServiceIp,
         apiServerInternalAddress: plan.apiServerInternalAddress,
-        apiServerPublicAddress: PUBLIC_ADDRESS_PLACEHOLDER,
-        controllers: settings.controllers,
+        apiServerPublicAddress,
+        controllers: plan.controllers,
     });
+}
+
+/** Relative path (under out/<stage>/controlplane/) -> content. */
+export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, string> {
+    const settings = controlPlaneSettings(cfg, planCluster(cfg));
+    const specs = stageCertificateSpecs(cfg, PUBLIC_ADDRESS_PLACEHOLDER);
     const material = placeholderMaterial(specs);
     const out: Record<string, string> = {
         "certificates.yaml": certificateTable(specs, cfg),
         "bootstrap-rbac.yaml": renderBootstrapManifests({ tokenId: "<token id>", tokenSecret: "<secret: token secret>" }),
-        "etcd-tls.env": Object.entries(etcdTlsEnvironment())
-            .map(([k, v]) => `${k}=${v}`)
-            .join("\n") + "\n",
+        "etcd-tls.env":
+            Object.entries(etcdTlsEnvironment())
+                .map(([k, v]) => `${k}=${v}`)
+                .join("\n") + "\n",
         "kubeconfig/admin.conf": kubeconfigTemplate(
             renderKubeconfig({
                 clusterName: cfg.namePrefix,

@@ -1,0 +1,191 @@
+/**
+ * The schemas of the config keys' fields, shared by several keys (config/schema.ts): what a CIDR, an instance type,
+ * a label, a taint, an app or a storage choice must look like, each with the message a stage file's author reads.
+ */
+import { z } from "zod";
+
+export const cidrText = z.string({ error: "must be a string like 10.0.0.0/16" });
+
+export const instanceType = z.string().regex(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an ECS instance type like ecs.g7.large" });
+
+const diskCategory = z.enum(["cloud_essd", "cloud_essd_entry", "cloud_auto", "cloud_ssd", "cloud_efficiency"], {
+    error: "must be one of cloud_essd, cloud_essd_entry, cloud_auto, cloud_ssd, cloud_efficiency",
+});
+
+const systemDiskGb = (dflt: number) =>
+    z
+        .int({ error: "must be a whole number of GiB" })
+        .min(20, { error: "must be at least 20 GiB (Alibaba's minimum system disk)" })
+        .max(2048, { error: "must be at most 2048 GiB" })
+        .default(dflt);
+
+/** Kubernetes label keys a kubelet may set on its own Node (NodeRestriction refuses other kubernetes.io keys). */
+export const labelKey = z
+    .string()
+    .regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+        error: "must be a Kubernetes label key (optional DNS prefix/, then up to 63 alphanumerics, '-', '_', '.')",
+    })
+    .refine(
+        (key) => {
+            const prefix = key.includes("/") ? key.split("/")[0] : "";
+            const restricted = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+            return !restricted || /(^|\.)(node\.kubernetes\.io|kubelet\.kubernetes\.io)$/.test(prefix);
+        },
+        {
+            error:
+                "uses a kubernetes.io/k8s.io prefix other than node.kubernetes.io/ or kubelet.kubernetes.io/; " +
+                "the NodeRestriction admission plugin would refuse the kubelet's registration",
+        },
+    );
+
+export const labelValue = z
+    .string()
+    .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/, {
+        error: "must be a Kubernetes label value (up to 63 alphanumerics, '-', '_', '.')",
+    })
+    .max(63, { error: "must be at most 63 characters" });
+
+export const taint = z.strictObject({
+    key: labelKey,
+    value: labelValue.optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], {
+        error: "must be NoSchedule, PreferNoSchedule or NoExecute",
+    }),
+});
+
+export function poolSchema(
+    defaults: { count: number; min: number; max: number; instanceType: string; systemDiskGb: number },
+    countRule?: { values: number[]; why: string },
+) {
+    let count = z
+        .int({ error: "must be a whole number" })
+        .min(defaults.min, { error: `must be between ${defaults.min} and ${defaults.max}` })
+        .max(defaults.max, { error: `must be between ${defaults.min} and ${defaults.max}` });
+    if (countRule) {
+        count = count.refine((n) => countRule.values.includes(n), { error: countRule.why }) as unknown as typeof count;
+    }
+    return {
+        count: count.default(defaults.count),
+        instanceType: instanceType.default(defaults.instanceType),
+        systemDiskGb: systemDiskGb(defaults.systemDiskGb),
+        diskCategory: diskCategory.default("cloud_essd"),
+    };
+}
+
+export const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/, {
+    error: "must be a lower-case DNS name",
+});
+
+/** Names that become Kubernetes object names with suffixes ("-canary", "-config"). */
+export const appName = z.string().regex(/^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/, {
+    error: "must be a DNS-1035 label of at most 40 characters (lower-case letters, digits, '-', starting with a letter)",
+});
+
+const image = z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9._/]*[a-z0-9])?(:[0-9]+)?(\/[-a-z0-9._]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, {
+        error: "must be a container image reference like registry.example.com/team/app:1.2.3",
+    })
+    .refine((ref) => /@sha256:/.test(ref) || /:[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(ref.split("/").pop() ?? ""), {
+        error: "must pin a tag or a digest (a re-run has to deploy the same image)",
+    })
+    .refine((ref) => !/:latest$/.test(ref), { error: "must not use the tag 'latest' (a re-run has to deploy the same image)" });
+
+const cpuQuantity = z.string().regex(/^([0-9]+m|[0-9]+(\.[0-9]+)?)$/, { error: "must be a CPU quantity like 500m or 2" });
+const memoryQuantity = z.string().regex(/^[0-9]+(Ki|Mi|Gi|Ti)$/, { error: "must be a memory quantity like 512Mi or 2Gi" });
+const port = z
+    .int({ error: "must be a port number" })
+    .min(1, { error: "must be between 1 and 65535" })
+    .max(65535, { error: "must be between 1 and 65535" });
+
+const route = z.strictObject({
+    host: dnsName,
+    path: z
+        .string()
+        .regex(/^\/[A-Za-z0-9._~\-/]*$/, { error: "must be a URL path starting with /" })
+        .default("/"),
+});
+
+const springBootApp = z.strictObject({
+    kind: z.literal("spring-boot"),
+    name: appName,
+    image,
+    replicas: z.int().min(1, { error: "must be between 1 and 100" }).max(100, { error: "must be between 1 and 100" }).default(2),
+    port: port.default(8080),
+    managementPort: port.default(8081),
+    cpu: cpuQuantity.default("500m"),
+    memory: memoryQuantity.default("1Gi"),
+    maxRamPercentage: z
+        .number()
+        .min(25, { error: "must be between 25 and 90 (percent of the container memory limit)" })
+        .max(90, { error: "must be between 25 and 90 (percent of the container memory limit)" })
+        .default(75),
+    config: z.record(z.string(), z.unknown()).default({}),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()).default({}),
+    route: route.optional(),
+    autoscale: z
+        .strictObject({
+            minReplicas: z.int().min(1, { error: "must be at least 1" }),
+            maxReplicas: z.int().max(100, { error: "must be at most 100" }),
+            cpuUtilization: z
+                .int()
+                .min(10, { error: "must be between 10 and 100 (percent)" })
+                .max(100, { error: "must be between 10 and 100 (percent)" })
+                .default(70),
+        })
+        .optional(),
+    canary: z
+        .strictObject({
+            image,
+            weight: z
+                .int({ error: "must be a whole number" })
+                .min(0, { error: "must be between 0 and 100 (percent of requests)" })
+                .max(100, { error: "must be between 0 and 100 (percent of requests)" }),
+        })
+        .optional(),
+});
+
+const reactApp = z.strictObject({
+    kind: z.literal("react"),
+    name: appName,
+    image,
+    replicas: z.int().min(1, { error: "must be between 1 and 100" }).max(100, { error: "must be between 1 and 100" }).default(2),
+    cpu: cpuQuantity.default("100m"),
+    memory: memoryQuantity.default("128Mi"),
+    route,
+    apiServices: z.array(appName).default([]),
+});
+
+export const app = z.discriminatedUnion("kind", [springBootApp, reactApp], {
+    error: "must have kind spring-boot or react",
+});
+
+/** Short-lived stages (pull-request stacks) set it false, so that destroying them leaves no disk behind. */
+const keepDataOnDestroy = z.boolean({ error: "must be true or false" }).default(true);
+
+export const storage = z.discriminatedUnion(
+    "kind",
+    [
+        z.strictObject({
+            kind: z.literal("nas"),
+            nasStorageType: z
+                .enum(["Capacity", "Performance", "Premium"], { error: "must be Capacity, Performance or Premium" })
+                .default("Capacity"),
+            reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
+            keepDataOnDestroy,
+        }),
+        z.strictObject({
+            kind: z.literal("nfs-server"),
+            instanceType: instanceType.default("ecs.g7.large"),
+            diskGb: z
+                .int()
+                .min(20, { error: "must be between 20 and 32768 GiB" })
+                .max(32768, { error: "must be between 20 and 32768 GiB" })
+                .default(100),
+            diskCategory: diskCategory.default("cloud_essd"),
+            reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
+            keepDataOnDestroy,
+        }),
+    ],
+    { error: "must have kind nas or nfs-server" },
+);

@@ -1,0 +1,287 @@
+/**
+ * Every project config key, declared once: its Pulumi type, description, default and schema.
+ *
+ * `Pulumi.yaml`'s `config:` block and the README's config reference are generated from this list
+ * (`npm run config:sync`), and a test fails when they drift. Nothing else declares a key.
+ */
+import { z } from "zod";
+import { app, appName, cidrText, dnsName, instanceType, labelKey, labelValue, poolSchema, storage, taint } from "./fields";
+
+/** The Pulumi project name: the namespace of every key below and the first part of every physical name. */
+export const PROJECT = "coreos-platform";
+
+/** Alibaba's EIP quota per account and region unless raised: the default of a stage's budget and of the policy pack's. */
+export const ALIBABA_DEFAULT_EIP_QUOTA = 20;
+
+/** The one provider key the program reads; each stage file sets it. */
+export const REGION_KEY = "alicloud:region";
+
+/** Pulumi's project-config types (`Pulumi.yaml` `config.<key>.type`). */
+export type PulumiConfigType = "string" | "integer" | "boolean" | "array" | "object";
+
+/** The declaration of one key. */
+export interface KeySpec {
+    /** The type the Pulumi CLI checks stack values against. */
+    readonly type: PulumiConfigType;
+    /** For arrays: the element type. */
+    readonly items?: PulumiConfigType;
+    /** One or two sentences for `Pulumi.yaml` and the README. */
+    readonly description: string;
+    /** The schema the loader parses the value with. Fields of objects carry their own defaults. */
+    readonly schema: z.ZodType;
+    /** Whether the key has a default. Keys without one must be set in every stage file. */
+    readonly required?: boolean;
+    /** Whether a non-empty value must be a Pulumi secret (`pulumi config set --secret`). */
+    readonly secret?: boolean;
+    /** The default as written; the declared default is this (or `{}`) parsed by the schema, so fields fill in. */
+    readonly default?: unknown;
+}
+
+export const KEYS = {
+    zones: {
+        type: "array",
+        items: "string",
+        description:
+            "Alibaba zones for the node vSwitches, at least two and at most 15 (nodes are spread over them round-robin). The first zone also holds the public vSwitch.",
+        required: true,
+        schema: z.array(z.string().regex(/^[a-z]{2}-[a-z0-9-]+$/, { error: "must be an Alibaba zone id like cn-hangzhou-i" })),
+    },
+    vpcCidr: {
+        type: "string",
+        description:
+            "The VPC's CIDR (private range, /8 to /24). Unique per stage so that stages can be peered. The vSwitches are derived from it: cut into 16 blocks, block 0 starts with the public vSwitch (bastion, NAT gateway) and block k+1 is the node vSwitch of zone k; for 10.10.0.0/16: 10.10.0.0/24, then 10.10.16.0/20, 10.10.32.0/20, ...",
+        required: true,
+        schema: cidrText,
+    },
+    podCidr: {
+        type: "string",
+        description: "The pod network (flannel); each node gets a /24 of it. Must not overlap the VPC or serviceCidr.",
+        required: true,
+        schema: cidrText,
+    },
+    serviceCidr: {
+        type: "string",
+        description: "The Service network (/12 to /24). Its 1st address is the kubernetes Service, its 10th the cluster DNS.",
+        required: true,
+        schema: cidrText,
+    },
+    adminCidrs: {
+        type: "array",
+        items: "string",
+        description: "Networks allowed to reach the bastion (SSH) and the Kubernetes API (6443). Never 0.0.0.0/0.",
+        required: true,
+        schema: z.array(cidrText).min(1, { error: "must name at least one network (the team's office or VPN)" }),
+    },
+    sshAuthorizedKeys: {
+        type: "array",
+        items: "string",
+        description: "SSH public keys of the user core on every node (keys only; password login is off).",
+        required: true,
+        schema: z
+            .array(
+                z
+                    .string()
+                    .regex(
+                        /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\n]*)?$/,
+                        {
+                            error: "must be one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+                        },
+                    ),
+            )
+            .min(1, { error: "must hold at least one key (there is no other way in)" }),
+    },
+    eipQuota: {
+        type: "integer",
+        description: "EIPs this stage may hold (Alibaba's default quota is 20 per account and region).",
+        default: ALIBABA_DEFAULT_EIP_QUOTA,
+        schema: z.int().min(3, { error: "must be at least 3 (bastion, nat and apiserver)" }).max(500, { error: "must be at most 500" }),
+    },
+    eipBandwidthMbps: {
+        type: "integer",
+        description: "Peak bandwidth of each EIP in Mbit/s (pay by traffic).",
+        default: 10,
+        // Pay-by-traffic EIPs take 1 to 200 Mbit/s.
+        schema: z
+            .int()
+            .min(1, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" })
+            .max(200, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }),
+    },
+    image: {
+        type: "object",
+        description:
+            "The Fedora CoreOS image: {id: m-...} for an image already in the region, or {ossBucket, ossObject} to import the aliyun qcow2 uploaded to OSS in the same region.",
+        required: true,
+        schema: z.union(
+            [
+                z.strictObject({ id: z.string().regex(/^m-[a-z0-9]+$/, { error: "must be an ECS image id like m-bp1..." }) }),
+                z.strictObject({
+                    ossBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { error: "must be an OSS bucket name" }),
+                    ossObject: z
+                        .string()
+                        .regex(/^[^/].*\.qcow2$/, { error: "must be the OSS object key of the Fedora CoreOS aliyun .qcow2" }),
+                }),
+            ],
+            { error: "must be {id: m-...} or {ossBucket, ossObject}" },
+        ),
+    },
+    bastionInstanceType: {
+        type: "string",
+        description: "Instance type of the bastion.",
+        default: "ecs.t6-c1m1.large",
+        schema: instanceType,
+    },
+    controllers: {
+        type: "object",
+        description:
+            "The control-plane pool: {count (1, 3 or 5), instanceType, systemDiskGb, diskCategory, etcdDiskGb, roll}. Each controller runs an etcd member on its own protected disk. Controllers keep their image, Ignition config, instance type and system disk until listed in roll (one index per pulumi up), which replaces that one with the current settings.",
+        schema: z.strictObject({
+            ...poolSchema(
+                { count: 1, min: 1, max: 5, instanceType: "ecs.g7.large", systemDiskGb: 50 },
+                {
+                    values: [1, 3, 5],
+                    why: "must be 1, 3 or 5 (etcd needs an odd number of members for a quorum)",
+                },
+            ),
+            etcdDiskGb: z
+                .int()
+                .min(20, { error: "must be between 20 and 1024 GiB" })
+                .max(1024, { error: "must be between 20 and 1024 GiB" })
+                .default(20),
+            roll: z
+                .array(z.int({ error: "must be a controller index" }).min(0, { error: "must be a controller index (0, 1, ...)" }))
+                .default([]),
+        }),
+    },
+    workers: {
+        type: "object",
+        description:
+            "The worker pool: {count (0-1000), instanceType, systemDiskGb, diskCategory, labels, taints}. Workers are replaced when their Ignition changes.",
+        schema: z.strictObject({
+            ...poolSchema({ count: 2, min: 0, max: 1000, instanceType: "ecs.g7.xlarge", systemDiskGb: 100 }),
+            labels: z.record(labelKey, labelValue).default({}),
+            taints: z.array(taint).default([]),
+        }),
+    },
+    edge: {
+        type: "object",
+        description:
+            "The edge pool that runs ingress and holds one EIP per node (claims edge-0, edge-1, ...): {count, instanceType, systemDiskGb, diskCategory, labels, taints}.",
+        schema: z.strictObject({
+            ...poolSchema({ count: 1, min: 0, max: 100, instanceType: "ecs.c7.large", systemDiskGb: 50 }),
+            labels: z.record(labelKey, labelValue).default({}),
+            taints: z.array(taint).default([]),
+        }),
+    },
+    dns: {
+        type: "object",
+        description:
+            "Cluster DNS (CoreDNS): {upstreams: resolvers for names outside the cluster (default: Alibaba's VPC resolvers), stubDomains: {domain: [resolver, ...]}}.",
+        schema: z.strictObject({
+            upstreams: z.array(z.string()).min(1, { error: "must name at least one resolver" }).default(["100.100.2.136", "100.100.2.138"]),
+            stubDomains: z.record(dnsName, z.array(z.string()).min(1, { error: "must name at least one resolver" })).default({}),
+        }),
+    },
+    osUpdateServerUrl: {
+        type: "string",
+        description:
+            "Zincati's update server (Cincinnati base URL), e.g. one inside the VPC to avoid paying for external traffic. Empty: Fedora's public server.",
+        default: "",
+        schema: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be an http(s) URL or empty" })]),
+    },
+    pki: {
+        type: "object",
+        description:
+            "Certificate lifetimes in days: {caValidityDays, certValidityDays, renewBeforeDays}. A pulumi up inside the renewal window re-issues the leaf certificates and copies them to the controllers.",
+        schema: z.strictObject({
+            caValidityDays: z
+                .int()
+                .min(365, { error: "must be between 365 and 7300 days" })
+                .max(7300, { error: "must be between 365 and 7300 days" })
+                .default(3650),
+            certValidityDays: z
+                .int()
+                .min(30, { error: "must be between 30 and 1825 days" })
+                .max(1825, { error: "must be between 30 and 1825 days" })
+                .default(365),
+            renewBeforeDays: z
+                .int()
+                .min(7, { error: "must be between 7 and 180 days" })
+                .max(180, { error: "must be between 7 and 180 days" })
+                .default(30),
+        }),
+    },
+    storage: {
+        type: "object",
+        description:
+            "The NFS server behind the default StorageClass: {kind: nas, nasStorageType} (Alibaba NAS) or {kind: nfs-server, instanceType, diskGb, diskCategory} (an ECS node with its own disk); both take reclaimPolicy (default Retain) and keepDataOnDestroy (default true: pulumi destroy leaves the data; false only for throwaway stages).",
+        default: { kind: "nas" },
+        schema: storage,
+    },
+    ingress: {
+        type: "object",
+        description:
+            "Ingress on the edge pool (ingress-nginx on ports 80/443 of every edge node): {rateLimitRps (per client IP), tlsSecretName (an existing Secret for the default certificate)}.",
+        schema: z.strictObject({
+            rateLimitRps: z
+                .int()
+                .min(1, { error: "must be between 1 and 10000" })
+                .max(10000, { error: "must be between 1 and 10000" })
+                .default(20),
+            tlsSecretName: z.union([z.literal(""), dnsName]).default(""),
+        }),
+    },
+    ingressTlsCertificate: {
+        type: "string",
+        description: "PEM certificate chain for the ingress default certificate; set together with ingressTlsKey.",
+        default: "",
+        schema: z.union([z.literal(""), z.string().regex(/^-----BEGIN CERTIFICATE-----/, { error: "must be a PEM certificate" })]),
+    },
+    ingressTlsKey: {
+        type: "string",
+        description: "PEM private key of ingressTlsCertificate. A secret: pulumi config set --secret ingressTlsKey < key.pem",
+        default: "",
+        secret: true,
+        schema: z.union([z.literal(""), z.string().regex(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/, { error: "must be a PEM private key" })]),
+    },
+    apps: {
+        type: "array",
+        items: "object",
+        description:
+            "Business services: spring-boot services {kind, name, image, replicas, port, managementPort, cpu, memory, maxRamPercentage, config, env, route, autoscale, canary} and react apps {kind, name, image, replicas, route, apiServices}.",
+        default: [],
+        schema: z.array(app),
+    },
+    appSecrets: {
+        type: "object",
+        description:
+            "Secret environment variables per app: {<app>: {<NAME>: value}}. A secret: pulumi config set --secret --path appSecrets.orders.DB_PASSWORD ...",
+        default: {},
+        secret: true,
+        schema: z.record(
+            appName,
+            z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()),
+        ),
+    },
+} satisfies Record<string, KeySpec>;
+
+export type KeyName = keyof typeof KEYS;
+
+/**
+ * Keys and fields that existed once, with what a stage file that still sets one must do (CHANGES.md), so that the
+ * loader says so instead of suggesting a similar key.
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+    publicVswitchCidr: "was removed: the vSwitches are derived from vpcCidr (CHANGES.md); delete it from the stage file",
+    nodeVswitchCidrs: "was removed: the vSwitches are derived from vpcCidr (CHANGES.md); delete it from the stage file",
+    clusterDomain: "was removed: the cluster domain is always cluster.local (CHANGES.md); delete it from the stage file",
+    "ingress.mode": "was removed: ingress always runs on the edge nodes' host network (CHANGES.md); delete it from the stage file",
+};
+
+/** The default of a key as Pulumi.yaml declares it (object keys: their schema applied to `{}`). */
+export function keyDefault(name: KeyName): unknown {
+    const spec: KeySpec = KEYS[name];
+    if (spec.required) {
+        return undefined;
+    }
+    return spec.schema.parse(spec.default ?? {});
+}

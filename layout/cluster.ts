@@ -1,0 +1,38 @@
+/**
+ * The numbers and names the cluster is built around that more than one layer needs: ports the security groups
+ * open and the renderers configure, the pod network's per-node size, the cluster's DNS domain, and the addresses
+ * derived from them. Like layout/node.ts, this module imports nothing.
+ */
+
+/** The API server's port: on the controllers, on the internal load balancer and on its EIP. */
+export const API_SERVER_PORT = 6443;
+
+/**
+ * How a controller reaches its own kube-apiserver. Controllers never go through the API load balancer:
+ * Alibaba's layer-4 CLB drops connections from a backend server that it forwards back to the same server.
+ */
+export const LOCAL_API_SERVER_URL = `https://127.0.0.1:${API_SERVER_PORT}`;
+
+/** etcd's client and peer ports (controllers only). */
+export const ETCD_CLIENT_PORT = 2379;
+export const ETCD_PEER_PORT = 2380;
+
+/** The kubelet's API, which kube-apiserver calls for logs, exec and port-forward. */
+export const KUBELET_PORT = 10250;
+
+/** The VXLAN port flannel uses and the node security group opens. */
+export const FLANNEL_VXLAN_PORT = 8472;
+
+/** Flannel (through kube-controller-manager's node CIDR allocator) gives each node a /24 of the pod network. */
+export const NODE_POD_PREFIX = 24;
+
+/**
+ * The cluster's DNS domain. Fixed (no stage differs in it): Services are `<name>.<namespace>.svc.cluster.local`,
+ * the apiserver certificate names `kubernetes.default.svc.cluster.local`, and the kubelets search it.
+ */
+export const CLUSTER_DOMAIN = "cluster.local";
+
+/** The URL Zincati's fleet_lock strategy is rendered with: FleetLock's Service at its fixed ClusterIP, port 80. */
+export function fleetlockUrl(serviceIp: string): string {
+    return `http://${serviceIp}/`;
+}
