@@ -27,4 +27,10 @@ trap 'rm -f "$tools_file"' EXIT
 started=$SECONDS
 bash engine/build.sh > "$tools_file"
 echo "engine: tools ready in $((SECONDS - started)) s"
+# One engine run at a time on a machine: runs share the runner's routes to the stages' fixed addresses.
+exec 9>/tmp/coreos-platform-engine.lock
+if ! flock -n 9; then
+  echo "engine: another engine run holds /tmp/coreos-platform-engine.lock; waiting for it" >&2
+  flock 9
+fi
 ENGINE_TOOLS_FILE=$tools_file npx jest -c jest.engine.config.js --runInBand "$@"
