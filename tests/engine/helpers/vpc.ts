@@ -34,6 +34,62 @@ export interface VpcHost {
     readonly mounts: Where;
 }
 
+/**
+ * Where each namespace of this suite is recorded with the pid of the run that made it (not in /etc/netns/<ns>/,
+ * whose every file `ip netns exec` mounts over /etc).
+ */
+const OWNERS = "/run/coreos-platform-engine/netns";
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+/**
+ * Removes what a run that died without its cleanup (killed, out of memory, machine stopped) left behind: its
+ * namespaces, their processes and, with them, its veths and the routes through them. Only namespaces marked as
+ * this suite's by a process that is gone are touched.
+ */
+export function sweepStaleVpcs(): string[] {
+    let names: string[];
+    try {
+        names = fs.readdirSync(OWNERS);
+    } catch {
+        return [];
+    }
+    const swept: string[] = [];
+    for (const ns of names) {
+        let owner: number;
+        try {
+            owner = Number(fs.readFileSync(`${OWNERS}/${ns}`, "utf8").trim());
+        } catch {
+            continue;
+        }
+        if (!Number.isInteger(owner) || owner === process.pid || alive(owner)) continue;
+        try {
+            const pids = execFileSync("ip", ["netns", "pids", ns], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+            for (const pid of pids.split(/\s+/).filter(Boolean)) {
+                try {
+                    process.kill(Number(pid), "SIGKILL");
+                } catch {
+                    // already gone
+                }
+            }
+        } catch {
+            // the namespace itself is gone; its directory is removed below
+        }
+        tryIp("netns", "del", ns);
+        fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+        fs.rmSync(`${OWNERS}/${ns}`, { force: true });
+        swept.push(ns);
+    }
+    return swept;
+}
+
 export class Vpc {
     private readonly namespaces: string[] = [];
     private readonly hostLinks: string[] = [];
@@ -48,6 +104,7 @@ export class Vpc {
         private readonly id: string,
         private readonly prefixLength: number,
     ) {
+        sweepStaleVpcs();
         this.bridgeNs = this.addNamespace("vpc");
         ip("-n", this.bridgeNs, "link", "add", "br0", "type", "bridge");
         ip("-n", this.bridgeNs, "link", "set", "br0", "up");
@@ -58,6 +115,8 @@ export class Vpc {
         tryIp("netns", "del", ns);
         ip("netns", "add", ns);
         this.namespaces.push(ns);
+        fs.mkdirSync(OWNERS, { recursive: true });
+        fs.writeFileSync(`${OWNERS}/${ns}`, `${process.pid}\n`);
         return ns;
     }
 
@@ -98,7 +157,8 @@ export class Vpc {
         this.hostLinks.push(link);
         ip("addr", "add", `${runnerAddress}/32`, "dev", link);
         ip("link", "set", link, "up");
-        for (const target of targets) ip("route", "add", `${target}/32`, "dev", link);
+        // `replace`: a route to the same address through a link of a run that was killed is taken over
+        for (const target of targets) ip("route", "replace", `${target}/32`, "dev", link);
     }
 
     /** Removes every namespace, link and hosts file. */
@@ -107,6 +167,7 @@ export class Vpc {
         for (const ns of this.namespaces.reverse()) {
             tryIp("netns", "del", ns);
             fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+            fs.rmSync(`${OWNERS}/${ns}`, { force: true });
         }
     }
 }
