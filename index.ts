@@ -19,8 +19,11 @@ import { Network } from "./components/network";
 import { NodePool, NodeSettings } from "./components/nodePool";
 import { SharedStorage } from "./components/storage";
 import { ALIBABA_NTP_SERVERS } from "./ignition";
+import { limitStackCapture } from "./stackCapture";
 
 export = function platform() {
+    // First: the SDK would otherwise capture a stack trace for every output of every resource (stackCapture.ts).
+    limitStackCapture();
     const cfg = loadStageConfig();
     const plan = planCluster(cfg);
     const identity = stageIdentity(cfg.project, cfg.stage);

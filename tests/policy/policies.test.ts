@@ -10,6 +10,7 @@ import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
 import { PROJECT } from "../../config/keys";
 import { DEFAULT_EIP_QUOTA, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
+import { limitStackCapture } from "../../stackCapture";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";
 
@@ -63,6 +64,7 @@ function instanceArgs(vswitchId: pulumi.Input<string>, extra: Partial<alicloud.e
  */
 function craftedProgram(violations: (ctx: { ali: Alicloud; network: Network; eips: EipPool; pool: Component }) => void): () => Record<string, unknown> {
     return () => {
+        limitStackCapture(); // as index.ts does
         const eips = new EipPool("eips", {
             identity,
             claims: [
