@@ -116,7 +116,8 @@ function nameOf(urn: string): string {
     return urn.split("::").pop() ?? urn;
 }
 
-class RecordingMonitor extends MockMonitor {
+/** The SDK's mock monitor, recording every registration request (also served over gRPC by sdkEntry.ts). */
+export class RecordingMonitor extends MockMonitor {
     public readonly records: RecordedResource[] = [];
     public readonly stackTraceLimits = new Set<number>();
 
