@@ -66,7 +66,13 @@ describe("stack capture during registration", () => {
     });
 
     test(`${FULL_STACKS_ENV} counts as set unless empty or "0"`, () => {
-        expect([undefined, "", "0", "1", "true"].map((v) => fullStacksRequested(v === undefined ? {} : { [FULL_STACKS_ENV]: v }))).toEqual([false, false, false, true, true]);
+        expect([undefined, "", "0", "1", "true"].map((v) => fullStacksRequested(v === undefined ? {} : { [FULL_STACKS_ENV]: v }))).toEqual([
+            false,
+            false,
+            false,
+            true,
+            true,
+        ]);
     });
 
     test("limitStackCapture turns capture off only when full stacks are not asked for", () => {
@@ -105,7 +111,11 @@ describe("errors stay useful with stack capture off", () => {
                 runProgram("dev", {
                     program: () => {
                         limitStackCapture();
-                        new Apps("apps", { provider: new k8s.Provider("k8s", { kubeconfig: "stand-in" }), settings: bad as typeof settings, ingressClassName: "nginx" });
+                        new Apps("apps", {
+                            provider: new k8s.Provider("k8s", { kubeconfig: "stand-in" }),
+                            settings: bad as typeof settings,
+                            ingressClassName: "nginx",
+                        });
                         return {};
                     },
                 }),
