@@ -53,7 +53,9 @@ interface Sample {
 type Mode = "program" | "replay";
 
 /** The resource class of a type token ("alicloud:ecs/instance:Instance" -> alicloud.ecs.Instance). */
-function resourceClass(type: string): (new (name: string, args: unknown, opts?: pulumi.CustomResourceOptions) => pulumi.Resource) | undefined {
+function resourceClass(
+    type: string,
+): (new (name: string, args: unknown, opts?: pulumi.CustomResourceOptions) => pulumi.Resource) | undefined {
     const [pkg, mod, name] = type.split(":");
     if (pkg === "pulumi" && mod === "providers") {
         return require(`@pulumi/${name}`).Provider; // eslint-disable-line @typescript-eslint/no-require-imports
@@ -107,18 +109,22 @@ async function child(mode: Mode, workers: number, records: string): Promise<void
     process.stdout.write(JSON.stringify(sample));
 }
 
-/** Runs one child `repeat` times and returns the run with the median time. */
-function measure(mode: Mode, workers: number, records: string, repeat: number): Sample {
-    const samples: Sample[] = [];
-    for (let i = 0; i < repeat; i++) {
-        const out = execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "bench.ts"), "--child", mode, String(workers), records], {
+/** One child process: one measurement. */
+function measure(mode: Mode, workers: number, records: string): Sample {
+    const out = execFileSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", path.join(__dirname, "bench.ts"), "--child", mode, String(workers), records],
+        {
             encoding: "utf8",
             maxBuffer: 1 << 26,
-        });
-        samples.push(JSON.parse(out.trim().split("\n").pop()!));
-    }
-    samples.sort((a, b) => a.ms - b.ms);
-    return samples[Math.floor(samples.length / 2)];
+        },
+    );
+    return JSON.parse(out.trim().split("\n").pop()!);
+}
+
+/** The sample with the median time. */
+function median<T extends { ms: number }>(samples: T[]): T {
+    return [...samples].sort((a, b) => a.ms - b.ms)[Math.floor(samples.length / 2)];
 }
 
 const verdict = (met: boolean) => (met ? "MET" : "MISSED");
@@ -128,18 +134,28 @@ const limits = (s: Sample) => s.stackTraceLimits.join(",").padStart(5);
 
 /** Section 2: the program against the replay floor; returns whether every target is met. */
 function evaluationReport(repeat: number): boolean {
-    console.log(`\nEvaluation under the mock runtime: the program against the replay floor (median of ${repeat} runs, each in a fresh process)`);
+    console.log(
+        `\nEvaluation under the mock runtime: the program against the replay floor (median of ${repeat} runs, each in a fresh process)`,
+    );
     console.log("                     |          program (index.ts)             |         replay floor (plain program)    |");
     console.log("  workers  resources |       ms      MiB  ms/resource  stack   |       ms      MiB  ms/resource  stack   |  time ratio");
     const records = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "records.json");
     const rows: { workers: number; program: Sample; replay: Sample }[] = [];
     try {
         for (const workers of WORKER_COUNTS) {
-            const program = measure("program", workers, records, repeat);
-            const replay = measure("replay", workers, records, repeat);
+            // Program and replay alternate, so that a change in the machine's load hits both alike.
+            const programs: Sample[] = [];
+            const replays: Sample[] = [];
+            for (let i = 0; i < repeat; i++) {
+                programs.push(measure("program", workers, records));
+                replays.push(measure("replay", workers, records));
+            }
+            const [program, replay] = [median(programs), median(replays)];
             rows.push({ workers, program, replay });
             const side = (s: Sample) => `${num(s.ms, 8)}  ${num(s.maxRssMb, 7)}  ${num(s.ms / s.resources, 11, 2)}  ${limits(s)}   |`;
-            console.log(`  ${num(workers, 7)}  ${num(program.resources, 9)} | ${side(program)} ${side(replay)}  ${num(program.ms / replay.ms, 9, 2)}x`);
+            console.log(
+                `  ${num(workers, 7)}  ${num(program.resources, 9)} | ${side(program)} ${side(replay)}  ${num(program.ms / replay.ms, 9, 2)}x`,
+            );
         }
     } finally {
         fs.rmSync(path.dirname(records), { recursive: true, force: true });
@@ -153,8 +169,14 @@ function evaluationReport(repeat: number): boolean {
     const growth = perResource(last.program) / perResource(base.program);
     const replayGrowth = perResource(last.replay) / perResource(base.replay);
     const targets = [
-        { met: ratio <= TARGET_RATIO, text: `time: ${num(last.program.ms, 0)} ms = ${ratio.toFixed(2)}x the replay floor's ${num(last.replay.ms, 0)} ms (target <= ${TARGET_RATIO.toFixed(2)}x)` },
-        { met: last.program.maxRssMb <= TARGET_PEAK_MB, text: `peak memory: ${num(last.program.maxRssMb, 0)} MiB (target <= ${TARGET_PEAK_MB} MiB; replay floor ${num(last.replay.maxRssMb, 0)} MiB)` },
+        {
+            met: ratio <= TARGET_RATIO,
+            text: `time: ${num(last.program.ms, 0)} ms = ${ratio.toFixed(2)}x the replay floor's ${num(last.replay.ms, 0)} ms (target <= ${TARGET_RATIO.toFixed(2)}x)`,
+        },
+        {
+            met: last.program.maxRssMb <= TARGET_PEAK_MB,
+            text: `peak memory: ${num(last.program.maxRssMb, 0)} MiB (target <= ${TARGET_PEAK_MB} MiB; replay floor ${num(last.replay.maxRssMb, 0)} MiB)`,
+        },
         {
             met: growth <= TARGET_GROWTH,
             text: `time per resource, ${last.workers} vs ${base.workers} workers: ${growth.toFixed(2)}x (target <= ${TARGET_GROWTH.toFixed(2)}x; replay floor ${replayGrowth.toFixed(2)}x)`,
@@ -167,18 +189,22 @@ function evaluationReport(repeat: number): boolean {
     return targets.every((t) => t.met);
 }
 
-/** Runs the program through the SDK's nodejs entry point `repeat` times; the run with the median time. */
-async function measureEntry(options: EntryOptions, repeat: number): Promise<EntryRun> {
-    const runs: EntryRun[] = [];
+/**
+ * Runs the program through the SDK's nodejs entry point `repeat` times per variant, the variants in turn (so that
+ * a change in the machine's load hits all alike); per variant, the run with the median time.
+ */
+async function measureEntries(variants: EntryOptions[], repeat: number): Promise<EntryRun[]> {
+    const runs: EntryRun[][] = variants.map(() => []);
     for (let i = 0; i < repeat; i++) {
-        const run = await runThroughSdkEntry("dev", options);
-        if (run.exitCode !== 0) {
-            throw new Error(`the program failed through the SDK's entry point (exit ${run.exitCode}):\n${run.output}`);
+        for (const [v, options] of variants.entries()) {
+            const run = await runThroughSdkEntry("dev", options);
+            if (run.exitCode !== 0) {
+                throw new Error(`the program failed through the SDK's entry point (exit ${run.exitCode}):\n${run.output}`);
+            }
+            runs[v].push(run);
         }
-        runs.push(run);
     }
-    runs.sort((a, b) => a.ms - b.ms);
-    return runs[Math.floor(runs.length / 2)];
+    return runs.map(median);
 }
 
 /**
@@ -186,36 +212,54 @@ async function measureEntry(options: EntryOptions, repeat: number): Promise<Entr
  * and without stack capture at the largest worker count.
  */
 async function previewReport(repeat: number): Promise<void> {
-    console.log(`\nAs \`pulumi preview\` starts the program: the SDK's nodejs entry point over gRPC to the mock monitor (median of ${repeat}, whole process)`);
+    console.log(
+        `\nAs \`pulumi preview\` starts the program: the SDK's nodejs entry point over gRPC to the mock monitor (median of ${repeat}, whole process)`,
+    );
     const root = path.resolve(__dirname, "..");
     const compiled = path.join("out", "bench-js");
-    const rows: [string, EntryRun][] = [];
+    let dev: EntryRun[];
+    let buildMs: number;
     try {
-        rows.push(["dev: typescript: true, ts-node type-checking (PULUMI_NODEJS_TRANSPILE_ONLY=false)", await measureEntry({ env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } }, repeat)]);
-        rows.push(["dev: typescript: true, transpile-only (tsconfig.json; this project)", await measureEntry({}, repeat)]);
         const started = process.hrtime.bigint();
-        execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.json"), "--outDir", path.join(root, compiled)], { stdio: "inherit" });
-        const buildMs = Number(process.hrtime.bigint() - started) / 1e6;
-        rows.push([
-            `dev: typescript: false, main: JavaScript from tsc (+ the build: ${num(buildMs, 0)} ms)`,
-            await measureEntry({ runtime: { typescript: false, main: path.join(compiled, "index.js") } }, repeat),
-        ]);
+        execFileSync(
+            process.execPath,
+            [require.resolve("typescript/bin/tsc"), "-p", path.join(root, "tsconfig.json"), "--outDir", path.join(root, compiled)],
+            { stdio: "inherit" },
+        );
+        buildMs = Number(process.hrtime.bigint() - started) / 1e6;
+        dev = await measureEntries(
+            [
+                { env: { PULUMI_NODEJS_TRANSPILE_ONLY: "false" } },
+                {},
+                { runtime: { typescript: false, main: path.join(compiled, "index.js") } },
+            ],
+            repeat,
+        );
     } finally {
         fs.rmSync(path.join(root, compiled), { recursive: true, force: true });
     }
     const workers = WORKER_COUNTS[WORKER_COUNTS.length - 1];
     const scaled = { overrides: scaledOverrides(workers) };
-    rows.push([`dev with ${workers} workers, transpile-only: stack capture off (the program's default)`, await measureEntry(scaled, repeat)]);
-    rows.push([`dev with ${workers} workers, transpile-only: ${FULL_STACKS_ENV}=1`, await measureEntry({ ...scaled, env: { [FULL_STACKS_ENV]: "1" } }, repeat)]);
-
+    const [off, full] = await measureEntries([scaled, { ...scaled, env: { [FULL_STACKS_ENV]: "1" } }], repeat);
+    const [checked, transpiled, javascript] = dev;
+    const rows: [string, EntryRun][] = [
+        ["dev: typescript: true, ts-node type-checking (PULUMI_NODEJS_TRANSPILE_ONLY=false)", checked],
+        ["dev: typescript: true, transpile-only (tsconfig.json; this project)", transpiled],
+        [`dev: typescript: false, main: JavaScript from tsc (+ the build: ${num(buildMs, 0)} ms)`, javascript],
+        [`dev with ${workers} workers, transpile-only: stack capture off (the program's default)`, off],
+        [`dev with ${workers} workers, transpile-only: ${FULL_STACKS_ENV}=1`, full],
+    ];
     console.log(`  ${"".padEnd(80)} process ms  peak MiB  resources`);
     for (const [label, run] of rows) {
         console.log(`  ${label.padEnd(80)} ${num(run.ms, 10)} ${num(run.maxRssMb, 9)} ${num(run.resources.length, 10)}`);
     }
-    const [checked, transpiled, javascript, off, full] = rows.map(([, run]) => run);
-    console.log(`  type-checking costs each preview ${num(checked.ms - transpiled.ms, 0)} ms: ${(checked.ms / transpiled.ms).toFixed(1)}x the transpile-only start`);
+    console.log(
+        `  type-checking costs each preview ${num(checked.ms - transpiled.ms, 0)} ms: ${(checked.ms / transpiled.ms).toFixed(1)}x the transpile-only start`,
+    );
     console.log(`  transpiling costs each preview ${num(transpiled.ms - javascript.ms, 0)} ms over precompiled JavaScript`);
-    console.log(`  stack capture off at ${workers} workers: ${(off.ms / full.ms).toFixed(2)}x the time and ${(off.maxRssMb / full.maxRssMb).toFixed(2)}x the memory of full stacks`);
+    console.log(
+        `  stack capture off at ${workers} workers: ${(off.ms / full.ms).toFixed(2)}x the time and ${(off.maxRssMb / full.maxRssMb).toFixed(2)}x the memory of full stacks`,
+    );
 }
 
 async function userDataReport(): Promise<boolean> {
@@ -231,7 +275,9 @@ async function userDataReport(): Promise<boolean> {
         for (const [role, bytes] of [...largest].sort()) {
             const verdict = bytes > USER_DATA_LIMIT ? "OVER BUDGET" : bytes > USER_DATA_TARGET ? "over target" : "ok";
             ok &&= bytes <= USER_DATA_TARGET;
-            console.log(`  ${stage.padEnd(8)} ${role.padEnd(11)} ${String(bytes).padStart(6)} B  ${((100 * bytes) / USER_DATA_LIMIT).toFixed(1).padStart(5)}% of budget  ${verdict}`);
+            console.log(
+                `  ${stage.padEnd(8)} ${role.padEnd(11)} ${String(bytes).padStart(6)} B  ${((100 * bytes) / USER_DATA_LIMIT).toFixed(1).padStart(5)}% of budget  ${verdict}`,
+            );
         }
     }
     return ok;
@@ -246,10 +292,17 @@ async function main(): Promise<void> {
     const repeatIndex = args.indexOf("--repeat");
     const repeat = repeatIndex >= 0 ? Number(args[repeatIndex + 1]) : 3;
 
+    const load = () =>
+        os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(" ");
+    console.log(`Node ${process.version}, ${os.cpus().length} cores; load average (1, 5, 15 min) at the start: ${load()}\n`);
     const userDataOk = await userDataReport();
     console.log(`  every role within the ${num(USER_DATA_TARGET, 0)}-byte target: ${verdict(userDataOk)}`);
     evaluationReport(repeat);
     await previewReport(repeat);
+    console.log(`\nLoad average (1, 5, 15 min) at the end: ${load()}`);
 }
 
 void main().catch((err) => {
