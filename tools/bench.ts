@@ -42,6 +42,8 @@ function scaledOverrides(workers: number): Record<string, unknown> {
 interface Sample {
     /** From the child's start (modules loaded, ts-node registered) to the end of the run. */
     ms: number;
+    /** CPU time (user + system) of the child over the same span: less sensitive than `ms` to other load. */
+    cpuMs: number;
     /** Peak resident memory of the child at the end of the run, before the bench's own bookkeeping. */
     maxRssMb: number;
     resources: number;
@@ -76,6 +78,7 @@ function resourceClass(
 /** Child mode: one measurement, printed as JSON. `records` is where a program run saves (or a replay reads) its resources. */
 async function child(mode: Mode, workers: number, records: string): Promise<void> {
     const started = process.hrtime.bigint();
+    const cpuAtStart = process.cpuUsage();
     let run;
     if (mode === "replay") {
         const saved = JSON.parse(fs.readFileSync(records, "utf8")) as Pick<RecordedResource, "type" | "name" | "inputs">[];
@@ -96,8 +99,10 @@ async function child(mode: Mode, workers: number, records: string): Promise<void
     } else {
         run = await runProgram("dev", { overrides: scaledOverrides(workers) });
     }
+    const cpu = process.cpuUsage(cpuAtStart);
     const sample: Sample = {
         ms: Number(process.hrtime.bigint() - started) / 1e6,
+        cpuMs: (cpu.user + cpu.system) / 1000,
         maxRssMb: process.resourceUsage().maxRSS / 1024,
         resources: run.resources.length,
         stackTraceLimits: run.stackTraceLimits,
@@ -137,36 +142,44 @@ function evaluationReport(repeat: number): boolean {
     console.log(
         `\nEvaluation under the mock runtime: the program against the replay floor (median of ${repeat} runs, each in a fresh process)`,
     );
-    console.log("                     |          program (index.ts)             |         replay floor (plain program)    |");
-    console.log("  workers  resources |       ms      MiB  ms/resource  stack   |       ms      MiB  ms/resource  stack   |  time ratio");
-    const records = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "records.json");
-    const rows: { workers: number; program: Sample; replay: Sample }[] = [];
+    console.log(
+        "                     |              program (index.ts)                   |            replay floor (plain program)           |",
+    );
+    console.log(
+        "  workers  resources |       ms    cpu ms      MiB  ms/resource  stack   |       ms    cpu ms      MiB  ms/resource  stack   |  time ratio",
+    );
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+    const samples = WORKER_COUNTS.map(() => ({ programs: [] as Sample[], replays: [] as Sample[] }));
     try {
-        for (const workers of WORKER_COUNTS) {
-            // Program and replay alternate, so that a change in the machine's load hits both alike.
-            const programs: Sample[] = [];
-            const replays: Sample[] = [];
-            for (let i = 0; i < repeat; i++) {
-                programs.push(measure("program", workers, records));
-                replays.push(measure("replay", workers, records));
+        // Round by round through every worker count, program then replay: a change in the machine's load during
+        // the bench then hits every row and both sides alike.
+        for (let i = 0; i < repeat; i++) {
+            for (const [w, workers] of WORKER_COUNTS.entries()) {
+                const records = path.join(scratch, `records-${workers}.json`);
+                samples[w].programs.push(measure("program", workers, records));
+                samples[w].replays.push(measure("replay", workers, records));
             }
-            const [program, replay] = [median(programs), median(replays)];
-            rows.push({ workers, program, replay });
-            const side = (s: Sample) => `${num(s.ms, 8)}  ${num(s.maxRssMb, 7)}  ${num(s.ms / s.resources, 11, 2)}  ${limits(s)}   |`;
-            console.log(
-                `  ${num(workers, 7)}  ${num(program.resources, 9)} | ${side(program)} ${side(replay)}  ${num(program.ms / replay.ms, 9, 2)}x`,
-            );
         }
     } finally {
-        fs.rmSync(path.dirname(records), { recursive: true, force: true });
+        fs.rmSync(scratch, { recursive: true, force: true });
     }
-    console.log("  (stack: Error.stackTraceLimit while the resources were registered; ms from the child's start, modules included)");
+    const rows = WORKER_COUNTS.map((workers, w) => ({ workers, program: median(samples[w].programs), replay: median(samples[w].replays) }));
+    for (const { workers, program, replay } of rows) {
+        const side = (s: Sample) =>
+            `${num(s.ms, 8)}  ${num(s.cpuMs, 8)}  ${num(s.maxRssMb, 7)}  ${num(s.ms / s.resources, 11, 2)}  ${limits(s)}   |`;
+        console.log(
+            `  ${num(workers, 7)}  ${num(program.resources, 9)} | ${side(program)} ${side(replay)}  ${num(program.ms / replay.ms, 9, 2)}x`,
+        );
+    }
+    console.log("  (ms: wall time from the child's start, modules included; cpu ms: its user + system CPU time over the same span;");
+    console.log("   stack: Error.stackTraceLimit while the resources were registered)");
 
     const last = rows[rows.length - 1];
     const base = rows.find((r) => r.workers === 100)!;
     const ratio = last.program.ms / last.replay.ms;
     const perResource = (s: Sample) => s.ms / s.resources;
     const growth = perResource(last.program) / perResource(base.program);
+    const cpuGrowth = last.program.cpuMs / last.program.resources / (base.program.cpuMs / base.program.resources);
     const replayGrowth = perResource(last.replay) / perResource(base.replay);
     const targets = [
         {
@@ -179,7 +192,9 @@ function evaluationReport(repeat: number): boolean {
         },
         {
             met: growth <= TARGET_GROWTH,
-            text: `time per resource, ${last.workers} vs ${base.workers} workers: ${growth.toFixed(2)}x (target <= ${TARGET_GROWTH.toFixed(2)}x; replay floor ${replayGrowth.toFixed(2)}x)`,
+            text:
+                `time per resource, ${last.workers} vs ${base.workers} workers: ${growth.toFixed(2)}x (target <= ${TARGET_GROWTH.toFixed(2)}x; ` +
+                `CPU time ${cpuGrowth.toFixed(2)}x; replay floor ${replayGrowth.toFixed(2)}x)`,
         },
     ];
     console.log(`\nTargets at ${last.workers} workers`);
