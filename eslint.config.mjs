@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
     {
-        ignores: ["node_modules/", "out/", "coverage/", "engine/", "tools/bench.ts"],
+        ignores: ["node_modules/", "out/", "coverage/", "engine/"],
     },
     {
         linterOptions: { reportUnusedDisableDirectives: "error" },

@@ -17,8 +17,11 @@ import { NodePool, PoolEnvironment } from "./components/nodePool";
 import { SharedStorage } from "./components/storage";
 import { loadStageConfig, planCluster } from "./config";
 import { nodeSettings } from "./ignition";
+import { limitStackCapture } from "./stackCapture";
 
 export = function platform() {
+    // First: the SDK would otherwise capture a stack trace for every output of every resource (stackCapture.ts).
+    limitStackCapture();
     const cfg = loadStageConfig();
     const plan = planCluster(cfg);
     const identity = stageIdentity(cfg.project, cfg.stage);

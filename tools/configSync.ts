@@ -37,6 +37,7 @@ export function renderProjectFile(): string {
     return (
         "# Generated from config/schema.ts by `npm run config:sync`; edit that file, not this block.\n" +
         "# Stage files (Pulumi.<stage>.yaml) set only what differs between stages.\n" +
+        "# TypeScript runs through ts-node without type-checking (tsconfig.json ts-node.transpileOnly); npm test checks types.\n" +
         YAML.stringify(doc, { lineWidth: 0 })
     );
 }

@@ -50,6 +50,8 @@ export interface ProgramRun {
     readonly resources: RecordedResource[];
     /** The stack outputs, resolved (secrets wrapped). */
     readonly outputs: Record<string, unknown>;
+    /** Every `Error.stackTraceLimit` in effect when a registration reached the engine, ascending. */
+    readonly stackTraceLimits: number[];
 }
 
 /** Options of one run. */
@@ -133,8 +135,10 @@ interface RegisterResourceRequest {
     getDeletebeforereplace(): boolean | undefined;
 }
 
-class RecordingMonitor extends MockMonitor {
+/** The SDK's mock monitor, recording every registration request (also served over gRPC by sdkEntry.ts). */
+export class RecordingMonitor extends MockMonitor {
     public readonly records: RecordedResource[] = [];
+    public readonly stackTraceLimits = new Set<number>();
 
     constructor(mocks: pulumi.runtime.Mocks) {
         super(mocks);
@@ -144,6 +148,7 @@ class RecordingMonitor extends MockMonitor {
         const parentUrn: string = req.getParent();
         const inputs = normalizeUnknowns(rpc.deserializeProperties(req.getObject(), true)) as Record<string, unknown>;
         const provider: string = req.getProvider();
+        this.stackTraceLimits.add(Error.stackTraceLimit);
         this.records.push({
             urn: this.newUrn(parentUrn, req.getType(), req.getName()),
             type: req.getType(),
@@ -167,7 +172,8 @@ let running = false;
 
 /**
  * Runs the program once for `stage` and returns what it registered. Runs do not overlap; each one gets a fresh
- * mock runtime, so a process (or a jest file) may run the program many times.
+ * mock runtime, so a process (or a jest file) may run the program many times. The stack-trace limit the program
+ * sets for itself (stackCapture.ts) is the host's again afterwards, so test failures keep their stacks.
  */
 export async function runProgram(stage: string, options: RunOptions = {}): Promise<ProgramRun> {
     if (running) {
@@ -177,6 +183,7 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
+    const hostStackTraceLimit = Error.stackTraceLimit;
     try {
         const preview = options.preview ?? true;
         const engineConfig = engineConfigFor(stage, options.overrides, options.dir);
@@ -200,8 +207,9 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
         if (rejections.length > 0) {
             throw rejections[0];
         }
-        return { stage, resources: monitor.records, outputs };
+        return { stage, resources: monitor.records, outputs, stackTraceLimits: [...monitor.stackTraceLimits].sort((a, b) => a - b) };
     } finally {
+        Error.stackTraceLimit = hostStackTraceLimit;
         process.off("unhandledRejection", onRejection);
         running = false;
     }

@@ -15,6 +15,7 @@ import { appsSettings } from "../../k8s/apps";
 import { CloudStandIns, cloudStandIns, manifestFiles, objectsFromRecords, renderClusterObjects } from "../../tools/kubernetesObjects";
 import { KubeObject, objectKey } from "../../k8s/objects";
 import { platformSettings } from "../../k8s/platform";
+import { limitStackCapture } from "../../stackCapture";
 import { ProgramRun, RecordedResource, isSecretValue, maskSecrets, revealSecrets, runProgram } from "../../tools/mockRuntime";
 import { stageConfig, stageValue } from "./helpers";
 
@@ -35,9 +36,10 @@ interface ProgramOptions {
     readonly nfsPath?: string;
 }
 
-/** The composition as index.ts would do it, with the cloud's values as Outputs. */
+/** The composition as index.ts would do it, with the cloud's values as Outputs (and, like it, stack capture off). */
 function program(options: ProgramOptions = {}) {
     return () => {
+        limitStackCapture();
         const cfg = loadStageConfig();
         const late = options.late ?? cloudStandIns(cfg);
         const provider = new k8s.Provider("k8s", { kubeconfig: "stand-in" });

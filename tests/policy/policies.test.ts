@@ -11,6 +11,7 @@ import { Network } from "../../components/network";
 import { PROJECT } from "../../config/schema";
 import { ALIBABA_DEFAULT_EIP_QUOTA } from "../../config/schema";
 import { eipQuota, policies, privateKeyLocations } from "../../policy/policies";
+import { limitStackCapture } from "../../stackCapture";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";
 
@@ -66,6 +67,7 @@ function craftedProgram(
     violations: (ctx: { ali: Alicloud; network: Network; eips: EipPool; pool: Component }) => void,
 ): () => Record<string, unknown> {
     return () => {
+        limitStackCapture(); // as index.ts does
         const eips = new EipPool("eips", {
             identity,
             claims: [

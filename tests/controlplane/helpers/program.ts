@@ -13,6 +13,7 @@ import { ClusterPki } from "../../../components/clusterPki";
 import { stageIdentity } from "../../../components/common";
 import { ControlPlane } from "../../../components/controlPlane";
 import { EipPool } from "../../../components/eipPool";
+import { limitStackCapture } from "../../../stackCapture";
 import { ProgramRun, RecordedResource, isSecretValue, revealSecrets, runProgram } from "../../../tools/mockRuntime";
 
 /** Overrides by bare key name -> by full key. */
@@ -27,6 +28,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
         overrides: full,
         preview: false,
         program: () => {
+            limitStackCapture(); // as index.ts does
             const cfg = stageConfigFromFiles(stage, full);
             const plan = planCluster(cfg);
             const identity = stageIdentity(cfg.project, cfg.stage);
