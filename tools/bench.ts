@@ -9,6 +9,8 @@
  *     the resources the program registered (same classes, same inputs as constants, no wiring): the distance to
  *     it is what the program itself costs; the rest is what the SDK spends per resource of each class.
  *
+ * `npm run bench -- --user-data` prints the first table only.
+ *
  * Every measurement runs in its own Node process (fresh heap, peak RSS from the OS); each point is the median
  * of `--repeat` runs (default 3).
  */
@@ -148,6 +150,10 @@ async function main(): Promise<void> {
     const repeat = repeatIndex >= 0 ? Number(args[repeatIndex + 1]) : 3;
 
     const userDataOk = await userDataReport();
+    if (args.includes("--user-data")) {
+        // The user-data table alone (seconds), for changes that touch only node configs.
+        process.exit(userDataOk ? 0 : 1);
+    }
 
     console.log(`\nEvaluation under the mock runtime (median of ${repeat} runs, each in a fresh process)`);
     console.log("  workers  resources   program ms  floor ms  ratio   replay ms  ratio   program MB  floor MB  replay MB   ms/resource");

@@ -28,6 +28,7 @@ const oneController = (clusterName: string) => ({
     serviceCidr: "10.96.0.0/16",
     podCidr: "10.244.0.0/16",
     controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
+    registries: { registries: ["registry.k8s.io", "quay.io"], mirrors: {}, fallbackToUpstream: true },
 });
 
 const bash = (script: string, env: NodeJS.ProcessEnv = {}) =>
