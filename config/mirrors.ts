@@ -73,6 +73,14 @@ export function fileMirrorUrl(base: string, upstreamUrl: string): string {
     return `${base}/${upstream.host}${upstream.pathname}`;
 }
 
+/**
+ * Registries on a loopback address speak plain HTTP, as Docker and containerd assume for them (a registry on the
+ * node itself, or a test's); every other registry speaks HTTPS.
+ */
+export function isLoopbackRegistry(host: string): boolean {
+    return /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host);
+}
+
 /** A registry mirror as the container runtimes need it: scheme, host[:port] and the path its repositories live under. */
 export interface RegistryMirror {
     readonly url: string;
@@ -198,11 +206,17 @@ export function checkMirrors(mirrors: MirrorsConfig | undefined, ctx: MirrorRule
     }
 }
 
+/** One download as a node fetches it: the sha256 it must have, and the URLs to try in order. */
+export interface DownloadSources {
+    readonly sha256: string;
+    readonly urls: readonly string[];
+}
+
 /** Where a node fetches one download, in the order tried: the file mirror, then the upstream unless that is off. */
-export function downloadSources(mirrors: MirrorsConfig, download: VerifiedDownload): string[] {
-    if (!mirrors.files) return [download.url];
+export function downloadSources(mirrors: MirrorsConfig, download: VerifiedDownload): DownloadSources {
+    if (!mirrors.files) return { sha256: download.sha256, urls: [download.url] };
     const mirror = fileMirrorUrl(mirrors.files, download.url);
-    return mirrors.fallbackToUpstream ? [mirror, download.url] : [mirror];
+    return { sha256: download.sha256, urls: mirrors.fallbackToUpstream ? [mirror, download.url] : [mirror] };
 }
 
 /** Fedora's own download server, the fallback of a Fedora mirror (the image's repositories use its metalink). */

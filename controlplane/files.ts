@@ -84,7 +84,8 @@ export function osUpdatesOnFiles(): NodeFiles {
             {
                 path: nodePaths.osUpdatesOnFile,
                 mode: "0644",
-                content: "# Turned on by the program once the stage has converged (first boot turned updates off).\n[updates]\nenabled = true\n",
+                content:
+                    "# Turned on by the program once the stage has converged (first boot turned updates off).\n[updates]\nenabled = true\n",
                 containerReadable: false,
                 restarts: nodeUnits.zincati,
             },

@@ -5,7 +5,7 @@
  * pull, so they arrive over SSH before the kubelet and etcd start, and a changed mirror needs no restart and no new
  * node (controllers included, whose user data never changes).
  */
-import { MirrorsConfig, registriesInUse, registryMirror, stageImages } from "../config/mirrors";
+import { MirrorsConfig, isLoopbackRegistry, registriesInUse, registryMirror, stageImages } from "../config/mirrors";
 import { StageConfig } from "../config/types";
 import { nodePaths } from "../layout/node";
 import { NodeFile } from "./files";
@@ -31,25 +31,29 @@ export function registrySettings(cfg: StageConfig): RegistrySettings {
 
 const toml = (s: string) => JSON.stringify(s); // a JSON string without control characters is a TOML basic string
 
-/** Where containerd finds a registry itself: Docker Hub's API lives at registry-1.docker.io. */
+/** Where containerd finds a registry itself: Docker Hub's API lives at registry-1.docker.io; loopback speaks HTTP. */
 function upstreamServer(registry: string): string {
+    if (isLoopbackRegistry(registry)) return `http://${registry}`;
     return `https://${registry === "docker.io" ? "registry-1.docker.io" : registry}`;
 }
 
 /**
  * A registry's hosts.toml. With a mirror, containerd asks it first (repositories under its path: `override_path`
- * makes the path the whole API prefix, `/v2` included), then the upstream if falling back is allowed; without
- * fallback the mirror is the server itself. Without a mirror the file names the upstream only: the same as having
- * no file, and it replaces the mirror of a node whose stage dropped it.
+ * makes the path the whole API prefix, `/v2` included), then the `server`: the upstream if falling back is allowed,
+ * else the mirror's own root, so the upstream is never asked (containerd 1.6 takes no path in `server`). Without a
+ * mirror the file names the upstream only: the same as no file, and it replaces the mirror of a node whose stage
+ * dropped it.
  */
 export function containerdHostsToml(registry: string, mirrorUrl: string | undefined, fallbackToUpstream: boolean): string {
     if (!mirrorUrl) return `server = ${toml(upstreamServer(registry))}\n`;
     const mirror = registryMirror(mirrorUrl);
-    const endpoint = `${mirror.secure ? "https" : "http"}://${mirror.host}${mirror.path ? `/v2/${mirror.path}` : ""}`;
-    const settings = ['capabilities = ["pull", "resolve"]', ...(mirror.path ? ["override_path = true"] : [])];
-    return fallbackToUpstream
-        ? [`server = ${toml(upstreamServer(registry))}`, "", `[host.${toml(endpoint)}]`, ...settings.map((l) => `  ${l}`)].join("\n") + "\n"
-        : [`server = ${toml(endpoint)}`, ...settings].join("\n") + "\n";
+    const root = `${mirror.secure ? "https" : "http"}://${mirror.host}`;
+    const server = `server = ${toml(fallbackToUpstream ? upstreamServer(registry) : root)}`;
+    if (!mirror.path && !fallbackToUpstream) return `${server}\n`;
+    const host = mirror.path
+        ? [`[host.${toml(`${root}/v2/${mirror.path}`)}]`, '  capabilities = ["pull", "resolve"]', "  override_path = true"]
+        : [`[host.${toml(root)}]`, '  capabilities = ["pull", "resolve"]'];
+    return [server, "", ...host].join("\n") + "\n";
 }
 
 /**
@@ -64,7 +68,15 @@ export function podmanMirrorsConf(settings: RegistrySettings): string {
         const insecure = mirror.secure ? [] : ["insecure = true"];
         lines.push("", "[[registry]]", `prefix = ${toml(registry)}`);
         if (settings.fallbackToUpstream) {
-            lines.push(`location = ${toml(registry)}`, "[[registry.mirror]]", `location = ${toml(location)}`, ...insecure);
+            // A loopback upstream speaks plain HTTP, as containerd's hosts.toml assumes too.
+            const upstreamInsecure = isLoopbackRegistry(registry) ? ["insecure = true"] : [];
+            lines.push(
+                `location = ${toml(registry)}`,
+                ...upstreamInsecure,
+                "[[registry.mirror]]",
+                `location = ${toml(location)}`,
+                ...insecure,
+            );
         } else {
             lines.push(`location = ${toml(location)}`, ...insecure);
         }

@@ -3,6 +3,7 @@
  * the tag: a controller without its etcd member, or a worker without its kubelet settings, does not compile.
  * `components/` builds one of these per node (ignition/settings.ts) and calls `renderNodeIgnition`.
  */
+import type { DownloadSources } from "../config/mirrors";
 import type { NodeTaint } from "../layout/roles";
 
 /** The roles that have a renderer. `edge` is a worker with ingress labels. */
@@ -50,9 +51,9 @@ export interface KubeletInput {
     readonly nodeTaints: readonly NodeTaint[];
     /**
      * Where the kubelet and the CNI plugins are downloaded from, in the order tried (the file mirror, then the
-     * upstream if falling back is allowed); each file is checked against its sha256 in versions.ts whatever its source.
+     * upstream if falling back is allowed), and the sha256 each file must have whatever its source (versions.ts).
      */
-    readonly downloads: { readonly kubelet: readonly string[]; readonly cniPlugins: readonly string[] };
+    readonly downloads: { readonly kubelet: DownloadSources; readonly cniPlugins: DownloadSources };
 }
 
 /** A controller's etcd member: its settings and certificates arrive over SSH (controlplane/files.ts). */

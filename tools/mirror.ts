@@ -18,7 +18,15 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s
 import { execFile } from "child_process";
 import * as crypto from "crypto";
 import { promisify } from "util";
-import { MirrorsConfig, NODE_DOWNLOADS, fileMirrorUrl, imageParts, registryMirror, stageImages } from "../config/mirrors";
+import {
+    MirrorsConfig,
+    NODE_DOWNLOADS,
+    fileMirrorUrl,
+    imageParts,
+    isLoopbackRegistry,
+    registryMirror,
+    stageImages,
+} from "../config/mirrors";
 import { StageConfigError } from "../config/problems";
 import type { VerifiedDownload } from "../versions";
 import { stageConfigFromFiles } from "./stageFiles";
@@ -44,17 +52,14 @@ export interface FileCopy {
     readonly mirrorUrl: string;
 }
 
-/** Docker and containerd treat loopback registries as plain HTTP; so does this command. */
-function isLoopbackRegistry(host: string): boolean {
-    return /^(localhost|127\.\d+\.\d+\.\d+)(:\d+)?$/.test(host);
-}
-
 /**
  * The host this command pushes to: nodes read an Alibaba registry through its VPC endpoint, which answers only inside
  * the VPC, while this command runs outside it; the same registry's public endpoint takes the push.
  */
 export function pushHost(host: string): string {
-    return host.replace(/^registry(-intl)?-vpc\./, "registry$1.").replace(/-registry-vpc\.([a-z0-9-]+)\.cr\.aliyuncs\.com$/, "-registry.$1.cr.aliyuncs.com");
+    return host
+        .replace(/^registry(-intl)?-vpc\./, "registry$1.")
+        .replace(/-registry-vpc\.([a-z0-9-]+)\.cr\.aliyuncs\.com$/, "-registry.$1.cr.aliyuncs.com");
 }
 
 /** The images of a stage that have a mirror, each with the reference it is pushed to (same path, same tag). */
@@ -71,7 +76,8 @@ export function imageCopies(images: readonly string[], mirrors: MirrorsConfig["r
         return [
             {
                 image,
-                source: `docker://${image}`,
+                // skopeo takes a tag or a digest, not both: a pinned image is fetched by its digest.
+                source: `docker://${parts.digest ? `${parts.registry}/${parts.repository}@${parts.digest}` : image}`,
                 destination: `docker://${prefix}/${parts.repository}:${tag}`,
                 ...(parts.digest ? { pinnedDigest: parts.digest } : {}),
                 sourceInsecure: isLoopbackRegistry(parts.registry),
@@ -168,7 +174,10 @@ export function s3Target(filesBase: string): S3Target {
         return { endpoint: `https://s3.oss-${oss[2]}.aliyuncs.com`, region: oss[2], bucket: oss[1], prefix, forcePathStyle: false };
     }
     const [bucket, ...rest] = prefix.split("/");
-    if (!bucket) throw new Error(`mirrors.files = ${filesBase}: names no bucket (expected <bucket>.oss-<region>-internal.aliyuncs.com or <server>/<bucket>)`);
+    if (!bucket)
+        throw new Error(
+            `mirrors.files = ${filesBase}: names no bucket (expected <bucket>.oss-<region>-internal.aliyuncs.com or <server>/<bucket>)`,
+        );
     return { endpoint: url.origin, region: "us-east-1", bucket, prefix: rest.join("/"), forcePathStyle: true };
 }
 
@@ -182,7 +191,11 @@ function s3Client(target: S3Target, env: NodeJS.ProcessEnv): S3Client {
         endpoint: target.endpoint,
         region: target.region,
         forcePathStyle: target.forcePathStyle,
-        credentials: { accessKeyId, secretAccessKey, ...(env.ALICLOUD_SECURITY_TOKEN ? { sessionToken: env.ALICLOUD_SECURITY_TOKEN } : {}) },
+        credentials: {
+            accessKeyId,
+            secretAccessKey,
+            ...(env.ALICLOUD_SECURITY_TOKEN ? { sessionToken: env.ALICLOUD_SECURITY_TOKEN } : {}),
+        },
         // OSS refuses the SDK's default CRC32 checksums; send them only where the API demands one.
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
@@ -266,7 +279,9 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (err) => {
-            console.error(err instanceof StageConfigError ? err.message : `npm run mirror: ${err instanceof Error ? err.message : String(err)}`);
+            console.error(
+                err instanceof StageConfigError ? err.message : `npm run mirror: ${err instanceof Error ? err.message : String(err)}`,
+            );
             process.exit(1);
         },
     );

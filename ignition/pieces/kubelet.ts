@@ -10,7 +10,7 @@ import { KubeletInput } from "../input";
 import { CLUSTER_DOMAIN } from "../../layout/cluster";
 import { nodePaths } from "../../layout/node";
 import { unitFile } from "../systemd";
-import { versions } from "../../versions";
+import type { DownloadSources } from "../../config/mirrors";
 import { CONTAINERD_SOCKET } from "./containerRuntime";
 
 /** The units the kubelet needs before it starts (the network wait guards them). */
@@ -125,10 +125,11 @@ function formatLabels(labels: Readonly<Record<string, string>>): string {
  * no-op on later boots.
  */
 function installStep(sources: KubeletInput["downloads"]): SetupStep {
-    const download = (sha256: string, file: string, urls: readonly string[]) => {
-        if (urls.length === 0) throw new Error("Ignition input: kubernetes.downloads lists no source for a download");
-        return `download ${sha256} "$work/${file}" ${urls.join(" ")}`;
+    const download = (what: DownloadSources, file: string) => {
+        if (what.urls.length === 0) throw new Error("Ignition input: kubernetes.downloads lists no source for a download");
+        return `download ${what.sha256} "$work/${file}" ${what.urls.join(" ")}`;
     };
+    const { kubelet, cniPlugins } = sources;
     return {
         name: "install-kubelet",
         usage: "",
@@ -146,15 +147,15 @@ function installStep(sources: KubeletInput["downloads"]): SetupStep {
             "  done",
             "  return 1",
             "}",
-            `if ! echo "${versions.kubelet.sha256}  ${nodePaths.kubeletBinary}" | sha256sum --check --status 2>/dev/null; then`,
-            `  ${download(versions.kubelet.sha256, "kubelet", sources.kubelet)}`,
+            `if ! echo "${kubelet.sha256}  ${nodePaths.kubeletBinary}" | sha256sum --check --status 2>/dev/null; then`,
+            `  ${download(kubelet, "kubelet")}`,
             `  install -D -m 0755 "$work/kubelet" ${nodePaths.kubeletBinary}`,
             "fi",
-            `if [ "$(cat ${CNI_INSTALLED_MARKER} 2>/dev/null)" != ${versions.cniPlugins.sha256} ]; then`,
-            `  ${download(versions.cniPlugins.sha256, "cni.tgz", sources.cniPlugins)}`,
+            `if [ "$(cat ${CNI_INSTALLED_MARKER} 2>/dev/null)" != ${cniPlugins.sha256} ]; then`,
+            `  ${download(cniPlugins, "cni.tgz")}`,
             `  mkdir -p ${nodePaths.cniBinDir}`,
             `  tar -xzf "$work/cni.tgz" --no-same-owner -C ${nodePaths.cniBinDir}`,
-            `  echo ${versions.cniPlugins.sha256} > ${CNI_INSTALLED_MARKER}`,
+            `  echo ${cniPlugins.sha256} > ${CNI_INSTALLED_MARKER}`,
             "fi",
             // Files a unit creates under /opt inherit /opt's label; give them the policy's, as an RPM install would.
             `restorecon -R ${dirname(nodePaths.kubeletBinary)} ${nodePaths.cniBinDir}`,

@@ -33,7 +33,11 @@ function fedoraRepositories(mirrors: readonly string[]): BootFile[] {
             "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-$releasever-$basearch",
         ].join("\n") + "\n";
     return [
-        { path: "/etc/yum.repos.d/fedora.repo", contents: repo("fedora", "", "releases/$releasever/Everything/$basearch/os/"), overwrite: true },
+        {
+            path: "/etc/yum.repos.d/fedora.repo",
+            contents: repo("fedora", "", "releases/$releasever/Everything/$basearch/os/"),
+            overwrite: true,
+        },
         {
             path: "/etc/yum.repos.d/fedora-updates.repo",
             contents: repo("updates", " - Updates", "updates/$releasever/Everything/$basearch/"),

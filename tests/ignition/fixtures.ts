@@ -44,8 +44,11 @@ const kubernetes = {
     apiServerUrl: "https://10.0.0.250:6443",
     clusterDnsIp: CLUSTER_DNS_IP,
     downloads: {
-        kubelet: [fileMirrorUrl(FILE_MIRROR, versions.kubelet.url), versions.kubelet.url],
-        cniPlugins: [fileMirrorUrl(FILE_MIRROR, versions.cniPlugins.url), versions.cniPlugins.url],
+        kubelet: { sha256: versions.kubelet.sha256, urls: [fileMirrorUrl(FILE_MIRROR, versions.kubelet.url), versions.kubelet.url] },
+        cniPlugins: {
+            sha256: versions.cniPlugins.sha256,
+            urls: [fileMirrorUrl(FILE_MIRROR, versions.cniPlugins.url), versions.cniPlugins.url],
+        },
     },
 };
 
