@@ -190,6 +190,11 @@ export const storage = z.discriminatedUnion(
     { error: "must have kind nas or nfs-server" },
 );
 
+/** An optional string: "" (or nothing) is absent, anything else must pass `schema` (whose own messages are kept). */
+export function emptyOr<T extends z.ZodType<string | undefined>>(schema: T) {
+    return z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+}
+
 /** An upstream registry as image references name it: a host with a dot or a port (or localhost). */
 export const registryHost = z
     .string()

@@ -10,6 +10,7 @@ import {
     appName,
     cidrText,
     dnsName,
+    emptyOr,
     instanceType,
     labelKey,
     labelValue,
@@ -217,8 +218,8 @@ export const KEYS = {
             "Where nodes get images and downloads instead of their upstreams (mainland China; docs/mirrors.md): {registries: {<upstream registry>: <URL holding its repositories under the same paths>}, files: <base URL holding every download>, fedora: <base URL of a Fedora mirror for the NFS node's packages>, fallbackToUpstream (default true), create: {filesBucket, registryNamespace: {instanceId}}}. Unset: every artifact from its upstream. npm run mirror -- --stack <stage> fills them.",
         schema: z.strictObject({
             registries: z.record(registryHost, mirrorUrl).default({}),
-            files: z.union([z.literal(""), mirrorUrl]).default(""),
-            fedora: z.union([z.literal(""), mirrorUrl]).default(""),
+            files: emptyOr(mirrorUrl),
+            fedora: emptyOr(mirrorUrl),
             fallbackToUpstream: z.boolean({ error: "must be true or false" }).default(true),
             create: z
                 .strictObject({
