@@ -70,7 +70,7 @@ export function imageCopies(images: readonly string[], mirrors: MirrorsConfig["r
         if (!url) return [];
         const mirror = registryMirror(url);
         // A reference pinned by digest alone still needs a tag to be pushed under; nodes resolve it by digest.
-        const tag = parts.tag ?? parts.digest!.replace(":", "-");
+        const tag = parts.tag ?? `${parts.digest}`.replace(":", "-");
         const host = pushHost(mirror.host);
         const prefix = mirror.path ? `${host}/${mirror.path}` : host;
         return [
@@ -103,7 +103,7 @@ async function manifestDigest(reference: string, insecure: boolean): Promise<str
     } catch (err) {
         const text = String((err as { stderr?: Buffer }).stderr ?? err);
         if (/manifest unknown|not found|name unknown|NAME_UNKNOWN|MANIFEST_UNKNOWN|404/i.test(text)) return undefined;
-        throw new Error(`skopeo inspect ${reference}: ${text.trim()}`);
+        throw new Error(`skopeo inspect ${reference}: ${text.trim()}`, { cause: err });
     }
 }
 
