@@ -18,8 +18,7 @@ import {
     renderNfsReadyScript,
 } from "../../controlplane";
 import { nodePaths, nodeUnits, pkiFiles } from "../../layout/node";
-import { clusterCertificateSpecs } from "../../pki";
-import { placeholderMaterial } from "../../tools/controlPlaneFiles";
+import { placeholderClusterMaterial } from "./helpers/material";
 import { attempt, removeScratchDirs, requireTools, scratchDir } from "../pki/helpers/tools";
 
 afterAll(removeScratchDirs);
@@ -111,15 +110,7 @@ describe("what a node receives over SSH before its kubelet and etcd start", () =
             fallbackToUpstream: true,
         },
     };
-    const material = placeholderMaterial(
-        clusterCertificateSpecs<string>({
-            clusterName: "c",
-            apiServiceIp: "10.96.0.1",
-            apiServerInternalAddress: "10.0.0.250",
-            apiServerPublicAddress: "203.0.113.5",
-            controllers: settings.controllers,
-        }),
-    );
+    const material = placeholderClusterMaterial(settings);
 
     test("a controller: registry files first, etcd's settings before its certificates (restarting etcd when they change)", () => {
         const files = controllerFiles(material, settings, 1);

@@ -16,7 +16,7 @@ import {
     teamKeysFiles,
 } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
-import { placeholderMaterial } from "../../tools/controlPlaneFiles";
+import { placeholderClusterMaterial } from "./helpers/material";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
@@ -183,15 +183,7 @@ describe("every node's files go through the same installer", () => {
 
     test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
         const settings = oneController("c");
-        const material = placeholderMaterial(
-            clusterCertificateSpecs<string>({
-                clusterName: "c",
-                apiServiceIp: "10.96.0.1",
-                apiServerInternalAddress: "10.0.0.250",
-                apiServerPublicAddress: "203.0.113.5",
-                controllers: settings.controllers,
-            }),
-        );
+        const material = placeholderClusterMaterial(settings);
         const files = controllerFiles(material, settings, 0);
         const [ca, kubeconfig] = files.slice(-2);
         expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));
