@@ -13,9 +13,12 @@ import { ControlPlane } from "./components/controlPlane";
 import { CoreOsImage } from "./components/coreosImage";
 import { EipPool } from "./components/eipPool";
 import { Network } from "./components/network";
+import { Mirrors } from "./components/mirrors";
 import { NodePool, PoolEnvironment } from "./components/nodePool";
+import { OsUpdates } from "./components/osUpdates";
 import { SharedStorage } from "./components/storage";
 import { loadStageConfig, planCluster } from "./config";
+import { registrySettings } from "./controlplane";
 import { nodeSettings } from "./ignition";
 import { limitStackCapture } from "./stackCapture";
 
@@ -26,6 +29,7 @@ export = function platform() {
     const plan = planCluster(cfg);
     const identity = stageIdentity(cfg.project, cfg.stage);
     const settings = nodeSettings(cfg, plan);
+    const registries = registrySettings(cfg);
 
     // EIPs first: the NAT gateway, the bastion, the API load balancer and the edge nodes each take a claim.
     const eips = new EipPool("eips", {
@@ -33,6 +37,8 @@ export = function platform() {
         claims: cfg.eip.claims,
         quota: cfg.eip.quota,
         bandwidthMbps: cfg.eip.bandwidthMbps,
+        // Every node without an EIP downloads and pulls through the NAT: its own setting.
+        bandwidthByClaim: { nat: cfg.eip.natBandwidthMbps },
     });
     const network = new Network("network", {
         identity,
@@ -41,6 +47,13 @@ export = function platform() {
         nodeVswitches: cfg.network.nodeVswitches,
         adminCidrs: cfg.network.adminCidrs,
         natEip: eips.claim("nat"),
+    });
+    // The mirrors the stage asks the program to create (mirrors.create); nodes boot after their access is in place.
+    const mirrors = new Mirrors("mirrors", {
+        identity,
+        create: cfg.mirrors.create,
+        vpcId: network.vpcId,
+        vswitchId: network.nodeVswitchIds[0],
     });
     const image = new CoreOsImage("coreos", { identity, source: cfg.image });
     const bastion = new Bastion("bastion", {
@@ -70,7 +83,8 @@ export = function platform() {
         vswitchIds: network.nodeVswitchIds,
         settings,
         bastion,
-        bootAfter: network.outboundReady,
+        bootAfter: [...network.outboundReady, ...mirrors.ready],
+        registries,
     };
     const nodeGroup = network.securityGroupIds.nodes;
     const controllers = new NodePool("controllers", {
@@ -95,6 +109,7 @@ export = function platform() {
         apiserverEip,
         controllers: controllers.nodes,
         bastion,
+        registries,
     });
 
     const join = { caCertPem: pki.caCertPem, bootstrapKubeconfig: pki.bootstrapKubeconfig(plan.apiServerUrl) };
@@ -132,12 +147,25 @@ export = function platform() {
         nfsServerAddress: plan.nfsServerAddress,
         clientCidrs: network.nodeVswitches.map((v) => v.cidr),
         securityGroupIds: { nodes: nodeGroup, bastion: network.securityGroupIds.bastion },
+        checkFrom: {
+            target: `controller ${controllers.nodes[0].planned.hostname}`,
+            connection: bastion.connectionTo(controllers.nodes[0].planned.ip),
+            instance: controllers.nodes[0].instance,
+        },
     });
 
-    createClusterLayer(cfg, plan, {
+    const cluster = createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
-        dependsOn: [workers, edge],
+        dependsOn: [workers, edge, ...storage.ready],
+    });
+
+    // Last: OS updates on, now that the stage has converged (every node booted with them off).
+    new OsUpdates("os-updates", {
+        bastion,
+        pools: { controller: controllers.nodes, worker: workers.nodes, edge: edge.nodes },
+        nfsNode: storage.nfsNode,
+        after: [cluster.platform, cluster.apps],
     });
 
     return {

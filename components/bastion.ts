@@ -39,6 +39,8 @@ export class Bastion extends pulumi.ComponentResource {
     public readonly publicAddress: pulumi.Output<string>;
     public readonly privateIp: pulumi.Output<string>;
     public readonly instanceId: pulumi.Output<string>;
+    /** The bastion's instance (a replaced bastion is a new one). */
+    public readonly instance: alicloud.ecs.Instance;
     /** The deploy key's public half (OpenSSH), for every node's authorized keys. */
     public readonly deployPublicKey: pulumi.Output<string>;
     /** The connection to the bastion itself. */
@@ -88,6 +90,7 @@ export class Bastion extends pulumi.ComponentResource {
         this.publicAddress = args.eip.address;
         this.privateIp = instance.privateIp;
         this.instanceId = instance.id;
+        this.instance = instance;
         this.deployPublicKey = deployPublicKey;
         this.connection = {
             host: args.eip.address,

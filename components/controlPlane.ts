@@ -4,6 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
     ControlPlaneSettings,
+    RegistrySettings,
     apiAccessList,
     cidrSlug,
     controllerFiles,
@@ -51,6 +52,8 @@ export interface ControlPlaneArgs {
     readonly controllers: readonly ControlPlaneController[];
     /** The bastion: every command reaches the controllers through it. */
     readonly bastion: Pick<Bastion, "connection" | "connectionTo" | "ready">;
+    /** The registries the controllers pull from and their mirrors (`registrySettings(cfg)`). */
+    readonly registries: RegistrySettings;
 }
 
 /**
@@ -90,6 +93,7 @@ export class ControlPlane extends pulumi.ComponentResource {
             serviceCidr: args.cluster.serviceCidr,
             podCidr: args.cluster.podCidr,
             controllers: args.controllers.map((c) => c.planned),
+            registries: args.registries,
         };
         const tags = { ...args.identity.tags, role: "apiserver" };
 

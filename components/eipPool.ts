@@ -13,6 +13,8 @@ export interface EipPoolArgs {
     readonly quota: number;
     /** Peak bandwidth of each EIP in Mbit/s (config key `eipBandwidthMbps`). */
     readonly bandwidthMbps: number;
+    /** Peak bandwidth of particular claims, overriding `bandwidthMbps` (the NAT's: config key `natBandwidthMbps`). */
+    readonly bandwidthByClaim: Readonly<Record<string, number>>;
 }
 
 /** One claimed EIP. */
@@ -52,7 +54,10 @@ export class EipPool extends pulumi.ComponentResource {
 
     constructor(name: string, args: EipPoolArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:EipPool", name, {}, opts);
-        const problem = eipQuotaProblem(args.claims, args.quota);
+        const unknown = Object.keys(args.bandwidthByClaim).filter((c) => !args.claims.some((claim) => claim.name === c));
+        const problem =
+            eipQuotaProblem(args.claims, args.quota) ??
+            (unknown.length > 0 ? `bandwidthByClaim names claims that are not in the pool: ${unknown.join(", ")}` : undefined);
         if (problem) {
             throw new pulumi.ResourceError(problem, this);
         }
@@ -65,7 +70,7 @@ export class EipPool extends pulumi.ComponentResource {
                     {
                         addressName: physicalName(args.identity, "eip", claim.name),
                         description: `EIP claim ${claim.name} (${claim.group})`,
-                        bandwidth: String(args.bandwidthMbps),
+                        bandwidth: String(args.bandwidthByClaim[claim.name] ?? args.bandwidthMbps),
                         internetChargeType: "PayByTraffic",
                         paymentType: "PayAsYouGo",
                         isp: "BGP",

@@ -2,7 +2,7 @@ import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker } from "../config/plan";
 import { NodeIgnitionInput, NodeSettings, controllerIgnitionInput, workerIgnitionInput } from "../ignition";
-import { joinFiles } from "../controlplane";
+import { RegistrySettings, joinFiles, registryFiles } from "../controlplane";
 import { NodeTaint } from "../layout/roles";
 import { Bastion } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
@@ -24,6 +24,8 @@ export interface PoolEnvironment {
     readonly bastion: Bastion;
     /** What must exist before a node boots: the NAT gateway's SNAT entries (first boot downloads through them). */
     readonly bootAfter: readonly pulumi.Resource[];
+    /** The registries the kubelets pull from and their mirrors, delivered with the join (`registrySettings(cfg)`). */
+    readonly registries: RegistrySettings;
 }
 
 /** What a worker's or edge node's kubelet joins with, copied over SSH through the bastion after boot. */
@@ -169,7 +171,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 this,
             );
             const instance = this.instance<LateValuesWithDisk>(name, args, node, {
-                build: (late) => controllerIgnitionInput(args.environment.settings, node, args.nodes, late),
+                build: (late) => controllerIgnitionInput(args.environment.settings, node, late),
                 late: { deployPublicKey: args.environment.bastion.deployPublicKey, dataDiskId: etcdDisk.disk.id },
                 placeholders: LATE_VALUE_PLACEHOLDERS,
                 options: controllerUpdates(args.roll.includes(node.index)),
@@ -198,7 +200,8 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             placeholders: LATE_VALUE_PLACEHOLDERS,
             options: REPLACED_ON_NEW_CONFIG,
         });
-        // The join: the CA and the bootstrap kubeconfig, whose appearance starts the kubelet (never in user data).
+        // The join: the registry mirrors, the CA and the bootstrap kubeconfig, whose appearance starts the kubelet (never
+        // in user data), so the kubelet's first pull already goes through the mirrors.
         installNodeFiles(
             `${name}-${node.index}-join`,
             {
@@ -206,7 +209,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 connection: env.bastion.connectionTo(instance.privateIp),
                 files: pulumi
                     .all([args.join.caCertPem, args.join.bootstrapKubeconfig])
-                    .apply(([ca, kubeconfig]) => ({ files: joinFiles(ca, kubeconfig) })),
+                    .apply(([ca, kubeconfig]) => ({ files: [...registryFiles(env.registries, false), ...joinFiles(ca, kubeconfig)] })),
                 secret: true,
                 instance,
                 after: env.bastion.ready,

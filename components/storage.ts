@@ -1,5 +1,8 @@
 import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { renderNfsReadyScript } from "../controlplane";
+import type { SshConnection } from "./bastion";
 import { StorageConfig } from "../config/types";
 import { nodePaths } from "../layout/node";
 import { createDataDisk, physicalName } from "./common";
@@ -27,6 +30,11 @@ export interface SharedStorageArgs {
     readonly clientCidrs: readonly string[];
     /** nfs-server: security groups of the nodes and the bastion (the NFS node admits them). */
     readonly securityGroupIds: { readonly nodes: pulumi.Input<string>; readonly bastion: pulumi.Input<string> };
+    /**
+     * nfs-server: the Kubernetes node the readiness wait mounts the export from (the NFS node admits NFS only from the
+     * nodes), through the bastion: the first controller, which exists before anything that needs the export.
+     */
+    readonly checkFrom: { readonly target: string; readonly connection: SshConnection; readonly instance: pulumi.CustomResource };
 }
 
 /** The NFS server's security rules: NFS from the nodes, SSH from the bastion, nothing else. */
@@ -53,6 +61,10 @@ export class SharedStorage extends pulumi.ComponentResource {
     public readonly server: pulumi.Output<string>;
     /** The exported path. */
     public readonly path: string;
+    /** What must exist before anything uses the export: the NAS mount target, or the NFS node's readiness wait. */
+    public readonly ready: pulumi.Resource[];
+    /** nfs-server: the NFS node (its OS updates are turned on with everyone else's). */
+    public readonly nfsNode?: { readonly hostname: string; readonly instance: alicloud.ecs.Instance };
 
     constructor(name: string, args: SharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:SharedStorage", name, {}, opts);
@@ -116,6 +128,7 @@ export class SharedStorage extends pulumi.ComponentResource {
             );
             this.server = mountTarget.mountTargetDomain;
             this.path = "/";
+            this.ready = [mountTarget];
         } else {
             const group = new alicloud.ecs.SecurityGroup(
                 `${name}-sg-nfs`,
@@ -189,6 +202,22 @@ export class SharedStorage extends pulumi.ComponentResource {
             );
             this.server = pulumi.output(args.nfsServerAddress);
             this.path = nodePaths.nfsExportDir;
+            this.nfsNode = { hostname, instance };
+            // The NFS node layers nfs-utils and reboots on first boot: nothing that needs the export (the provisioner,
+            // the apps' volumes) is created until a node can mount it. Runs again for a new NFS node.
+            this.ready = [
+                new command.remote.Command(
+                    `${name}-ready`,
+                    {
+                        connection: args.checkFrom.connection,
+                        create: "sudo bash -s",
+                        stdin: renderNfsReadyScript({ target: args.checkFrom.target, server: args.nfsServerAddress, path: this.path }),
+                        triggers: [instance.id],
+                        addPreviousOutputInEnv: false,
+                    },
+                    { parent: this, dependsOn: [instance, args.checkFrom.instance, ...bastion.ready] },
+                ),
+            ];
         }
         this.registerOutputs({ server: this.server, path: this.path });
     }

@@ -189,3 +189,27 @@ export const storage = z.discriminatedUnion(
     ],
     { error: "must have kind nas or nfs-server" },
 );
+
+/** An optional string: "" (or nothing) is absent, anything else must pass `schema` (whose own messages are kept). */
+export function emptyOr<T extends z.ZodType<string | undefined>>(schema: T) {
+    return z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+}
+
+/** An upstream registry as image references name it: a host with a dot or a port (or localhost). */
+export const registryHost = z
+    .string()
+    .regex(/^(localhost|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+)(:[0-9]{1,5})?$|^localhost(:[0-9]{1,5})?$/, {
+        error: "must be a registry host as image references name it (registry.k8s.io, quay.io, host:port)",
+    });
+
+/**
+ * A mirror's URL: http(s), no credentials (it is written into user data and node files, readable on every node), no
+ * query or fragment; a trailing slash is dropped.
+ */
+export const mirrorUrl = z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL like https://mirror.example.com/path" })
+    .refine((u) => !/^[a-z]+:\/\/[^/]*@/.test(u), {
+        error: "must not carry credentials: the URL is written into every node's files, readable by every process there",
+    })
+    .refine((u) => !u.includes("?") && !u.includes("#"), { error: "must not have a query or a fragment" })
+    .transform((u) => u.replace(/\/+$/, ""));

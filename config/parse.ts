@@ -8,6 +8,7 @@ import { z } from "zod";
 import { nthAddress } from "./cidr";
 import { ConfigProblem, Report, StageConfigError, closestKey, zodProblems } from "./problems";
 import { checkApps } from "./appRules";
+import { MirrorsConfig, checkMirrors, stageImages } from "./mirrors";
 import {
     checkAdminCidrs,
     checkDns,
@@ -70,6 +71,8 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
     checkPki(v.pki, report);
     checkIngressTls(v, report);
     checkApps(v.apps, v.appSecrets, counts.edge, report);
+    const mirrors = v.mirrors ? mirrorsConfig(v.mirrors) : undefined;
+    checkMirrors(mirrors, { region, namePrefix: `${PROJECT}-${raw.stage}`, images: v.apps ? stageImages(v.apps) : undefined }, report);
 
     if (problems.length > 0) {
         throw new StageConfigError(raw.stage, problems);
@@ -100,7 +103,12 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
             dnsServiceIp: nthAddress(serviceNet, 10),
             fleetlockServiceIp: nthAddress(serviceNet, 15),
         },
-        eip: { quota: checked(v.eipQuota, "eipQuota"), bandwidthMbps: checked(v.eipBandwidthMbps, "eipBandwidthMbps"), claims },
+        eip: {
+            quota: checked(v.eipQuota, "eipQuota"),
+            bandwidthMbps: checked(v.eipBandwidthMbps, "eipBandwidthMbps"),
+            natBandwidthMbps: checked(v.natBandwidthMbps, "natBandwidthMbps"),
+            claims,
+        },
         sshAuthorizedKeys: checked(v.sshAuthorizedKeys, "sshAuthorizedKeys"),
         image: checked(v.image, "image"),
         bastion: { instanceType: checked(v.bastionInstanceType, "bastionInstanceType") },
@@ -109,6 +117,7 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         edge: checked(v.edge, "edge"),
         dns: checked(v.dns, "dns"),
         osUpdates: v.osUpdateServerUrl ? { updateServerUrl: v.osUpdateServerUrl } : {},
+        mirrors: checked(mirrors, "mirrors"),
         pki: checked(v.pki, "pki"),
         storage: checked(v.storage, "storage"),
         ingress: {
@@ -124,6 +133,17 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         ),
     };
     return deepFreeze(stageConfig);
+}
+
+/** The parsed `mirrors` key with its empty strings as absent values. */
+function mirrorsConfig(m: NonNullable<KeyValues["mirrors"]>): MirrorsConfig {
+    return {
+        registries: m.registries,
+        ...(m.files ? { files: m.files } : {}),
+        ...(m.fedora ? { fedora: m.fedora } : {}),
+        fallbackToUpstream: m.fallbackToUpstream,
+        create: m.create,
+    };
 }
 
 /** Each key through its schema (or its default), reporting schema problems and secrets set in plain text. */

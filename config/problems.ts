@@ -55,8 +55,10 @@ export function zodProblems(key: string, given: unknown, issue: z.core.$ZodIssue
         }
     }
     if (issue.code === "invalid_key" && issue.issues.length > 0) {
-        // A bad key of a record (a label key, an app name in appSecrets): report the key's own rule.
-        return [{ key: where, value: issue.input, rule: `the key ${JSON.stringify(issue.input)} ${issue.issues[0].message}` }];
+        // A bad key of a record (a label key, an app name in appSecrets): report the key's own rule. zod puts the key
+        // at the end of the path and may leave `input` out.
+        const badKey = issue.input ?? path[path.length - 1];
+        return [{ key: where, value: badKey, rule: `the key ${JSON.stringify(badKey)} ${issue.issues[0].message}` }];
     }
     const value = valueAt(given, path);
     const rule = value === undefined && issue.code === "invalid_type" ? "is required" : issue.message;

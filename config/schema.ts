@@ -5,7 +5,21 @@
  * (`npm run config:sync`), and a test fails when they drift. Nothing else declares a key.
  */
 import { z } from "zod";
-import { app, appName, cidrText, dnsName, instanceType, labelKey, labelValue, poolSchema, storage, taint } from "./fields";
+import {
+    app,
+    appName,
+    cidrText,
+    dnsName,
+    emptyOr,
+    instanceType,
+    labelKey,
+    labelValue,
+    mirrorUrl,
+    poolSchema,
+    registryHost,
+    storage,
+    taint,
+} from "./fields";
 
 /** The Pulumi project name: the namespace of every key below and the first part of every physical name. */
 export const PROJECT = "coreos-platform";
@@ -106,6 +120,16 @@ export const KEYS = {
             .min(1, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" })
             .max(200, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }),
     },
+    natBandwidthMbps: {
+        type: "integer",
+        description:
+            "Peak bandwidth in Mbit/s of the NAT gateway's EIP: the outbound traffic of every node without an EIP (first-boot downloads, image pulls, OS updates). Pay by traffic: the cap costs nothing by itself; each GB does.",
+        default: 100,
+        schema: z
+            .int()
+            .min(1, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" })
+            .max(200, { error: "must be between 1 and 200 Mbit/s (pay-by-traffic EIPs)" }),
+    },
     image: {
         type: "object",
         description:
@@ -187,6 +211,29 @@ export const KEYS = {
             "Zincati's update server (Cincinnati base URL), e.g. one inside the VPC to avoid paying for external traffic. Empty: Fedora's public server.",
         default: "",
         schema: z.union([z.literal(""), z.url({ protocol: /^https?$/, error: "must be an http(s) URL or empty" })]),
+    },
+    mirrors: {
+        type: "object",
+        description:
+            "Where nodes get images and downloads instead of their upstreams (mainland China; docs/mirrors.md): {registries: {<upstream registry>: <URL holding its repositories under the same paths>}, files: <base URL holding every download>, fedora: <base URL of a Fedora mirror for the NFS node's packages>, fallbackToUpstream (default true), create: {filesBucket, registryNamespace: {instanceId}}}. Unset: every artifact from its upstream. npm run mirror -- --stack <stage> fills them.",
+        schema: z.strictObject({
+            registries: z.record(registryHost, mirrorUrl).default({}),
+            files: emptyOr(mirrorUrl),
+            fedora: emptyOr(mirrorUrl),
+            fallbackToUpstream: z.boolean({ error: "must be true or false" }).default(true),
+            create: z
+                .strictObject({
+                    filesBucket: z.boolean({ error: "must be true or false" }).default(false),
+                    registryNamespace: z
+                        .strictObject({
+                            instanceId: z.string().regex(/^cri-[a-z0-9]+$/, {
+                                error: "must be the id of a Container Registry Enterprise Edition instance (cri-...)",
+                            }),
+                        })
+                        .optional(),
+                })
+                .default({ filesBucket: false }),
+        }),
     },
     pki: {
         type: "object",

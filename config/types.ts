@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import type { MirrorsConfig } from "./mirrors";
 import type { KEYS, KeyName } from "./schema";
 
 /** A key's value as its schema parses it (defaults applied). */
@@ -61,6 +62,8 @@ export interface StageConfig {
     readonly eip: {
         readonly quota: number;
         readonly bandwidthMbps: number;
+        /** The `nat` claim's bandwidth: every node's outbound traffic (config key `natBandwidthMbps`). */
+        readonly natBandwidthMbps: number;
         readonly claims: readonly EipClaim[];
     };
     readonly sshAuthorizedKeys: readonly string[];
@@ -71,6 +74,8 @@ export interface StageConfig {
     readonly edge: PoolConfig;
     readonly dns: Parsed<"dns">;
     readonly osUpdates: { readonly updateServerUrl?: string };
+    /** Registry and file mirrors (config key `mirrors`); empty: every artifact from its upstream. */
+    readonly mirrors: MirrorsConfig;
     readonly pki: Parsed<"pki">;
     readonly storage: StorageConfig;
     readonly ingress: Parsed<"ingress"> & {

@@ -5,12 +5,14 @@
  * when the bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
-import { LOCAL_API_SERVER_URL } from "../layout/cluster";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, LOCAL_API_SERVER_URL } from "../layout/cluster";
 import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
+import { etcdTlsEnvironment } from "../pki/etcd";
 import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
 import { PkiMaterial, certOf, keyOf } from "../pki/material";
 import { etcdPeerCertName, etcdServerCertName } from "../pki/specs";
 import { renderStaticPods } from "./staticPods";
+import { registryFiles } from "./registries";
 import { ControlPlaneSettings } from "./settings";
 
 /** One file on a node. */
@@ -75,6 +77,22 @@ export function teamKeysFiles(keys: readonly string[]): NodeFiles {
     };
 }
 
+/** The drop-in that turns OS updates on, once the stage has converged (first boot turns them off). */
+export function osUpdatesOnFiles(): NodeFiles {
+    return {
+        files: [
+            {
+                path: nodePaths.osUpdatesOnFile,
+                mode: "0644",
+                content:
+                    "# Turned on by the program once the stage has converged (first boot turned updates off).\n[updates]\nenabled = true\n",
+                containerReadable: false,
+                restarts: nodeUnits.zincati,
+            },
+        ],
+    };
+}
+
 /** A short content hash (hex), for revisions and markers that must change exactly when the content does. */
 export function shortHash(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
@@ -100,6 +118,36 @@ export function pkiRevision(material: PkiMaterial, controllerIndex: number): str
     parts.push(certOf(material, etcdServerCertName(controllerIndex)), certOf(material, etcdPeerCertName(controllerIndex)));
     parts.push(material.serviceAccount.publicKeyPem);
     return shortHash(parts.join("\n"));
+}
+
+/** The peer URL of a member: by name, which /etc/hosts resolves on every controller (Typhoon's pattern). */
+function etcdPeerUrl(memberName: string): string {
+    return `https://${memberName}:${ETCD_PEER_PORT}`;
+}
+
+/**
+ * etcd.env of controller `controllerIndex`: its name, its address for clients and peers, the initial cluster by name
+ * and mutual TLS. podman hands it to etcd (ignition/pieces/etcdMember.ts); it arrives before etcd's certificates,
+ * whose appearance starts etcd.
+ */
+export function etcdEnvironment(settings: Pick<ControlPlaneSettings, "controllers">, controllerIndex: number): string {
+    const member = settings.controllers[controllerIndex];
+    const env: Record<string, string> = {
+        ETCD_NAME: member.hostname,
+        ETCD_DATA_DIR: nodePaths.etcdDataDir,
+        ETCD_ADVERTISE_CLIENT_URLS: `https://${member.ip}:${ETCD_CLIENT_PORT}`,
+        // Loopback too, for the kube-apiserver and etcdctl on this controller.
+        ETCD_LISTEN_CLIENT_URLS: `https://${member.ip}:${ETCD_CLIENT_PORT},https://127.0.0.1:${ETCD_CLIENT_PORT}`,
+        // Must equal this member's entry in ETCD_INITIAL_CLUSTER, which names peers.
+        ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdPeerUrl(member.hostname),
+        ETCD_LISTEN_PEER_URLS: `https://${member.ip}:${ETCD_PEER_PORT}`,
+        ETCD_INITIAL_CLUSTER: settings.controllers.map((m) => `${m.hostname}=${etcdPeerUrl(m.hostname)}`).join(","),
+        // The same TLS settings the PKI tests run a real etcd with (pki/etcd.ts).
+        ...etcdTlsEnvironment(),
+    };
+    return Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join("");
 }
 
 /** Files of controller `controllerIndex` (index into `settings.controllers`). */
@@ -133,6 +181,8 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
     const pods = renderStaticPods(settings, controllerIndex, pkiRevision(material, controllerIndex));
 
     return [
+        // Registry mirrors first: etcd's and the static pods' first pulls already go through them.
+        ...registryFiles(settings.registries, true),
         // Control-plane PKI (each key before its certificate).
         open(inPki(pkiFiles.ca), caCertPem),
         // The CA key: kube-controller-manager signs the kubelets' client certificates with it.
@@ -154,7 +204,9 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         secret(nodePaths.schedulerKubeconfig, clientKubeconfig("system:kube-scheduler", "scheduler")),
         // Used only by the bootstrap step's kubectl (and an admin on the node), never mounted into a pod.
         secret(nodePaths.adminKubeconfig, clientKubeconfig("admin", "admin"), false),
-        // etcd: its CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
+        // etcd: its settings, CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
+        // etcd reads its settings only when it starts.
+        { ...open(nodePaths.etcdEnvFile, etcdEnvironment(settings, controllerIndex), false), restarts: nodeUnits.etcd },
         // etcd runs under podman, which labels its own volume, so these need no container label from us.
         // etcd re-reads its own certificate on every connection but its trusted CAs only at start.
         { ...open(inEtcd(pkiFiles.etcdTrustedCa), certOf(material, "etcd-ca"), false), restarts: nodeUnits.etcd },

@@ -247,3 +247,43 @@ echo "API ready: \${url} answered ok"
 main
 `;
 }
+
+/** What the NFS readiness wait checks, from a Kubernetes node (the NFS node admits NFS only from the nodes). */
+export interface NfsReadyScriptInput {
+    /** The node it runs on, as messages name it. */
+    readonly target: string;
+    /** The NFS server's address and its exported path. */
+    readonly server: string;
+    readonly path: string;
+    /** Attempts, `delaySeconds` apart. Defaults to 120 (40 minutes: the NFS node layers nfs-utils and reboots). */
+    readonly attempts?: number;
+    /** Defaults to 20. */
+    readonly delaySeconds?: number;
+}
+
+/**
+ * Waits until the NFS export answers: a real NFSv4 mount of it from a Kubernetes node (read-only, unmounted at
+ * once), the same mount the provisioner and every volume will make. Nothing that needs the export is created before.
+ */
+export function renderNfsReadyScript(input: NfsReadyScriptInput): string {
+    const attempts = input.attempts ?? 120;
+    const delay = input.delaySeconds ?? 20;
+    return `#!/bin/bash
+# Waits for the NFS export ${input.server}:${input.path}, checked from ${input.target}.
+${HELPERS}
+mounts() {
+    timeout 30 mount -t nfs4 -o ro,soft,timeo=50,retrans=1 -- "$export" "$dir" 2>/dev/null && umount -- "$dir"
+}
+main() {
+${prologue(input.target)}
+export=${shellQuote(`${input.server}:${input.path}`)}
+dir=$(mktemp -d /run/nfs-ready.XXXXXX)
+trap 'umount -- "$dir" 2>/dev/null || true; rmdir -- "$dir"' EXIT
+step="mount \${export}"
+retry ${attempts} ${delay} mounts ||
+    fail "the export did not answer within ${attempts * delay} s (the NFS node layers nfs-utils and reboots on first boot: see journalctl -u layer-nfs-utils.service and nfs-server.service there)"
+echo "NFS ready: \${export} mounted from \${what}"
+}
+main
+`;
+}

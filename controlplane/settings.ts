@@ -5,6 +5,7 @@ import { ClusterPlan } from "../config/plan";
 import { CLUSTER_DOMAIN } from "../layout/cluster";
 import { StageConfig } from "../config/types";
 import { ControllerAddress } from "../pki/specs";
+import { RegistrySettings, registrySettings } from "./registries";
 
 /** The stage-wide settings of the control plane. */
 export interface ControlPlaneSettings {
@@ -14,6 +15,8 @@ export interface ControlPlaneSettings {
     readonly podCidr: string;
     /** Every controller (etcd member), in plan order. */
     readonly controllers: readonly ControllerAddress[];
+    /** The registries the controllers pull from (static pods, etcd, kubectl) and their mirrors. */
+    readonly registries: RegistrySettings;
 }
 
 /** The settings of a stage. */
@@ -23,6 +26,7 @@ export function controlPlaneSettings(cfg: StageConfig, plan: ClusterPlan): Contr
         serviceCidr: cfg.network.serviceCidr,
         podCidr: cfg.network.podCidr,
         controllers: plan.controllers,
+        registries: registrySettings(cfg),
     };
 }
 

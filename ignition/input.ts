@@ -3,6 +3,7 @@
  * the tag: a controller without its etcd member, or a worker without its kubelet settings, does not compile.
  * `components/` builds one of these per node (ignition/settings.ts) and calls `renderNodeIgnition`.
  */
+import type { DownloadSources } from "../config/mirrors";
 import type { NodeTaint } from "../layout/roles";
 
 /** The roles that have a renderer. `edge` is a worker with ingress labels. */
@@ -48,16 +49,15 @@ export interface KubeletInput {
     readonly clusterDnsIp: string;
     readonly nodeLabels: Readonly<Record<string, string>>;
     readonly nodeTaints: readonly NodeTaint[];
+    /**
+     * Where the kubelet and the CNI plugins are downloaded from, in the order tried (the file mirror, then the
+     * upstream if falling back is allowed), and the sha256 each file must have whatever its source (versions.ts).
+     */
+    readonly downloads: { readonly kubelet: DownloadSources; readonly cniPlugins: DownloadSources };
 }
 
-/** A controller's etcd member. */
+/** A controller's etcd member: its settings and certificates arrive over SSH (controlplane/files.ts). */
 export interface EtcdMemberInput {
-    /** Member name (= hostname). */
-    readonly name: string;
-    /** This controller's private address (advertised to peers and clients). */
-    readonly ip: string;
-    /** Every member, this one included, by name and address. */
-    readonly initialCluster: readonly HostEntry[];
     /**
      * The Alibaba disk id (d-...) of the etcd data disk. The disk is attached after the instance is created,
      * so a unit waits for /dev/disk/by-id/*<id without "d-">, formats it only if it holds no filesystem, and
@@ -68,6 +68,11 @@ export interface EtcdMemberInput {
 
 /** The NFS server's export. */
 export interface NfsServerInput {
+    /**
+     * Base URLs of Fedora mirrors for layering nfs-utils, in the order tried (absent: the image's repositories, which
+     * find mirrors through Fedora's metalink).
+     */
+    readonly fedoraMirrors?: readonly string[];
     /** The data disk (same rules as etcd's): mounted on /var/srv/nfs and exported. */
     readonly dataDiskId: string;
     /** Networks allowed to mount the export (the node vSwitches). */

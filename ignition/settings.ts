@@ -5,6 +5,7 @@
  * these with the values only the cloud knows (the deploy key, a disk id).
  */
 import type { ClusterPlan, PlannedController } from "../config/plan";
+import { NODE_DOWNLOADS, downloadSources, fedoraSources } from "../config/mirrors";
 import type { StageConfig } from "../config/types";
 import { fleetlockUrl } from "../layout/cluster";
 import { NODE_ROLE_LABELS, NodeTaint } from "../layout/roles";
@@ -32,6 +33,10 @@ export interface NodeSettings {
     /** https://<internal API load balancer>:6443 */
     readonly apiServerUrl: string;
     readonly clusterDnsIp: string;
+    /** Where Kubernetes nodes download the kubelet and the CNI plugins from, in the order tried. */
+    readonly downloads: KubeletInput["downloads"];
+    /** Fedora mirrors for the NFS node's package layering, in the order tried; absent: the image's repositories. */
+    readonly fedoraMirrors?: readonly string[];
 }
 
 /** The settings of a stage's nodes. */
@@ -44,6 +49,11 @@ export function nodeSettings(cfg: StageConfig, plan: ClusterPlan): NodeSettings 
         fleetlockUrl: fleetlockUrl(cfg.cluster.fleetlockServiceIp),
         apiServerUrl: plan.apiServerUrl,
         clusterDnsIp: cfg.cluster.dnsServiceIp,
+        downloads: {
+            kubelet: downloadSources(cfg.mirrors, NODE_DOWNLOADS.kubelet),
+            cniPlugins: downloadSources(cfg.mirrors, NODE_DOWNLOADS["cni-plugins"]),
+        },
+        ...(cfg.mirrors.fedora ? { fedoraMirrors: fedoraSources(cfg.mirrors) } : {}),
     };
 }
 
@@ -62,6 +72,7 @@ function kubeletInput(
     return {
         apiServerUrl: settings.apiServerUrl,
         clusterDnsIp: settings.clusterDnsIp,
+        downloads: settings.downloads,
         // The role label is what the cluster's workloads select (layout/roles.ts); the controller renderer adds the
         // controllers' taint itself.
         nodeLabels: { [NODE_ROLE_LABELS[role]]: "true", ...labels },
@@ -82,11 +93,10 @@ export function bastionIgnitionInput(
     };
 }
 
-/** A controller's input: its etcd member among every planned controller, on the data disk `dataDiskId`. */
+/** A controller's input: its etcd member's data disk `dataDiskId` (the member's settings arrive over SSH). */
 export function controllerIgnitionInput(
     settings: NodeSettings,
     controller: PlannedController,
-    members: readonly PlannedController[],
     late: { readonly deployPublicKey: string; readonly dataDiskId: string },
 ): ControllerIgnitionInput {
     return {
@@ -94,12 +104,7 @@ export function controllerIgnitionInput(
         ...nodeBase(settings, controller.hostname, late.deployPublicKey),
         osUpdates: { updateServerUrl: settings.updateServerUrl, fleetlockUrl: settings.fleetlockUrl },
         kubernetes: kubeletInput(settings, "controller", {}, []),
-        etcd: {
-            name: controller.hostname,
-            ip: controller.ip,
-            initialCluster: members.map((m) => ({ name: m.hostname, ip: m.ip })),
-            dataDiskId: late.dataDiskId,
-        },
+        etcd: { dataDiskId: late.dataDiskId },
     };
 }
 
@@ -130,6 +135,10 @@ export function nfsServerIgnitionInput(
         role: "nfs-server",
         ...nodeBase(settings, hostname, late.deployPublicKey),
         osUpdates: { updateServerUrl: settings.updateServerUrl },
-        nfsServer: { dataDiskId: late.dataDiskId, exportCidrs },
+        nfsServer: {
+            dataDiskId: late.dataDiskId,
+            exportCidrs,
+            ...(settings.fedoraMirrors ? { fedoraMirrors: settings.fedoraMirrors } : {}),
+        },
     };
 }

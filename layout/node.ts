@@ -39,12 +39,28 @@ export const nodePaths = {
     bootstrapDoneMarker: "/var/lib/coreos-platform/bootstrap.done",
     /** Over SSH: the team's SSH keys (Fedora CoreOS's sshd reads every file of authorized_keys.d). */
     teamKeysFile: "/home/core/.ssh/authorized_keys.d/platform-team",
+    /** Controllers, over SSH: etcd's settings (podman's --env-file), before etcd's certificates start it. */
+    etcdEnvFile: "/etc/etcd/etcd.env",
+    /**
+     * containerd's registry host configuration (its CRI's `config_path`): over SSH, one `<registry>/hosts.toml` per
+     * registry the cluster pulls from, read on every pull (so a new mirror needs no restart).
+     */
+    containerdHostsDir: "/etc/containerd/certs.d",
+    /** Over SSH: podman's registry mirrors (etcd on controllers, the bootstrap's kubectl), read on every pull. */
+    podmanMirrorsFile: "/etc/containers/registries.conf.d/50-coreos-platform-mirrors.conf",
+    /**
+     * Over SSH, once the stage has converged: Zincati's drop-in that turns OS updates on. First boot turns them off
+     * (ignition/pieces/osUpdates.ts) so that no node reboots while `pulumi up` is still building the stage.
+     */
+    osUpdatesOnFile: "/etc/zincati/config.d/90-updates-on.toml",
 } as const;
 
 /** Units that more than one layer names. */
 export const nodeUnits = {
     /** The controller's etcd member (ignition/pieces/etcdMember.ts); restarted when its trusted CA changes. */
     etcd: "etcd-member.service",
+    /** Fedora CoreOS's update agent; restarted when the program turns updates on. */
+    zincati: "zincati.service",
 } as const;
 
 /** File names inside `nodePaths.pkiDir` and `nodePaths.etcdPkiDir`. */

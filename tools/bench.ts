@@ -12,6 +12,8 @@
  *     type-checking, ts-node transpile-only as tsconfig.json chooses, JavaScript compiled by tsc), and stack
  *     capture off against COREOS_PLATFORM_FULL_STACKS=1 at the largest worker count.
  *
+ * `npm run bench -- --user-data` prints the first table only.
+ *
  * Every measurement runs in its own Node process (fresh heap, peak RSS from the OS); each point is the median
  * of `--repeat` runs (default 3).
  */
@@ -317,6 +319,10 @@ async function main(): Promise<void> {
             .join(" ");
     console.log(`Node ${process.version}, ${os.cpus().length} cores; load average (1, 5, 15 min) at the start: ${load()}\n`);
     const userDataOk = await userDataReport();
+    if (args.includes("--user-data")) {
+        // The user-data table alone (seconds), for changes that touch only node configs.
+        process.exit(userDataOk ? 0 : 1);
+    }
     console.log(`  every role within the ${num(USER_DATA_TARGET, 0)}-byte target: ${verdict(userDataOk)}`);
     evaluationReport(repeat);
     await previewReport(repeat);

@@ -5,7 +5,8 @@
  *   - vpcCidr, podCidr and serviceCidr: the next free block of the same size after the source's, overlapping no
  *     network of any existing stage file (nor each other, nor Alibaba's 100.64.0.0/10);
  *   - the vSwitches need nothing: they derive from vpcCidr (config/vswitches.ts), so they move with it;
- *   - names need nothing: every physical name derives from the stage name.
+ *   - names need nothing: every physical name derives from the stage name; the stage-scoped names in `mirrors`
+ *     (the registry namespace, the files bucket) are renamed after the new stage.
  *
  * Secure values (`secure: v1:...`) are encrypted with the source stack's key and cannot be copied: they are left
  * out and listed with the command that sets each one again. So are the source's `encryptionsalt` and secrets
@@ -215,6 +216,15 @@ export function cloneStage(options: StageNewOptions): StageNewResult {
     };
     for (const [key, value] of Object.entries(networks)) {
         doc.setIn(["config", fullKey(key)], value);
+    }
+    // Mirrors are stage-scoped by name (the registry namespace, the files bucket): the new stage gets its own.
+    const mirrors = doc.getIn(["config", fullKey("mirrors")], true);
+    if (YAML.isNode(mirrors)) {
+        YAML.visit(mirrors, {
+            Scalar(_, node) {
+                if (typeof node.value === "string") node.value = node.value.split(`${PROJECT}-${from}`).join(`${PROJECT}-${to}`);
+            },
+        });
     }
     for (const s of sets) {
         doc.setIn(["config", ...s.path], s.value);

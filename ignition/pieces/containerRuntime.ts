@@ -1,6 +1,7 @@
 /**
  * The container runtime of Kubernetes nodes: the containerd that Fedora CoreOS ships (as Typhoon uses it), with
- * its CRI plugin on systemd cgroups and the pinned pause image; Docker, which the image also ships, is masked.
+ * its CRI plugin on systemd cgroups, the pinned pause image and registry mirrors from a hosts directory; Docker,
+ * which the image also ships, is masked.
  */
 import { NodeConfigPart } from "../builder";
 import { nodePaths } from "../../layout/node";
@@ -32,6 +33,10 @@ function containerdConfig(): string {
             `${cri.slice(0, -1)}.cni]`,
             `bin_dir = "${nodePaths.cniBinDir}"`,
             `conf_dir = "${nodePaths.cniConfDir}"`,
+            // Registry mirrors without renaming images: <registry>/hosts.toml files, which arrive over SSH before the
+            // kubelet starts and are read on every pull (controlplane/registries.ts).
+            `${cri.slice(0, -1)}.registry]`,
+            `config_path = "${nodePaths.containerdHostsDir}"`,
         ].join("\n") + "\n"
     );
 }

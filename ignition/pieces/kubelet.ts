@@ -10,7 +10,7 @@ import { KubeletInput } from "../input";
 import { CLUSTER_DOMAIN } from "../../layout/cluster";
 import { nodePaths } from "../../layout/node";
 import { unitFile } from "../systemd";
-import { VerifiedDownload, versions } from "../../versions";
+import type { DownloadSources } from "../../config/mirrors";
 import { CONTAINERD_SOCKET } from "./containerRuntime";
 
 /** The units the kubelet needs before it starts (the network wait guards them). */
@@ -48,8 +48,9 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
         ...(Object.keys(labels).length > 0 ? [`--node-labels=${formatLabels(labels)}`] : []),
     ];
 
+    const install = installStep(settings.kubernetes.downloads);
     return {
-        steps: [INSTALL_STEP],
+        steps: [install],
         files: [
             { path: nodePaths.kubeletConfig, contents: kubeletConfiguration(settings.kubernetes, taints) },
             // Lets the kubelet's shutdown inhibitor hold the shutdown for the whole grace period.
@@ -69,7 +70,7 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                     Service: {
                         Type: "oneshot",
                         RemainAfterExit: "yes",
-                        ExecStart: `${NODE_SETUP} ${INSTALL_STEP.name}`,
+                        ExecStart: `${NODE_SETUP} ${install.name}`,
                         TimeoutStartSec: "15min",
                         Restart: "on-failure",
                         RestartSec: "30s",
@@ -118,11 +119,17 @@ function formatLabels(labels: Readonly<Record<string, string>>): string {
 }
 
 /**
- * The install script: each archive is downloaded with retries, checked with `sha256sum -c` and only then
- * installed; a pinned version that is already installed is left alone, so the unit is a no-op on later boots.
+ * The install script: each archive is downloaded with retries, from each of its sources in turn (the file mirror,
+ * then the upstream when falling back is allowed), checked with `sha256sum -c` and only then installed; a source
+ * whose file does not match is skipped. A pinned version that is already installed is left alone, so the unit is a
+ * no-op on later boots.
  */
-const INSTALL_STEP: SetupStep = (() => {
-    const download = (what: VerifiedDownload, file: string) => `download ${what.url} ${what.sha256} "$work/${file}"`;
+function installStep(sources: KubeletInput["downloads"]): SetupStep {
+    const download = (what: DownloadSources, file: string) => {
+        if (what.urls.length === 0) throw new Error("Ignition input: kubernetes.downloads lists no source for a download");
+        return `download ${what.sha256} "$work/${file}" ${what.urls.join(" ")}`;
+    };
+    const { kubelet, cniPlugins } = sources;
     return {
         name: "install-kubelet",
         usage: "",
@@ -130,25 +137,31 @@ const INSTALL_STEP: SetupStep = (() => {
             // Not local: the EXIT trap runs after the function has returned.
             "work=$(mktemp -d)",
             "trap 'rm -rf \"$work\"' EXIT",
-            "download() { # URL SHA256 FILE",
-            '  curl --fail --silent --show-error --location --retry 10 --retry-delay 5 --retry-all-errors --output "$3" "$1"',
-            '  echo "$2  $3" | sha256sum --check --quiet',
+            "download() { # SHA256 FILE URL...",
+            "  local sha=$1 file=$2",
+            "  shift 2",
+            '  for url in "$@"; do',
+            '    if curl --fail --silent --show-error --location --retry 10 --retry-delay 5 --retry-all-errors --output "$file" "$url" &&',
+            '      echo "$sha  $file" | sha256sum --check --quiet; then return 0; fi',
+            '    echo "$url: no file with sha256 $sha" >&2',
+            "  done",
+            "  return 1",
             "}",
-            `if ! echo "${versions.kubelet.sha256}  ${nodePaths.kubeletBinary}" | sha256sum --check --status 2>/dev/null; then`,
-            `  ${download(versions.kubelet, "kubelet")}`,
+            `if ! echo "${kubelet.sha256}  ${nodePaths.kubeletBinary}" | sha256sum --check --status 2>/dev/null; then`,
+            `  ${download(kubelet, "kubelet")}`,
             `  install -D -m 0755 "$work/kubelet" ${nodePaths.kubeletBinary}`,
             "fi",
-            `if [ "$(cat ${CNI_INSTALLED_MARKER} 2>/dev/null)" != ${versions.cniPlugins.sha256} ]; then`,
-            `  ${download(versions.cniPlugins, "cni.tgz")}`,
+            `if [ "$(cat ${CNI_INSTALLED_MARKER} 2>/dev/null)" != ${cniPlugins.sha256} ]; then`,
+            `  ${download(cniPlugins, "cni.tgz")}`,
             `  mkdir -p ${nodePaths.cniBinDir}`,
             `  tar -xzf "$work/cni.tgz" --no-same-owner -C ${nodePaths.cniBinDir}`,
-            `  echo ${versions.cniPlugins.sha256} > ${CNI_INSTALLED_MARKER}`,
+            `  echo ${cniPlugins.sha256} > ${CNI_INSTALLED_MARKER}`,
             "fi",
             // Files a unit creates under /opt inherit /opt's label; give them the policy's, as an RPM install would.
             `restorecon -R ${dirname(nodePaths.kubeletBinary)} ${nodePaths.cniBinDir}`,
         ],
     };
-})();
+}
 
 function dirname(path: string): string {
     return path.slice(0, path.lastIndexOf("/"));

@@ -5,7 +5,7 @@
  * enabled by a link Ignition writes ahead of time (dangling until the package arrives), and it waits for the
  * export's disk through a drop-in.
  */
-import { NodeConfigPart } from "../builder";
+import { BootFile, NodeConfigPart } from "../builder";
 import { unitFile } from "../systemd";
 
 /** The first-boot unit that layers nfs-utils (the network wait guards it: it downloads packages). */
@@ -17,14 +17,49 @@ const LAYER_NFS_UTILS =
     "then rpm-ostree override remove nfs-utils-coreos --install nfs-utils; " +
     "else rpm-ostree install --idempotent --allow-inactive nfs-utils; fi'";
 
-/** /etc/exports, the layering unit, nfs-server's enablement and its drop-in for the export's disk. */
-export function nfsExport(exportDir: string, exportCidrs: readonly string[]): NodeConfigPart {
+/**
+ * Fedora's release and updates repositories at the given mirrors (tried in order: dnf takes several base URLs),
+ * replacing the image's, which find their mirrors through Fedora's metalink on the internet. The image's keys
+ * still check every package.
+ */
+function fedoraRepositories(mirrors: readonly string[]): BootFile[] {
+    const repo = (id: string, name: string, path: string) =>
+        [
+            `[${id}]`,
+            `name=Fedora $releasever - $basearch${name}`,
+            `baseurl=${mirrors.map((m) => `${m}/${path}`).join(" ")}`,
+            "enabled=1",
+            "gpgcheck=1",
+            "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-fedora-$releasever-$basearch",
+        ].join("\n") + "\n";
+    return [
+        {
+            path: "/etc/yum.repos.d/fedora.repo",
+            contents: repo("fedora", "", "releases/$releasever/Everything/$basearch/os/"),
+            overwrite: true,
+        },
+        {
+            path: "/etc/yum.repos.d/fedora-updates.repo",
+            contents: repo("updates", " - Updates", "updates/$releasever/Everything/$basearch/"),
+            overwrite: true,
+        },
+    ];
+}
+
+/**
+ * /etc/exports, the layering unit, nfs-server's enablement and its drop-in for the export's disk; with Fedora mirrors,
+ * the repositories the layering reads.
+ */
+export function nfsExport(exportDir: string, exportCidrs: readonly string[], fedoraMirrors?: readonly string[]): NodeConfigPart {
     if (exportCidrs.length === 0) throw new Error("Ignition input: nfsServer.exportCidrs is empty; no node could mount the export");
     // no_root_squash: the provisioner creates a directory per volume as root and chowns it for the pod.
     const clients = exportCidrs.map((cidr) => `${cidr}(rw,sync,no_subtree_check,no_root_squash)`);
     return {
         // The image's `setup` package ships an empty /etc/exports.
-        files: [{ path: "/etc/exports", contents: `${exportDir} ${clients.join(" ")}\n`, overwrite: true }],
+        files: [
+            { path: "/etc/exports", contents: `${exportDir} ${clients.join(" ")}\n`, overwrite: true },
+            ...(fedoraMirrors ? fedoraRepositories(fedoraMirrors) : []),
+        ],
         // nfs-server.service exists only after the reboot into the layered deployment; this enables it for that boot.
         links: [
             {

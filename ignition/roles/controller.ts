@@ -32,7 +32,7 @@ export function renderControllerIgnition(input: ControllerIgnitionInput): string
         kubernetesHostNetwork(),
         waitForNetwork(networkProbeHost(input), [...KUBELET_UNITS, nodeUnits.etcd]),
         dataDisk({ diskId: etcd.dataDiskId, label: "etcd-data", mountPoint: nodePaths.etcdDataDir }),
-        etcdMember(etcd),
+        etcdMember(),
         containerRuntime(),
         kubelet({ hostname: input.hostname, kubernetes, roleLabels: CONTROLLER_LABELS, roleTaints: CONTROLLER_TAINTS }),
         osUpdates({ kind: "fleet_lock", fleetlockUrl: input.osUpdates.fleetlockUrl }, input.osUpdates.updateServerUrl),

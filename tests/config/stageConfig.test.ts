@@ -2,33 +2,11 @@
  * The stage-config loader: every rule, tested with a bad value laid over a real stage file, checking that the
  * message names the key, the value and the rule. The real stage files must load.
  */
-import { PROJECT, StageConfigError, parseStageConfig } from "../../config";
+import { parseStageConfig } from "../../config";
+import { expectProblem, key, problemsOf } from "./helpers";
 import { cidr, contains, overlaps } from "../../config/cidr";
 import { vswitchLayout } from "../../config/vswitches";
 import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
-
-const key = (name: string) => `${PROJECT}:${name}`;
-
-/** The problems reported for dev with `overrides` laid over it (fails the test if the config loads). */
-function problemsOf(overrides: Record<string, unknown>, stage = "dev"): string[] {
-    try {
-        stageConfigFromFiles(stage, overrides);
-    } catch (err) {
-        if (err instanceof StageConfigError) {
-            return err.problems.map((p) => err.message.split("\n").find((line) => line.includes(p.key) && line.includes(p.rule)) ?? "");
-        }
-        throw err;
-    }
-    throw new Error(`the config loaded although ${JSON.stringify(overrides)} should be refused`);
-}
-
-function expectProblem(overrides: Record<string, unknown>, ...fragments: string[]): void {
-    const problems = problemsOf(overrides);
-    const match = problems.find((p) => fragments.every((f) => p.includes(f)));
-    if (!match) {
-        throw new Error(`no problem mentions ${JSON.stringify(fragments)}; got:\n${problems.join("\n")}`);
-    }
-}
 
 describe("the real stage files", () => {
     test.each(listStages())("%s loads and is frozen", (stage) => {

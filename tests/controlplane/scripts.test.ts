@@ -16,7 +16,7 @@ import {
     teamKeysFiles,
 } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
-import { placeholderMaterial } from "../../tools/controlPlaneFiles";
+import { placeholderClusterMaterial } from "./helpers/material";
 import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
@@ -28,6 +28,7 @@ const oneController = (clusterName: string) => ({
     serviceCidr: "10.96.0.0/16",
     podCidr: "10.244.0.0/16",
     controllers: [{ hostname: "c-0", ip: "10.0.0.20" }],
+    registries: { registries: ["registry.k8s.io", "quay.io"], mirrors: {}, fallbackToUpstream: true },
 });
 
 const bash = (script: string, env: NodeJS.ProcessEnv = {}) =>
@@ -182,15 +183,7 @@ describe("every node's files go through the same installer", () => {
 
     test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
         const settings = oneController("c");
-        const material = placeholderMaterial(
-            clusterCertificateSpecs<string>({
-                clusterName: "c",
-                apiServiceIp: "10.96.0.1",
-                apiServerInternalAddress: "10.0.0.250",
-                apiServerPublicAddress: "203.0.113.5",
-                controllers: settings.controllers,
-            }),
-        );
+        const material = placeholderClusterMaterial(settings);
         const files = controllerFiles(material, settings, 0);
         const [ca, kubeconfig] = files.slice(-2);
         expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));

@@ -226,7 +226,9 @@ describe("the review render (out/<stage>/controlplane/)", () => {
         const all = Object.values(out).join("\n");
         expect(all).not.toMatch(/BEGIN [A-Z ]*PRIVATE KEY/);
         expect(all).not.toContain("0123456789abcdef");
-        for (const [file, text] of Object.entries(out).filter(([f]) => f.endsWith(".conf") || f.endsWith("kubeconfig"))) {
+        for (const [file, text] of Object.entries(out).filter(
+            ([f]) => (f.endsWith(".conf") && !f.includes("registries.conf.d")) || f.endsWith("kubeconfig"),
+        )) {
             const doc = parse(text);
             const user = doc.users[0].user;
             for (const value of Object.values(user) as string[]) {

@@ -16,7 +16,7 @@ import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { cidr, nthAddress } from "../../config/cidr";
 import { FIELD_MANAGER } from "../../components/k8sObjects";
 import { PROJECT } from "../../config/schema";
-import { joinFiles } from "../../controlplane";
+import { joinFiles, registryFiles, registrySettings } from "../../controlplane";
 import { AppConfig } from "../../config/types";
 import { nodePaths } from "../../layout/node";
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/roles";
@@ -136,17 +136,21 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         worker = await joinNode(
             node,
             host,
-            // What ClusterPki.bootstrapKubeconfig(plan.apiServerUrl) renders, delivered as NodePool delivers it.
-            joinFiles(
-                caCertPem,
-                renderBootstrapKubeconfig({
-                    clusterName: rendered.cfg.namePrefix,
-                    server: rendered.plan.apiServerUrl,
+            // The registry mirrors, then what ClusterPki.bootstrapKubeconfig(plan.apiServerUrl) renders, delivered as
+            // NodePool delivers them.
+            [
+                ...registryFiles(registrySettings(rendered.cfg), false),
+                ...joinFiles(
                     caCertPem,
-                    tokenId: rendered.material.bootstrapToken.id,
-                    tokenSecret: rendered.material.bootstrapToken.secret,
-                }),
-            ),
+                    renderBootstrapKubeconfig({
+                        clusterName: rendered.cfg.namePrefix,
+                        server: rendered.plan.apiServerUrl,
+                        caCertPem,
+                        tokenId: rendered.material.bootstrapToken.id,
+                        tokenSecret: rendered.material.bootstrapToken.secret,
+                    }),
+                ),
+            ],
             processes,
             tools,
             work,

@@ -12,6 +12,8 @@ import {
     NodeIgnitionInput,
     WorkerIgnitionInput,
 } from "../../ignition";
+import { FEDORA_UPSTREAM, fileMirrorUrl } from "../../config/mirrors";
+import { versions } from "../../versions";
 
 /** A public key only (the private half was discarded when it was generated). */
 export const SSH_KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILCtI3bVUIVK/A407sIHLvkpaQlwcmr6vTFacKZjMx9p deploy@coreos-platform-prod"];
@@ -28,6 +30,9 @@ export const UPDATE_SERVER_URL = "http://10.0.0.5:8080/";
 export const ETCD_DISK_ID = "d-bp1f3m2x7k9q4w8e5r6t";
 export const NFS_DISK_ID = "d-bp14k2n8c5v7z3x9m1q0";
 export const NODE_CIDRS = ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"];
+/** The stage's file mirror (an OSS bucket's internal endpoint), tried before the upstream. */
+export const FILE_MIRROR = "https://coreos-platform-prod-mirror.oss-cn-hangzhou-internal.aliyuncs.com";
+export const FEDORA_MIRROR = "http://mirrors.cloud.aliyuncs.com/fedora";
 
 const common = {
     sshAuthorizedKeys: SSH_KEYS,
@@ -38,6 +43,13 @@ const common = {
 const kubernetes = {
     apiServerUrl: "https://10.0.0.250:6443",
     clusterDnsIp: CLUSTER_DNS_IP,
+    downloads: {
+        kubelet: { sha256: versions.kubelet.sha256, urls: [fileMirrorUrl(FILE_MIRROR, versions.kubelet.url), versions.kubelet.url] },
+        cniPlugins: {
+            sha256: versions.cniPlugins.sha256,
+            urls: [fileMirrorUrl(FILE_MIRROR, versions.cniPlugins.url), versions.cniPlugins.url],
+        },
+    },
 };
 
 export const bastionInput: BastionIgnitionInput = {
@@ -54,7 +66,7 @@ export const controllerInput: ControllerIgnitionInput = {
     hostname: CONTROLLERS[1].name,
     osUpdates: { updateServerUrl: UPDATE_SERVER_URL, fleetlockUrl: FLEETLOCK_URL },
     kubernetes: { ...kubernetes, nodeLabels: {}, nodeTaints: [] },
-    etcd: { name: CONTROLLERS[1].name, ip: CONTROLLERS[1].ip, initialCluster: CONTROLLERS, dataDiskId: ETCD_DISK_ID },
+    etcd: { dataDiskId: ETCD_DISK_ID },
 };
 
 export const workerInput: WorkerIgnitionInput = {
@@ -86,7 +98,7 @@ export const nfsServerInput: NfsServerIgnitionInput = {
     role: "nfs-server",
     hostname: "coreos-platform-prod-nfs-server",
     osUpdates: { updateServerUrl: UPDATE_SERVER_URL },
-    nfsServer: { dataDiskId: NFS_DISK_ID, exportCidrs: NODE_CIDRS },
+    nfsServer: { dataDiskId: NFS_DISK_ID, exportCidrs: NODE_CIDRS, fedoraMirrors: [FEDORA_MIRROR, FEDORA_UPSTREAM] },
 };
 
 /** Every role's fixture, by a name for test titles. */

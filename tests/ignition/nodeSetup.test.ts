@@ -12,7 +12,8 @@ import * as path from "path";
 import { renderNodeIgnition } from "../../ignition";
 import { requireTool } from "../../tools/ignitionTools";
 import { versions } from "../../versions";
-import { ETCD_DISK_ID, controllerInput } from "./fixtures";
+import { fileMirrorUrl } from "../../config/mirrors";
+import { ETCD_DISK_ID, FILE_MIRROR, controllerInput } from "./fixtures";
 import { decodeConfigFiles } from "./helpers";
 
 const unshare = () => requireTool({ command: "unshare", debianPackage: "util-linux" });
@@ -59,17 +60,23 @@ describe("node-setup install-kubelet", () => {
         fake("curl", ['while [ $# -gt 1 ]; do [ "$1" = --output ] && out=$2; shift; done', 'case "$1" in', ...cases, "esac"].join("\n"));
     }
 
-    it("installs nothing when a download does not match its pinned sha256", () => {
+    const mirrored = (url: string) => fileMirrorUrl(FILE_MIRROR, url);
+
+    it("installs nothing when a download matches its pinned sha256 neither at the mirror nor at the upstream", () => {
         const tampered = path.join(scratch, "tampered");
         fs.writeFileSync(tampered, "not the kubelet\n");
-        fakeCurl({ [versions.kubelet.url]: tampered, [versions.cniPlugins.url]: tampered });
+        fakeCurl({ [mirrored(versions.kubelet.url)]: tampered, [versions.kubelet.url]: tampered, [versions.cniPlugins.url]: tampered });
         const { status, output } = inPrivateNamespace(
             `mount -t tmpfs tmpfs /opt && bash '${script}' install-kubelet; status=$?; ls -A /opt; exit $status`,
         );
         expect(status).not.toBe(0);
         expect(output).toMatch(/FAILED/); // sha256sum's verdict
         expect(output.split("\n")).not.toContain("bin"); // /opt/bin was never created
-        expect(recordedCalls().filter((c) => c.startsWith("curl "))).toEqual([expect.stringContaining("--retry")]);
+        // The mirror first, then the upstream (the fixture allows falling back), each refused; the CNI plugins never.
+        expect(recordedCalls().filter((c) => c.startsWith("curl "))).toEqual([
+            expect.stringMatching(new RegExp(`--retry .* ${mirrored(versions.kubelet.url)}$`)),
+            expect.stringMatching(new RegExp(`--retry .* ${versions.kubelet.url}$`)),
+        ]);
     });
 
     it("installs downloads that match, and on the next boot downloads nothing", () => {
@@ -89,7 +96,7 @@ describe("node-setup install-kubelet", () => {
                 .replaceAll(versions.kubelet.sha256, sha(kubelet))
                 .replaceAll(versions.cniPlugins.sha256, sha(tgz)),
         );
-        fakeCurl({ [versions.kubelet.url]: kubelet, [versions.cniPlugins.url]: tgz });
+        fakeCurl({ [mirrored(versions.kubelet.url)]: kubelet, [mirrored(versions.cniPlugins.url)]: tgz });
 
         const { status, output } = inPrivateNamespace(
             [
@@ -106,7 +113,7 @@ describe("node-setup install-kubelet", () => {
         expect(output).toContain("/opt/cni/bin/bridge");
         expect(output).toContain("stand-in kubelet");
         const curls = recordedCalls().filter((c) => c.startsWith("curl "));
-        expect(curls).toHaveLength(2); // both on the first run, none on the second
+        expect(curls).toHaveLength(2); // both on the first run, from the mirror; none on the second
         expect(recordedCalls().filter((c) => c.startsWith("restorecon "))).toHaveLength(2);
     });
 });

@@ -119,11 +119,6 @@ describe("renderNodeIgnition refuses input it cannot render safely", () => {
             /not a disk id/,
         ],
         [
-            "an etcd member missing from its own cluster",
-            { ...controllerInput, etcd: { ...controllerInput.etcd!, name: "elsewhere" } },
-            /does not include this member/,
-        ],
-        [
             "an NFS export to nobody",
             { ...nfsServerInput, nfsServer: { ...nfsServerInput.nfsServer!, exportCidrs: [] } },
             /exportCidrs is empty/,

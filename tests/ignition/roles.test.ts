@@ -293,28 +293,10 @@ function kubernetesNodeChecks(get: () => RoleRun): void {
 }
 
 function controllerChecks(get: () => RoleRun): void {
-    it("runs an etcd member from an env file: its name, mutual TLS, the initial cluster by name", () => {
-        const { file, input } = get();
-        const env = parseAssignments(file("/etc/etcd/etcd.env"));
-        const etcd = input.etcd!;
-        const pki = (f: string) => `${nodePaths.etcdPkiDir}/${f}`;
-        expect(env.get("ETCD_NAME")).toBe(etcd.name);
-        expect(env.get("ETCD_DATA_DIR")).toBe(nodePaths.etcdDataDir);
-        expect(env.get("ETCD_ADVERTISE_CLIENT_URLS")).toBe(`https://${etcd.ip}:2379`);
-        expect(env.get("ETCD_LISTEN_CLIENT_URLS")?.split(",")).toContain(`https://${etcd.ip}:2379`);
-        expect(env.get("ETCD_LISTEN_PEER_URLS")).toBe(`https://${etcd.ip}:2380`);
-        expect(env.get("ETCD_INITIAL_CLUSTER")).toBe(CONTROLLERS.map((c) => `${c.name}=https://${c.name}:2380`).join(","));
-        // The member's own peer URL must be its entry in the initial cluster.
-        expect(env.get("ETCD_INITIAL_CLUSTER")?.split(",")).toContain(`${etcd.name}=${env.get("ETCD_INITIAL_ADVERTISE_PEER_URLS")}`);
-        expect(env.get("ETCD_CLIENT_CERT_AUTH")).toBe("true");
-        expect(env.get("ETCD_PEER_CLIENT_CERT_AUTH")).toBe("true");
-        expect(env.get("ETCD_CERT_FILE")).toBe(pki(pkiFiles.etcdServer));
-        expect(env.get("ETCD_KEY_FILE")).toBe(pki(pkiFiles.etcdServerKey));
-        expect(env.get("ETCD_PEER_CERT_FILE")).toBe(pki(pkiFiles.etcdPeer));
-        expect(env.get("ETCD_PEER_KEY_FILE")).toBe(pki(pkiFiles.etcdPeerKey));
-        expect(env.get("ETCD_TRUSTED_CA_FILE")).toBe(pki(pkiFiles.etcdTrustedCa));
-        expect(env.get("ETCD_PEER_TRUSTED_CA_FILE")).toBe(pki(pkiFiles.etcdTrustedCa));
-        // Every peer name resolves through /etc/hosts.
+    it("holds no etcd settings: they arrive over SSH with etcd's certificates (controlplane/files.ts)", () => {
+        const { file } = get();
+        expect(() => file(nodePaths.etcdEnvFile)).toThrow();
+        // The settings name peers by name: every peer name resolves through /etc/hosts.
         for (const c of CONTROLLERS) expect(file("/etc/hosts")).toContain(`${c.ip} ${c.name}`);
     });
 

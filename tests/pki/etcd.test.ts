@@ -29,6 +29,7 @@ const settings: ControlPlaneSettings = {
     serviceCidr: "10.96.0.0/16",
     podCidr: "10.244.0.0/16",
     controllers: CONTROLLERS,
+    registries: { registries: ["quay.io"], mirrors: {}, fallbackToUpstream: true },
 };
 
 let work: string;

@@ -78,6 +78,7 @@ function craftedProgram(
             // The component's own check is not what is tested here; the policy's is.
             quota: 100,
             bandwidthMbps: 10,
+            bandwidthByClaim: {},
         });
         const network = new Network("network", {
             identity,
@@ -284,6 +285,7 @@ describe("crafted violations", () => {
                     claims: Array.from({ length: ALIBABA_DEFAULT_EIP_QUOTA + 1 }, (_, i) => ({ name: `edge-${i}`, group: "edge" })),
                     quota: 100,
                     bandwidthMbps: 10,
+                    bandwidthByClaim: {},
                 });
                 return {};
             },

@@ -31,6 +31,7 @@ const OWN_NAME_KEYS: Record<string, string[]> = {
     "alicloud:nas/accessGroup:AccessGroup": ["accessGroupName"],
     "alicloud:slb/applicationLoadBalancer:ApplicationLoadBalancer": ["loadBalancerName"],
     "alicloud:slb/acl:Acl": ["name", "aclName"],
+    "alicloud:oss/bucket:Bucket": ["bucket"],
 };
 
 function physicalNames(run: ProgramRun): string[] {
@@ -135,7 +136,7 @@ describe("determinism and stability", () => {
         expect(JSON.stringify(renderResources(again))).toBe(JSON.stringify(renderResources(runs.get("staging")!)));
     });
 
-    test("adding one edge node adds its EIP, association, instance and join, and changes nothing else", async () => {
+    test("adding one edge node adds its EIP, association, instance, join and OS-updates switch, and changes nothing else", async () => {
         const before = await runStage("dev", { edge: { count: 1 } });
         const after = await runStage("dev", { edge: { count: 2 } });
         const diff = diffRuns(before, after);
@@ -148,6 +149,7 @@ describe("determinism and stability", () => {
                 "alicloud:ecs/instance:Instance::edge-1",
                 "command:remote:Command::edge-1-join",
                 "command:remote:Command::edge-1-ssh-keys",
+                "command:remote:Command::os-updates-edge-1",
             ].sort(),
         );
     });
@@ -162,13 +164,14 @@ describe("determinism and stability", () => {
         expect(diff.removed).toContain("alicloud:ecs/eipAddress:EipAddress::eips-edge-3");
     });
 
-    test("scaling workers 3 -> 4 adds exactly one instance and its two SSH deliveries (join, team keys), nothing else changes", async () => {
+    test("scaling workers 3 -> 4 adds exactly one instance and its three SSH deliveries (join, team keys, OS updates on), nothing else changes", async () => {
         const before = await runStage("staging");
         const after = await runStage("staging", { workers: { count: 4 } });
         const diff = diffRuns(before, after);
         expect(diff).toEqual({
             added: [
                 "alicloud:ecs/instance:Instance::workers-3",
+                "command:remote:Command::os-updates-worker-3",
                 "command:remote:Command::workers-3-join",
                 "command:remote:Command::workers-3-ssh-keys",
             ],

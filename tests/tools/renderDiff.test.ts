@@ -151,7 +151,7 @@ import { Network } from "./components/network";
 export = function () {
     const cfg = loadStageConfig();
     const identity = stageIdentity(cfg.project, cfg.stage);
-    const eips = new EipPool("eips", { identity, claims: cfg.eip.claims, quota: cfg.eip.quota });
+    const eips = new EipPool("eips", { identity, claims: cfg.eip.claims, quota: cfg.eip.quota, bandwidthMbps: 10, bandwidthByClaim: {} });
     const network = new Network("network", { ...cfg.network, identity, natEip: eips.claim("nat") });
     const workers = Array.from({ length: cfg.workers.count }, (_, i) => \`\${cfg.namePrefix}-worker-\${i}\`);
     for (const [i, name] of workers.entries()) {

@@ -72,7 +72,7 @@ test("a clone of every stage loads, and its networks overlap no other stage and 
     expect(listStages(dir).filter((s) => s.startsWith("clone-"))).toHaveLength(listStages(ROOT).length);
 });
 
-test("vSwitches move into the new VPC at the same offsets; everything but the networks is copied as is", () => {
+test("vSwitches move into the new VPC at the same offsets; everything but the networks and the stage-scoped mirror names is copied as is", () => {
     const dir = project();
     cloneStage({ from: "staging", to: "perf", dir });
     const source = readStageFile("staging", dir);
@@ -90,8 +90,12 @@ test("vSwitches move into the new VPC at the same offsets; everything but the ne
     expect(offsets("perf")).toEqual(offsets("staging"));
     expect(clone[k("vpcCidr")]).not.toBe(source[k("vpcCidr")]);
     const rest = (config: Record<string, unknown>) =>
-        Object.fromEntries(Object.entries(config).filter(([key]) => !NETWORK_KEYS.map(k).includes(key)));
+        Object.fromEntries(Object.entries(config).filter(([key]) => ![...NETWORK_KEYS.map(k), k("mirrors")].includes(key)));
     expect(rest(clone)).toEqual(rest(source));
+    // The mirrors' namespace and bucket carry the stage's name: the clone gets its own.
+    expect(clone[k("mirrors")]).toEqual(
+        JSON.parse(JSON.stringify(source[k("mirrors")]).replaceAll("coreos-platform-staging", "coreos-platform-perf")),
+    );
 });
 
 test("the new file says where it came from, and two clones are byte-identical", () => {
@@ -136,7 +140,9 @@ test("secure values and the source's encryption salt are never copied; the dropp
     const withSecrets =
         fs
             .readFileSync(path.join(dir, "Pulumi.staging.yaml"), "utf8")
-            .replace(/^config:\n/m, "encryptionsalt: v1:SALTsalt:v1:abc\nconfig:\n") +
+            .replace(/^config:\n/m, "encryptionsalt: v1:SALTsalt:v1:abc\nconfig:\n")
+            // Its mirrors carry its own name, as a stage's do.
+            .replaceAll("coreos-platform-staging", "coreos-platform-secret-src") +
         `  coreos-platform:ingressTlsCertificate: "${cert}"\n` +
         "  coreos-platform:ingressTlsKey:\n    secure: v1:CIPHERkey:v1:zzz\n" +
         "  coreos-platform:appSecrets:\n    orders:\n      DB_PASSWORD:\n        secure: v1:CIPHERdb:v1:yyy\n";

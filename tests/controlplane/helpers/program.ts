@@ -13,6 +13,7 @@ import { ClusterPki } from "../../../components/clusterPki";
 import { stageIdentity } from "../../../components/common";
 import { ControlPlane } from "../../../components/controlPlane";
 import { EipPool } from "../../../components/eipPool";
+import { registrySettings } from "../../../controlplane";
 import { limitStackCapture } from "../../../stackCapture";
 import { ProgramRun, RecordedResource, isSecretValue, revealSecrets, runProgram } from "../../../tools/mockRuntime";
 
@@ -37,6 +38,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 claims: cfg.eip.claims,
                 quota: cfg.eip.quota,
                 bandwidthMbps: cfg.eip.bandwidthMbps,
+                bandwidthByClaim: { nat: cfg.eip.natBandwidthMbps },
             });
 
             // Stand-in bastion: the same connection shape as Bastion.connection / connectionTo.
@@ -88,6 +90,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 apiserverEip,
                 controllers,
                 bastion,
+                registries: registrySettings(cfg),
             });
             return {
                 kubeconfig: controlPlane.kubeconfig,

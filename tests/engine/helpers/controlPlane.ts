@@ -174,7 +174,7 @@ export async function bootControlPlane(
         const extra = i === 0 ? [plan.apiServerInternalAddress, rendered.apiServerPublicAddress] : [];
         const host = vpc.addHost(`c${i}`, planned.ip, fs.readFileSync(node.at("/etc/hosts"), "utf8"), extra);
 
-        // etcd: the environment file from the controller's Ignition, paths into the root.
+        // etcd: the environment file the program copies to the controller (controllerFiles), paths into the root.
         const env = readEnvFile(node.at("/etc/etcd/etcd.env"));
         const etcdEnv: Record<string, string> = {};
         for (const [key, value] of Object.entries(env)) {

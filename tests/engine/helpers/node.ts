@@ -80,6 +80,7 @@ function startContainerd(
     change(`${cri}\n`, `${cri}\nrestrict_oom_score_adj = true\n`, "no CAP_SYS_RESOURCE");
     change(`bin_dir = "${nodePaths.cniBinDir}"`, `bin_dir = "${node.at(nodePaths.cniBinDir)}"`, "paths");
     change(`conf_dir = "${nodePaths.cniConfDir}"`, `conf_dir = "${node.at(nodePaths.cniConfDir)}"`, "paths");
+    change(`config_path = "${nodePaths.containerdHostsDir}"`, `config_path = "${node.at(nodePaths.containerdHostsDir)}"`, "paths");
     config += `[plugins."io.containerd.internal.v1.opt"]\npath = "${node.at("/opt/containerd")}"\n`;
     const configFile = path.join(work, `${node.name}-containerd.toml`);
     fs.writeFileSync(configFile, config);
@@ -111,7 +112,7 @@ export async function joinNode(
     options: { extraKubeletConfig?: Record<string, unknown> } = {},
 ): Promise<JoiningNode> {
     const overrides: Override[] = [];
-    // Workers and edge nodes: the program's join files (`joinFiles`), in order. Controllers (join undefined) got
+    // Workers and edge nodes: the program's join files (registry mirrors, then `joinFiles`), in order. Controllers (join undefined) got
     // them with their control-plane files.
     for (const file of join ?? []) node.write(file.path, file.content, file.mode);
 

@@ -10,6 +10,12 @@ const SOURCES: Record<string, string> = {
     etcd: "apt-get install -y etcd-server",
     etcdctl: "apt-get install -y etcd-client",
     curl: "apt-get install -y curl",
+    skopeo: "apt-get install -y skopeo",
+    "docker-registry": "apt-get install -y docker-registry",
+    podman: "apt-get install -y podman",
+    containerd: "apt-get install -y containerd",
+    ctr: "apt-get install -y containerd",
+    unshare: "apt-get install -y util-linux",
     bash: "apt-get install -y bash",
     kubectl: "install kubectl (https://kubernetes.io/docs/tasks/tools/; apt-get install -y kubectl from pkgs.k8s.io)",
 };
