@@ -58,6 +58,7 @@ export = function platform() {
         apiServerPublicAddress: apiserverEip.address,
         controllers: plan.controllers,
         validity: cfg.pki,
+        encryptionKeyNames: cfg.secretsEncryptionKeys,
     });
 
     // What every node pool (and the NFS node) shares.
@@ -94,7 +95,8 @@ export = function platform() {
         bastion,
     });
 
-    const join = { caCertPem: pki.caCertPem, bootstrapKubeconfig: pki.bootstrapKubeconfig(plan.apiServerUrl) };
+    // Workers and edge nodes ask for certificates of their own names over SSH; the cluster CA signs exactly those.
+    const join = { clusterName: pki.clusterName, caCertPem: pki.caCertPem, apiServerUrl: plan.apiServerUrl, signer: pki };
     const workers = new NodePool("workers", {
         role: "worker",
         environment,
@@ -134,6 +136,7 @@ export = function platform() {
     createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
+        metricsServerTls: pki.metricsServerTls,
         dependsOn: [workers, edge],
     });
 

@@ -11,7 +11,7 @@ import {
     renderBootstrapScript,
     renderReadinessScript,
 } from "../controlplane";
-import { API_SERVER_PORT } from "../layout/cluster";
+import { API_SERVER_PORT, LOCAL_API_SERVER_URL } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { ControllerAddress, certOf, keyOf } from "../pki";
 import { versions } from "../versions";
@@ -34,7 +34,7 @@ export interface ControlPlaneArgs {
     /** Names and tags of the stage. */
     readonly identity: StageIdentity;
     /** The cluster PKI: certificates, keys and token the controllers receive, and the admin kubeconfig. */
-    readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig">;
+    readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig" | "breakGlassKubeconfig">;
     /** The internal API load balancer's fixed address (`planCluster(cfg).apiServerInternalAddress`), in `vswitchId`. */
     readonly apiServerInternalAddress: string;
     /** Cluster networking: the service and pod CIDRs. */
@@ -64,7 +64,7 @@ export interface ControlPlaneArgs {
  * copied again and the static pods restart with them.
  */
 export class ControlPlane extends pulumi.ComponentResource {
-    /** Cluster-admin kubeconfig for https://<apiserver EIP>:6443. Secret. */
+    /** The team's admin kubeconfig (cluster-admin through RBAC) for https://<apiserver EIP>:6443. Secret. */
     public readonly kubeconfig: pulumi.Output<string>;
     /** https://<apiserver EIP>:6443 */
     public readonly apiEndpoint: pulumi.Output<string>;
@@ -163,7 +163,7 @@ export class ControlPlane extends pulumi.ComponentResource {
                 {
                     target: `controller ${controller.planned.hostname}`,
                     connection: args.bastion.connectionTo(controller.planned.ip),
-                    files: args.pki.material.apply((material) => ({ files: controllerFiles(material, settings, i) })),
+                    files: args.pki.material.apply((material) => controllerFiles(material, settings, i)),
                     secret: true,
                     // A replaced (rolled) controller is a new instance that needs its files again.
                     instance: controller.instance,
@@ -176,12 +176,13 @@ export class ControlPlane extends pulumi.ComponentResource {
 
         // The one-shot bootstrap on the first controller, once every controller has its files (etcd's quorum).
         const first = args.controllers[0];
-        const bootstrapScript = args.pki.material.apply((material) =>
+        // RBAC can only be bootstrapped as system:masters: the break-glass credential travels in the (secret) script.
+        const bootstrapScript = args.pki.breakGlassKubeconfig(LOCAL_API_SERVER_URL).apply((breakGlassKubeconfig) =>
             renderBootstrapScript({
                 target: `controller ${first.planned.hostname}`,
-                manifests: renderBootstrapManifests({ tokenId: material.bootstrapToken.id, tokenSecret: material.bootstrapToken.secret }),
+                manifests: renderBootstrapManifests(),
                 markerPath: nodePaths.bootstrapDoneMarker,
-                adminKubeconfigPath: nodePaths.adminKubeconfig,
+                breakGlassKubeconfig,
                 kubectlImage: versions.images.kubectl,
             }),
         );

@@ -1,8 +1,12 @@
 import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker } from "../config/plan";
 import { NodeIgnitionInput, NodeSettings, controllerIgnitionInput, workerIgnitionInput } from "../ignition";
-import { joinFiles } from "../controlplane";
+import { joinFiles, joinKubeconfig, renderJoinRequestScript, splitJoinRequests } from "../controlplane";
+import { nodePaths } from "../layout/node";
+import { kubeletClientSpec, kubeletServingSpec } from "../pki";
+import type { ClusterPki } from "./clusterPki";
 import { NodeTaint } from "../layout/roles";
 import { Bastion } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
@@ -26,10 +30,18 @@ export interface PoolEnvironment {
     readonly bootAfter: readonly pulumi.Resource[];
 }
 
-/** What a worker's or edge node's kubelet joins with, copied over SSH through the bastion after boot. */
-export interface JoinMaterial {
+/**
+ * How a worker's or edge node's kubelet joins: the node makes its keys and asks for its certificates over SSH, the
+ * cluster CA signs exactly its name (and address), and the certificates go back over SSH. No token, no key in transit.
+ */
+export interface NodeJoin {
+    /** The kubeconfigs' cluster name (`ClusterPki.clusterName`). */
+    readonly clusterName: string;
     readonly caCertPem: pulumi.Input<string>;
-    readonly bootstrapKubeconfig: pulumi.Input<string>;
+    /** https://<internal load balancer>:6443 (`planCluster(cfg).apiServerUrl`). */
+    readonly apiServerUrl: string;
+    /** Signs the node's requests after checking them (`ClusterPki`). */
+    readonly signer: Pick<ClusterPki, "signNodeRequest">;
 }
 
 /** What every pool has, whatever its role. */
@@ -60,14 +72,14 @@ export interface ControllerPoolArgs extends PoolArgsBase {
     readonly roll: readonly number[];
 }
 
-/** What a pool of kubelets that join with the bootstrap token has. */
+/** What a pool of kubelets that join over SSH (workers, edge nodes) has. */
 interface JoiningPoolArgs extends PoolArgsBase {
     /** Extra node labels from the stage config. */
     readonly labels: Readonly<Record<string, string>>;
     /** Node taints from the stage config. */
     readonly taints: readonly NodeTaint[];
-    /** What the kubelets join with; never in user data. Controllers get theirs from the control plane. */
-    readonly join: JoinMaterial;
+    /** How the kubelets join; nothing of it is in user data. Controllers get theirs from the control plane. */
+    readonly join: NodeJoin;
 }
 
 /** Workers: cattle, replaced when their Ignition config or image changes. */
@@ -198,18 +210,59 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             placeholders: LATE_VALUE_PLACEHOLDERS,
             options: REPLACED_ON_NEW_CONFIG,
         });
-        // The join: the CA and the bootstrap kubeconfig, whose appearance starts the kubelet (never in user data).
-        installNodeFiles(
-            `${name}-${node.index}-join`,
+        // The join (docs/security.md, "Joining"): the node makes its join and serving keys and prints the two requests,
+        // the cluster CA signs them once they ask for exactly this node, and the certificates go back with the CA. The
+        // join kubeconfig names the key's path on the node: nothing secret travels, and its arrival starts the kubelet.
+        const key = `${name}-${node.index}`;
+        const target = `${args.role} ${node.hostname}`;
+        const connection = env.bastion.connectionTo(instance.privateIp);
+        const requests = new command.remote.Command(
+            `${key}-join-request`,
             {
-                target: `${args.role} ${node.hostname}`,
-                connection: env.bastion.connectionTo(instance.privateIp),
-                files: pulumi
-                    .all([args.join.caCertPem, args.join.bootstrapKubeconfig])
-                    .apply(([ca, kubeconfig]) => ({ files: joinFiles(ca, kubeconfig) })),
-                secret: true,
+                connection,
+                create: "sudo bash -s",
+                stdin: instance.privateIp.apply((ip) => renderJoinRequestScript({ target, hostname: node.hostname, ip })),
+                // A new instance makes new keys; nothing else re-runs this.
+                triggers: [instance.id],
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [instance, ...env.bastion.ready] },
+        );
+        const asked = requests.stdout.apply(splitJoinRequests);
+        const join = args.join;
+        const clientCertPem = join.signer.signNodeRequest(
+            `${key}-kubelet-client`,
+            asked.apply((r) => r.join),
+            kubeletClientSpec(node.hostname),
+            this,
+        );
+        const servingCertPem = join.signer.signNodeRequest(
+            `${key}-kubelet-serving`,
+            asked.apply((r) => r.serving),
+            instance.privateIp.apply((ip) => kubeletServingSpec(node.hostname, ip)),
+            this,
+        );
+        installNodeFiles(
+            `${key}-join`,
+            {
+                target,
+                connection,
+                files: pulumi.all([join.caCertPem, clientCertPem, servingCertPem]).apply(([caCertPem, clientCertificatePem, servingCert]) => ({
+                    files: joinFiles({
+                        caCertPem,
+                        servingCertPem: servingCert,
+                        kubeconfig: joinKubeconfig({
+                            clusterName: join.clusterName,
+                            hostname: node.hostname,
+                            server: join.apiServerUrl,
+                            caCertPem,
+                            credentials: { clientCertificatePem, clientKeyFile: nodePaths.joinKey },
+                        }),
+                    }),
+                })),
+                secret: false,
                 instance,
-                after: env.bastion.ready,
+                after: [requests],
             },
             this,
         );

@@ -110,6 +110,7 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         dns: checked(v.dns, "dns"),
         osUpdates: v.osUpdateServerUrl ? { updateServerUrl: v.osUpdateServerUrl } : {},
         pki: checked(v.pki, "pki"),
+        secretsEncryptionKeys: checked(v.secretsEncryptionKeys, "secretsEncryptionKeys"),
         storage: checked(v.storage, "storage"),
         ingress: {
             ...checked(v.ingress, "ingress"),

@@ -72,6 +72,8 @@ export interface StageConfig {
     readonly dns: Parsed<"dns">;
     readonly osUpdates: { readonly updateServerUrl?: string };
     readonly pki: Parsed<"pki">;
+    /** Names of the keys that encrypt Secrets in etcd, the one that encrypts first. */
+    readonly secretsEncryptionKeys: readonly string[];
     readonly storage: StorageConfig;
     readonly ingress: Parsed<"ingress"> & {
         /** A certificate from config, turned into the ingress default-certificate Secret. */

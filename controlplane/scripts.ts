@@ -7,6 +7,8 @@
  * Every script is wrapped in a `main` function that is called on its last line: bash reads the whole function
  * before running it, so nothing inside can swallow the rest of the script from stdin.
  */
+import { nodePaths } from "../layout/node";
+import { NODES_GROUP, nodeUser } from "../pki/specs";
 import { NodeFiles, shortHash } from "./files";
 
 /** Quotes a value for bash (single quotes; an embedded quote becomes '\''). */
@@ -59,7 +61,8 @@ export interface InstallScriptInput extends NodeFiles {
  */
 export function renderInstallScript(input: InstallScriptInput): string {
     const directories = (input.directories ?? []).map(
-        (d) => `step=${shellQuote(`directory ${d.path}`)}\ninstall_dir ${shellQuote(d.path)} ${d.mode} ${shellQuote(d.owner)}`,
+        (d) =>
+            `step=${shellQuote(`directory ${d.path}`)}\ninstall_dir ${shellQuote(d.path)} ${d.mode} ${shellQuote(d.owner)} ${d.containerWritable ? "container" : "host"}`,
     );
     const install = input.files.map(
         (f) =>
@@ -73,6 +76,10 @@ selinux_enforcing() {
 }
 install_dir() {
     install -d -m "$2" -o "\${3%%:*}" -g "\${3#*:}" -- "$1"
+    # A directory a static pod writes through a hostPath (the audit log) needs container_file_t under SELinux.
+    if [ "$4" = container ] && selinux_enforcing; then
+        chcon -u system_u -t container_file_t -- "$1"
+    fi
 }
 owned_by() {
     [ "$2" = - ] || [ "$(stat -c %U:%G -- "$1")" = "$2" ]
@@ -141,8 +148,11 @@ export interface BootstrapScriptInput {
     readonly manifests: string;
     /** Marker file: holds the revision of the last successful bootstrap. */
     readonly markerPath: string;
-    /** Admin kubeconfig on the controller (server = the local apiserver). */
-    readonly adminKubeconfigPath: string;
+    /**
+     * The break-glass kubeconfig (system:masters, server = the local apiserver); secret. It exists on the controller
+     * only while the script runs, in a private temporary file: RBAC cannot be bootstrapped by anything less.
+     */
+    readonly breakGlassKubeconfig: string;
     /** The kubectl image, run with podman. */
     readonly kubectlImage: string;
     readonly timing?: BootstrapTiming;
@@ -173,7 +183,6 @@ apply_manifests() {
 main() {
 ${prologue(input.target)}
 marker=${shellQuote(input.markerPath)}
-admin=${shellQuote(input.adminKubeconfigPath)}
 image=${shellQuote(input.kubectlImage)}
 revision=${revision}
 if [ -f "$marker" ] && [ "$(cat -- "$marker")" = "$revision" ]; then
@@ -182,6 +191,10 @@ if [ -f "$marker" ] && [ "$(cat -- "$marker")" = "$revision" ]; then
 fi
 manifests=$(base64 -d ${heredoc(input.manifests)}
 )
+step="write the break-glass kubeconfig for this run"
+admin=$(mktemp)
+trap 'rm -f -- "$admin"' EXIT
+base64 -d > "$admin" ${heredoc(input.breakGlassKubeconfig)}
 step="pull \${image}"
 retry ${t.pullAttempts} 15 timeout 600 podman pull --quiet "$image" >/dev/null ||
     fail "could not pull the kubectl image in ${t.pullAttempts} attempts (does the node reach the registry through the NAT gateway?)"
@@ -246,4 +259,66 @@ echo "API ready: \${url} answered ok"
 }
 main
 `;
+}
+
+/** Who asks for the join certificates: the node's name (its kubelet's identity) and its private address. */
+export interface JoinRequestInput {
+    /** The node, as messages name it ("worker coreos-platform-dev-worker-0"). */
+    readonly target: string;
+    readonly hostname: string;
+    /** The private address ECS gave the node: its serving certificate names it. */
+    readonly ip: string;
+    /** The node's paths (tests move them into a scratch root). Defaults to `nodePaths`. */
+    readonly paths?: Pick<typeof nodePaths, "joinKey" | "kubeletServingKey">;
+}
+
+const REQUEST_END = "-----END CERTIFICATE REQUEST-----";
+
+/**
+ * Makes, on a worker or edge node, the two keys its kubelet needs (each only if it is not there yet, so a re-run asks
+ * again for the same keys) and prints two certificate requests: the join certificate (`system:node:<name>` in
+ * `system:nodes`, key on tmpfs) and the serving certificate (the node's name and private address, key with the
+ * kubelet's). The program checks both against exactly that (`certificateRequestProblems`) before it signs them, and
+ * no private key ever leaves the node.
+ */
+export function renderJoinRequestScript(input: JoinRequestInput): string {
+    const paths = input.paths ?? nodePaths;
+    const subject = `/O=${NODES_GROUP}/CN=${nodeUser(input.hostname)}`;
+    return `#!/bin/bash
+# Join requests of ${input.hostname} at ${input.ip}: keys made here, requests printed for the program to sign.
+${HELPERS}
+new_key() {
+    [ -s "$1" ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
+}
+request() { # KEY [SAN]
+    openssl req -new -key "$1" -subj ${shellQuote(subject)} -config <(printf '[req]\\ndistinguished_name = dn\\n[dn]\\n') \\
+        \${2:+-addext "subjectAltName = $2"}
+}
+main() {
+${prologue(input.target)}
+join_key=${shellQuote(paths.joinKey)}
+serving_key=${shellQuote(paths.kubeletServingKey)}
+step="make the join key"
+mkdir -p -- "$(dirname -- "$join_key")" "$(dirname -- "$serving_key")"
+new_key "$join_key"
+step="make the serving key"
+new_key "$serving_key"
+step="print the certificate requests"
+request "$join_key"
+request "$serving_key" ${shellQuote(`DNS:${input.hostname},IP:${input.ip}`)}
+}
+main
+`;
+}
+
+/** The join script's output as its two requests: the join (client) request, then the serving request. */
+export function splitJoinRequests(stdout: string): { join: string; serving: string } {
+    const blocks = stdout
+        .split(REQUEST_END)
+        .slice(0, -1)
+        .map((b) => `${b.slice(b.indexOf("-----BEGIN")).trim()}\n${REQUEST_END}\n`);
+    if (blocks.length !== 2) {
+        throw new Error(`expected two certificate requests, got ${blocks.length}: ${JSON.stringify(stdout.slice(0, 120))}`);
+    }
+    return { join: blocks[0], serving: blocks[1] };
 }

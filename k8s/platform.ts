@@ -6,7 +6,7 @@ import { contains, isIpv4Address, parseCidr } from "../config/cidr";
 import type { StageConfig } from "../config/types";
 import { renderClusterDns } from "./clusterDns";
 import { renderFleetlock } from "./fleetlock";
-import { renderMetricsServer } from "./metricsServer";
+import { MetricsServerTls, renderMetricsServer } from "./metricsServer";
 import { IngressSettings, renderIngress } from "./ingress";
 import { ApiServerEndpoint, renderFlannel, renderKubeProxy } from "./nodeNetwork";
 import { KubeObject } from "./objects";
@@ -36,6 +36,8 @@ export interface PlatformInput extends PlatformSettings {
     readonly apiServer: ApiServerEndpoint;
     /** The NFS export behind the default StorageClass. */
     readonly nfs: NfsExport;
+    /** metrics-server's serving certificate, key and the CA bundle of its APIService. */
+    readonly metricsServerTls: MetricsServerTls;
 }
 
 /** Picks the platform's settings out of a stage config. */
@@ -98,7 +100,7 @@ export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
         ...renderKubeProxy(input.podCidr, input.apiServer),
         ...renderClusterDns({ serviceIp: input.dnsServiceIp, ...input.dns }),
         ...renderFleetlock(input.fleetlockServiceIp),
-        ...renderMetricsServer(),
+        ...renderMetricsServer(input.metricsServerTls),
         ...renderStorage(input.nfs, input.reclaimPolicy),
         ...renderIngress(input.ingress),
     ];

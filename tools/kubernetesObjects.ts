@@ -54,6 +54,12 @@ export function renderClusterObjects(cfg: StageConfig, late: CloudStandIns = clo
             },
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: late.nfs,
+            // Made by ClusterPki; a Secret's data is all secret to the provider, the CA bundle is base64 in the schema.
+            metricsServerTls: {
+                certificate: SECRET_PLACEHOLDER,
+                key: SECRET_PLACEHOLDER,
+                caBundle: Buffer.from("<the cluster CA certificate>").toString("base64"),
+            },
         }),
         ...renderAppObjects({
             ...apps,

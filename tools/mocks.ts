@@ -4,6 +4,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { mockJoinRequestOutput } from "./mockCertificateRequest";
 
 function digest(text: string): Buffer {
     return crypto.createHash("sha256").update(text).digest();
@@ -50,7 +51,13 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             const length = Number(inputs.length ?? 16);
             return { result: Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("") };
         }
+        case "random:index/randomBytes:RandomBytes": {
+            const bytes = Buffer.concat([digest(name), digest(`${name}/2`)]).subarray(0, Number(inputs.length ?? 32));
+            return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+        }
         case "command:remote:Command":
+            // A node's join script prints its certificate requests; every other script prints nothing to read.
+            return { stdout: mockJoinRequestOutput(inputs.stdin) ?? "", stderr: "" };
         case "command:local:Command":
             return { stdout: "", stderr: "" };
         default:

@@ -1,7 +1,8 @@
 /**
  * The kubelet as a plain binary under systemd: a first-boot install unit that downloads the pinned kubelet and
- * CNI plugins and checks their sha256 before installing them, the KubeletConfiguration, and a `.path` unit that
- * starts the kubelet once its bootstrap kubeconfig has arrived over SSH (no token travels in user data).
+ * CNI plugins and checks their sha256 before installing them, the KubeletConfiguration, a `.path` unit that starts
+ * the kubelet once its join kubeconfig has arrived over SSH (no credential travels in user data), and one that
+ * removes the join credential once the kubelet holds a certificate of its own.
  */
 import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
@@ -96,11 +97,28 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                 }),
             },
             {
+                // Once the kubelet has a certificate of its own key (its kubeconfig), the join credential goes.
+                name: "kubelet-joined.path",
+                enabled: true,
+                contents: unitFile({
+                    Unit: { Description: "Remove the join credential once the kubelet has joined" },
+                    Path: { PathExists: nodePaths.kubeletKubeconfig },
+                    Install: { WantedBy: "multi-user.target" },
+                }),
+            },
+            {
+                name: "kubelet-joined.service",
+                contents: unitFile({
+                    Unit: { Description: "Remove the join credential once the kubelet has joined" },
+                    Service: { Type: "oneshot", ExecStart: `/usr/bin/rm -f ${nodePaths.bootstrapKubeconfig} ${nodePaths.joinKey}` },
+                }),
+            },
+            {
                 name: "kubelet.path",
                 enabled: true,
                 contents: unitFile({
-                    // The bootstrap kubeconfig when the node joins; the kubelet's own kubeconfig on every later boot
-                    // (the bootstrap kubeconfig lives on tmpfs and is gone after a reboot).
+                    // The join kubeconfig when the node joins; the kubelet's own kubeconfig on every later boot
+                    // (the join files live on tmpfs and go once the kubelet has joined).
                     Unit: { Description: "Start kubelet when it has credentials" },
                     Path: { PathExists: [nodePaths.bootstrapKubeconfig, nodePaths.kubeletKubeconfig] },
                     Install: { WantedBy: "multi-user.target" },
@@ -182,10 +200,14 @@ function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"], taints:
             : {}),
         // systemd-resolved's upstream list; /etc/resolv.conf names its stub, which is unreachable from pods.
         resolvConf: "/run/systemd/resolve/resolv.conf",
+        // The client certificate: the kubelet renews it itself (a request for its own name, which kube-controller-manager
+        // approves). The serving certificate is the one the program signed for the node's name and address.
         rotateCertificates: true,
         shutdownGracePeriod: `${SHUTDOWN_GRACE_SECONDS}s`,
         shutdownGracePeriodCriticalPods: `${SHUTDOWN_GRACE_CRITICAL_SECONDS}s`,
         staticPodPath: nodePaths.staticPodDir,
+        tlsCertFile: nodePaths.kubeletServingCert,
+        tlsPrivateKeyFile: nodePaths.kubeletServingKey,
         // The default is under /usr, which is read-only on Fedora CoreOS.
         volumePluginDir: "/var/lib/kubelet/volumeplugins",
     });

@@ -191,11 +191,15 @@ describe("every node's files go through the same installer", () => {
                 controllers: settings.controllers,
             }),
         );
-        const files = controllerFiles(material, settings, 0);
-        const [ca, kubeconfig] = files.slice(-2);
-        expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));
-        expect(joinFiles("CA", "KUBECONFIG").map((f) => [f.path, f.mode])).toEqual([
+        const { files } = controllerFiles(material, settings, 0);
+        const [ca, servingKey, servingCert, kubeconfig] = files.slice(-4);
+        expect(files.slice(-4)).toEqual(
+            joinFiles({ caCertPem: ca.content, servingKeyPem: servingKey.content, servingCertPem: servingCert.content, kubeconfig: kubeconfig.content }),
+        );
+        // A worker's join is the same, without the serving key (the node made it).
+        expect(joinFiles({ caCertPem: "CA", servingCertPem: "CERT", kubeconfig: "KUBECONFIG" }).map((f) => [f.path, f.mode])).toEqual([
             [nodePaths.clusterCaCert, "0644"],
+            [nodePaths.kubeletServingCert, "0644"],
             [nodePaths.bootstrapKubeconfig, "0600"],
         ]);
     });
@@ -204,7 +208,7 @@ describe("every node's files go through the same installer", () => {
 describe("the one-shot bootstrap", () => {
     let dir: string;
     let podmanLog: string;
-    const token = { tokenId: "k3x9qa", tokenSecret: "0f1e2d3c4b5a6978" };
+    const breakGlass = "apiVersion: v1\nkind: Config\nusers:\n- user:\n    client-key-data: QlJFQUstR0xBU1MtS0VZ\n";
     const timing = { pullAttempts: 2, apiAttempts: 3, applyAttempts: 2, delaySeconds: 0 };
 
     /** A podman that records its calls: pulls work, /healthz answers after `unhealthy` failures, apply saves stdin. */
@@ -222,7 +226,11 @@ case "$*" in
     n=$(cat ${dir}/unhealthy)
     if [ "$n" -gt 0 ]; then echo $((n - 1)) > ${dir}/unhealthy; exit 1; fi
     exit 0 ;;
-  *apply*) cat > ${dir}/applied.yaml; exit 0 ;;
+  *apply*) cat > ${dir}/applied.yaml
+    # The break-glass kubeconfig, as the mounted file holds it while the script runs.
+    volume=$(echo "$*" | sed -n 's/.*-v \\([^:]*\\):\\/kubeconfig:ro.*/\\1/p')
+    echo "$volume" > ${dir}/volume; cp "$volume" ${dir}/kubeconfig-seen; stat -c %a "$volume" > ${dir}/kubeconfig-mode
+    exit 0 ;;
 esac
 exit 3
 `,
@@ -235,7 +243,7 @@ exit 3
             target: "controller c-0",
             manifests,
             markerPath: path.join(dir, "state/bootstrap.done"),
-            adminKubeconfigPath: "/etc/kubernetes/admin.conf",
+            breakGlassKubeconfig: breakGlass,
             kubectlImage: "registry.k8s.io/kubectl:v1.36.4",
             timing: t,
         });
@@ -247,7 +255,7 @@ exit 3
 
     test("waits for the apiserver, applies the objects once, and a re-run is a no-op", () => {
         const env = fakePodman(2);
-        const manifests = renderBootstrapManifests(token);
+        const manifests = renderBootstrapManifests();
         const first = bash(script(manifests), env);
         expect(first.stderr).toBe("");
         expect(first.status).toBe(0);
@@ -255,32 +263,36 @@ exit 3
         const calls = fs.readFileSync(podmanLog, "utf8").trim().split("\n");
         expect(calls.filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
         expect(calls.filter((c) => c.includes(" apply "))).toHaveLength(1);
-        // kubectl runs against the local apiserver with the admin kubeconfig, read-only.
-        expect(calls.find((c) => c.includes(" apply "))).toContain(
-            "-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side",
+        // kubectl runs against the local apiserver with the break-glass kubeconfig, read-only, from a private file that
+        // exists only while the script runs.
+        expect(calls.find((c) => c.includes(" apply "))).toMatch(
+            /-v \S+:\/kubeconfig:ro registry\.k8s\.io\/kubectl:v1\.36\.4 --kubeconfig=\/kubeconfig apply --server-side/,
         );
+        expect(fs.readFileSync(path.join(dir, "kubeconfig-seen"), "utf8")).toBe(breakGlass);
+        expect(fs.readFileSync(path.join(dir, "kubeconfig-mode"), "utf8").trim()).toBe("600");
+        expect(fs.existsSync(fs.readFileSync(path.join(dir, "volume"), "utf8").trim())).toBe(false);
 
         const again = bash(script(manifests), env);
         expect(again.status).toBe(0);
         expect(again.stdout).toContain("controller c-0: bootstrap already done");
         expect(fs.readFileSync(podmanLog, "utf8").trim().split("\n")).toHaveLength(calls.length);
-        // Nothing the command prints contains the token's secret.
-        expect(first.stdout + again.stdout).not.toContain(token.tokenSecret);
+        // Nothing the command prints contains the break-glass key.
+        expect(first.stdout + first.stderr + again.stdout).not.toContain("QlJFQUstR0xBU1MtS0VZ");
     });
 
-    test("new objects (a new token) are applied once more", () => {
+    test("changed objects (a new version of the program's RBAC) are applied once more", () => {
         const env = fakePodman(0);
-        expect(bash(script(renderBootstrapManifests(token)), env).status).toBe(0);
-        const rotated = renderBootstrapManifests({ tokenId: "zz9zz9", tokenSecret: "aaaabbbbccccdddd" });
-        const r = bash(script(rotated), env);
+        expect(bash(script(renderBootstrapManifests()), env).status).toBe(0);
+        const changed = `${renderBootstrapManifests()}---\nkind: ClusterRoleBinding\nmetadata:\n  name: added-later\n`;
+        const r = bash(script(changed), env);
         expect(r.status).toBe(0);
         expect(r.stdout).toContain("bootstrap RBAC applied");
-        expect(fs.readFileSync(path.join(dir, "applied.yaml"), "utf8")).toContain("bootstrap-token-zz9zz9");
+        expect(fs.readFileSync(path.join(dir, "applied.yaml"), "utf8")).toContain("added-later");
     });
 
     test("an apiserver that never answers fails within the bound, naming the controller and the step", () => {
         const env = fakePodman(1000);
-        const r = bash(script(renderBootstrapManifests(token)), env);
+        const r = bash(script(renderBootstrapManifests()), env);
         expect(r.status).toBe(1);
         expect(r.stderr).toContain(
             'controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s',
@@ -292,7 +304,7 @@ exit 3
                 .split("\n")
                 .filter((c) => c.includes("--raw=/healthz")),
         ).toHaveLength(3);
-        expect(r.stdout + r.stderr).not.toContain(token.tokenSecret);
+        expect(r.stdout + r.stderr).not.toContain("QlJFQUstR0xBU1MtS0VZ");
     });
 });
 
@@ -357,9 +369,9 @@ describe("the readiness wait (curl with the health-check certificate against a T
     test("the controllers' kubeconfigs work with kubectl against the apiserver's certificate", () => {
         requireTools("kubectl");
         const settings = oneController("readiness-test");
-        const files = controllerFiles(pki, settings, 0);
+        const { files } = controllerFiles(pki, settings, 0);
         const dir = scratchDir("kubeconfigs");
-        for (const kubeconfig of [nodePaths.adminKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
+        for (const kubeconfig of [nodePaths.bootstrapKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
             const file = path.join(dir, path.basename(kubeconfig));
             fs.writeFileSync(file, files.find((f) => f.path === kubeconfig)!.content);
             // Same address the components use (127.0.0.1, which the apiserver certificate names), the test's port.

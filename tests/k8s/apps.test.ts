@@ -62,7 +62,7 @@ describe("Spring Boot service", () => {
 
     it("gets its secret variables from a Secret, values kept out of the rendered text", () => {
         const plain = renderStage("dev");
-        expect(plain.filter((o) => o.kind === "Secret")).toEqual([]);
+        expect(plain.filter((o) => o.kind === "Secret" && o.metadata.namespace === "apps")).toEqual([]);
         expect((find(plain, "Deployment", "orders") as any).spec.template.spec.containers[0].envFrom).toBeUndefined();
 
         const objects = renderStage("dev", {

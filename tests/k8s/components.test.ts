@@ -46,6 +46,12 @@ function program(options: ProgramOptions = {}) {
             settings: platformSettings(cfg),
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: options.apiServerPort ?? 6443 },
             nfs: { server: pulumi.output(late.nfs.server), path: options.nfsPath ?? late.nfs.path },
+            // As ClusterPki gives them: the key a secret.
+            metricsServerTls: {
+                certPem: pulumi.output("<certificate metrics-server>"),
+                keyPem: pulumi.secret("metrics-server key stand-in"),
+                caCertPem: pulumi.output("<the cluster CA certificate>"),
+            },
         });
         const apps = new Apps("apps", { provider, settings: appsSettings(cfg), ingressClassName: platform.ingressClassName });
         return {
@@ -97,6 +103,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
         expect(types).toEqual(
             new Set([
                 "kubernetes:core/v1:Namespace",
+                "kubernetes:core/v1:Secret",
                 "kubernetes:core/v1:ServiceAccount",
                 "kubernetes:core/v1:ConfigMap",
                 "kubernetes:core/v1:Service",
@@ -184,7 +191,11 @@ describe("secrets", () => {
 
     it("sends app secrets and the TLS key only as Pulumi secrets", () => {
         const secrets = staging.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
-        expect(secrets.map((s) => s.name).sort()).toEqual(["apps-apps/orders-env", "cluster-ingress-nginx/ingress-default-tls"]);
+        expect(secrets.map((s) => s.name).sort()).toEqual([
+            "apps-apps/orders-env",
+            "cluster-ingress-nginx/ingress-default-tls",
+            "cluster-kube-system/metrics-server-tls",
+        ]);
         for (const s of secrets) {
             expect(isSecretValue(s.inputs.stringData)).toBe(true);
         }

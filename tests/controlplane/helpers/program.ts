@@ -65,6 +65,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 apiServerPublicAddress: apiserverEip.address,
                 controllers: plan.controllers,
                 validity: cfg.pki,
+                encryptionKeyNames: cfg.secretsEncryptionKeys,
             });
             const controllers = plan.controllers.map((c) => ({
                 planned: c,
@@ -91,7 +92,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 kubeconfig: controlPlane.kubeconfig,
                 apiEndpoint: controlPlane.apiEndpoint,
                 caCertPem: pki.caCertPem,
-                bootstrapKubeconfig: pki.bootstrapKubeconfig(plan.apiServerUrl),
+                breakGlassKubeconfig: pki.breakGlassKubeconfig(plan.apiServerUrl),
             };
         },
     });
