@@ -1,6 +1,9 @@
 import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { StorageConfig } from "../config/types";
+import { renderNasVolumesDirScript } from "../controlplane";
+import { NAS_VOLUMES_DIR, NFS_SQUASH_ID } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { createDataDisk, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
@@ -95,14 +98,28 @@ export class SharedStorage extends pulumi.ComponentResource {
                         accessGroupName: accessGroup.accessGroupName,
                         sourceCidrIp: cidr,
                         rwAccessType: "RDWR",
-                        // The provisioner creates a directory per volume and chowns it.
-                        userAccessType: "no_squash",
+                        // Every node (and so every pod that could mount it) acts as nobody: no root on the data.
+                        userAccessType: "all_squash",
                         priority: i + 1,
                         fileSystemType: "standard",
                     },
                     { parent: this },
                 );
             });
+            // The bastion runs no pods and only the team logs in there: the one host that may act as root on the file
+            // system, to give the provisioner its directory (below) and for repairs by hand (docs/security.md).
+            const bastionRule = new alicloud.nas.AccessRule(
+                `${name}-access-bastion`,
+                {
+                    accessGroupName: accessGroup.accessGroupName,
+                    sourceCidrIp: pulumi.interpolate`${bastion.privateIp}/32`,
+                    rwAccessType: "RDWR",
+                    userAccessType: "no_squash",
+                    priority: args.clientCidrs.length + 1,
+                    fileSystemType: "standard",
+                },
+                { parent: this },
+            );
             const mountTarget = new alicloud.nas.MountTarget(
                 `${name}-mount`,
                 {
@@ -114,8 +131,21 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 { parent: this, ...keep },
             );
-            this.server = mountTarget.mountTargetDomain;
-            this.path = "/";
+            const volumesDir = new command.remote.Command(
+                `${name}-volumes-dir`,
+                {
+                    connection: bastion.connection,
+                    create: "sudo bash -s",
+                    stdin: mountTarget.mountTargetDomain.apply((server) =>
+                        renderNasVolumesDirScript({ server, dir: NAS_VOLUMES_DIR, owner: NFS_SQUASH_ID }),
+                    ),
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: [mountTarget, bastionRule, ...bastion.ready] },
+            );
+            // The server's address once the provisioner's directory exists.
+            this.server = pulumi.all([mountTarget.mountTargetDomain, volumesDir.stdout]).apply(([domain]) => domain);
+            this.path = NAS_VOLUMES_DIR;
         } else {
             const group = new alicloud.ecs.SecurityGroup(
                 `${name}-sg-nfs`,

@@ -269,7 +269,7 @@ export interface JoinRequestInput {
     /** The private address ECS gave the node: its serving certificate names it. */
     readonly ip: string;
     /** The node's paths (tests move them into a scratch root). Defaults to `nodePaths`. */
-    readonly paths?: Pick<typeof nodePaths, "joinKey" | "kubeletServingKey">;
+    readonly paths?: { readonly joinKey: string; readonly kubeletServingKey: string };
 }
 
 const REQUEST_END = "-----END CERTIFICATE REQUEST-----";
@@ -321,4 +321,41 @@ export function splitJoinRequests(stdout: string): { join: string; serving: stri
         throw new Error(`expected two certificate requests, got ${blocks.length}: ${JSON.stringify(stdout.slice(0, 120))}`);
     }
     return { join: blocks[0], serving: blocks[1] };
+}
+
+/** What the one-shot preparation of a NAS file system needs. */
+export interface NasVolumesDirInput {
+    /** The mount target's domain. */
+    readonly server: string;
+    /** The directory to make at the file system's root (`NAS_VOLUMES_DIR`). */
+    readonly dir: string;
+    /** Its owner (uid = gid): the identity every node is squashed to. */
+    readonly owner: number;
+}
+
+/**
+ * Run once on the bastion, the only host NAS lets act as root: makes the provisioner's directory at the file system's
+ * root and gives it to the identity every node is squashed to (the root directory itself is root's, so a squashed
+ * provisioner could not create anything there). Mounts the file system only for that, in a private temporary
+ * directory; a re-run changes nothing.
+ */
+export function renderNasVolumesDirScript(input: NasVolumesDirInput): string {
+    const owner = `${input.owner}:${input.owner}`;
+    return `#!/bin/bash
+# Prepares ${input.dir} on NAS ${input.server} for the NFS provisioner (owner ${owner}).
+${HELPERS}
+main() {
+${prologue(`bastion (NAS ${input.server})`)}
+mnt=$(mktemp -d)
+trap 'umount "$mnt" 2>/dev/null || true; rmdir "$mnt"' EXIT
+step="mount the file system"
+retry 10 15 mount -t nfs -o vers=4,minorversion=0,hard,timeo=600,retrans=2,noresvport ${shellQuote(`${input.server}:/`)} "$mnt" ||
+    fail "could not mount ${input.server}:/ (is the bastion's rule in the NAS access group?)"
+step="make ${input.dir}"
+install -d -m 0755 -o ${input.owner} -g ${input.owner} -- "$mnt"${shellQuote(input.dir)}
+chown ${owner} -- "$mnt"${shellQuote(input.dir)}
+echo "\${what}: ${input.dir} is owned by ${owner}"
+}
+main
+`;
 }

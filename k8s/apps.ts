@@ -76,8 +76,12 @@ export function renderAppObjects(input: AppsInput): KubeObject[] {
     };
     const objects: KubeObject[] = [
         kube.Namespace({
-            // Baseline: app images are the teams' own, and a stock nginx image starts as root (restricted would refuse it).
-            metadata: { name: APPS_NAMESPACE, labels: { ...recommendedLabels("apps", APPS_NAMESPACE), ...podSecurityLabels("baseline") } },
+            // Restricted: app pods run as non-root without privileges, and may not mount host paths or NFS exports inline
+            // (only claims of the StorageClass).
+            metadata: {
+                name: APPS_NAMESPACE,
+                labels: { ...recommendedLabels("apps", APPS_NAMESPACE), ...podSecurityLabels("restricted") },
+            },
         }),
     ];
     for (const app of input.apps) {

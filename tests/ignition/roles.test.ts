@@ -336,10 +336,13 @@ function controllerChecks(get: () => RoleRun): void {
 }
 
 function nfsServerChecks(get: () => RoleRun): void {
-    it("exports the data disk to the node networks, read-write and without root squashing", () => {
+    it("exports the data disk to the node networks, read-write, every client squashed to nobody (no root for any client)", () => {
         const exports = get().file("/etc/exports").trim().split(/\s+/);
         expect(exports[0]).toBe(nodePaths.nfsExportDir);
-        expect(exports.slice(1).sort()).toEqual(NODE_CIDRS.map((c) => `${c}(rw,sync,no_subtree_check,no_root_squash)`).sort());
+        expect(exports.slice(1).sort()).toEqual(
+            NODE_CIDRS.map((c) => `${c}(rw,sync,no_subtree_check,all_squash,anonuid=65534,anongid=65534)`).sort(),
+        );
+        expect(get().file("/etc/exports")).not.toMatch(/no_root_squash|no_all_squash/);
     });
 
     it("layers nfs-utils with rpm-ostree (replacing the client-only package), reboots into it, and serves after its disk is mounted", () => {
@@ -361,6 +364,9 @@ function nfsServerChecks(get: () => RoleRun): void {
         const dropins = path.join(applied.root, "etc/systemd/system/nfs-server.service.d");
         const dropinUnits = fs.readdirSync(dropins).map((f) => parseUnit(fs.readFileSync(path.join(dropins, f), "utf8")));
         expect(dropinUnits.flatMap((d) => d.Unit?.RequiresMountsFor ?? [])).toContain(nodePaths.nfsExportDir);
+        // The export's root belongs to nobody, the identity every client is squashed to, so the provisioner can make
+        // and remove its directories.
+        expect(dropinUnits.flatMap((d) => d.Service?.ExecStartPre ?? [])).toEqual([`/usr/bin/chown 65534:65534 ${nodePaths.nfsExportDir}`]);
     });
 
     dataDiskChecks(get, { mountUnit: "var-srv-nfs.mount", mountPoint: nodePaths.nfsExportDir, diskId: NFS_DISK_ID });
