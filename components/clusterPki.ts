@@ -89,9 +89,9 @@ export class ClusterPki extends pulumi.ComponentResource {
         // secretbox takes a 32-byte key. Keyed by name, so adding a key for a rotation creates only that one.
         const encryptionKeys = pulumi.all(
             args.encryptionKeyNames.map((keyName) =>
-                pulumi.secret(
-                    new random.RandomBytes(`${name}-secrets-encryption-${keyName}`, { length: 32 }, { parent: this }).base64,
-                ).apply((secret): EncryptionKey => ({ name: keyName, secret })),
+                pulumi
+                    .secret(new random.RandomBytes(`${name}-secrets-encryption-${keyName}`, { length: 32 }, { parent: this }).base64)
+                    .apply((secret): EncryptionKey => ({ name: keyName, secret })),
             ),
         );
 

@@ -15,7 +15,7 @@ import { API_SERVER_PORT, LOCAL_API_SERVER_URL } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { ControllerAddress, certOf, keyOf } from "../pki";
 import { versions } from "../versions";
-import type { Bastion } from "./bastion";
+import type { Bastion, SshConnection } from "./bastion";
 import { ClusterPki } from "./clusterPki";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
@@ -27,6 +27,8 @@ export interface ControlPlaneController {
     readonly planned: ControllerAddress;
     /** The ECS instance: a backend of the API load balancer, and what file delivery waits for. */
     readonly instance: pulumi.CustomResource;
+    /** SSH to it through the bastion, host key pinned (`PoolNode.connection`). */
+    readonly connection: SshConnection;
 }
 
 /** Arguments of a `ControlPlane`. */
@@ -50,7 +52,7 @@ export interface ControlPlaneArgs {
     /** The controllers, in plan order: the controller pool's `nodes`. At least one. */
     readonly controllers: readonly ControlPlaneController[];
     /** The bastion: every command reaches the controllers through it. */
-    readonly bastion: Pick<Bastion, "connection" | "connectionTo" | "ready">;
+    readonly bastion: Pick<Bastion, "connection" | "ready">;
 }
 
 /**
@@ -162,7 +164,7 @@ export class ControlPlane extends pulumi.ComponentResource {
                 `${name}-files-${i}`,
                 {
                     target: `controller ${controller.planned.hostname}`,
-                    connection: args.bastion.connectionTo(controller.planned.ip),
+                    connection: controller.connection,
                     files: args.pki.material.apply((material) => controllerFiles(material, settings, i)),
                     secret: true,
                     // A replaced (rolled) controller is a new instance that needs its files again.
@@ -189,7 +191,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         const bootstrap = new command.remote.Command(
             `${name}-bootstrap`,
             {
-                connection: args.bastion.connectionTo(first.planned.ip),
+                connection: first.connection,
                 create: "sudo bash -s",
                 stdin: pulumi.secret(bootstrapScript),
                 addPreviousOutputInEnv: false,

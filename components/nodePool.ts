@@ -8,7 +8,7 @@ import { nodePaths } from "../layout/node";
 import { kubeletClientSpec, kubeletServingSpec } from "../pki";
 import type { ClusterPki } from "./clusterPki";
 import { NodeTaint } from "../layout/roles";
-import { Bastion } from "./bastion";
+import { Bastion, SshConnection } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { EipPool, associateEip } from "./eipPool";
 import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
@@ -101,10 +101,11 @@ export interface EdgePoolArgs extends JoiningPoolArgs {
 /** Arguments of a `NodePool`: one shape per role, so what a role needs cannot be left out. */
 export type NodePoolArgs = ControllerPoolArgs | WorkerPoolArgs | EdgePoolArgs;
 
-/** One node as created: its plan and its instance. */
+/** One node as created: its plan, its instance, and how to reach it over SSH (through the bastion, host key pinned). */
 export interface PoolNode<P extends PlannedNode = PlannedNode> {
     readonly planned: P;
     readonly instance: alicloud.ecs.Instance;
+    readonly connection: SshConnection;
 }
 
 /**
@@ -180,7 +181,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 },
                 this,
             );
-            const instance = this.instance<LateValuesWithDisk>(name, args, node, {
+            const { instance, connection } = this.instance<LateValuesWithDisk>(name, args, node, {
                 build: (late) => controllerIgnitionInput(args.environment.settings, node, args.nodes, late),
                 late: { deployPublicKey: args.environment.bastion.deployPublicKey, dataDiskId: etcdDisk.disk.id },
                 placeholders: LATE_VALUE_PLACEHOLDERS,
@@ -193,7 +194,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 { autoSnapshotPolicyId: snapshots.id, diskId: etcdDisk.disk.id },
                 { parent: this },
             );
-            return { planned: node, instance };
+            return { planned: node, instance, connection };
         });
     }
 
@@ -204,7 +205,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
         node: P,
     ): PoolNode<P> {
         const env = args.environment;
-        const instance = this.instance<LateValues>(name, args, node, {
+        const { instance, connection } = this.instance<LateValues>(name, args, node, {
             build: (late) => workerIgnitionInput(env.settings, args.role, node.hostname, args, late.deployPublicKey),
             late: { deployPublicKey: env.bastion.deployPublicKey },
             placeholders: LATE_VALUE_PLACEHOLDERS,
@@ -215,7 +216,6 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
         // join kubeconfig names the key's path on the node: nothing secret travels, and its arrival starts the kubelet.
         const key = `${name}-${node.index}`;
         const target = `${args.role} ${node.hostname}`;
-        const connection = env.bastion.connectionTo(instance.privateIp);
         const requests = new command.remote.Command(
             `${key}-join-request`,
             {
@@ -247,35 +247,37 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             {
                 target,
                 connection,
-                files: pulumi.all([join.caCertPem, clientCertPem, servingCertPem]).apply(([caCertPem, clientCertificatePem, servingCert]) => ({
-                    files: joinFiles({
-                        caCertPem,
-                        servingCertPem: servingCert,
-                        kubeconfig: joinKubeconfig({
-                            clusterName: join.clusterName,
-                            hostname: node.hostname,
-                            server: join.apiServerUrl,
+                files: pulumi
+                    .all([join.caCertPem, clientCertPem, servingCertPem])
+                    .apply(([caCertPem, clientCertificatePem, servingCert]) => ({
+                        files: joinFiles({
                             caCertPem,
-                            credentials: { clientCertificatePem, clientKeyFile: nodePaths.joinKey },
+                            servingCertPem: servingCert,
+                            kubeconfig: joinKubeconfig({
+                                clusterName: join.clusterName,
+                                hostname: node.hostname,
+                                server: join.apiServerUrl,
+                                caCertPem,
+                                credentials: { clientCertificatePem, clientKeyFile: nodePaths.joinKey },
+                            }),
                         }),
-                    }),
-                })),
+                    })),
                 secret: false,
                 instance,
                 after: [requests],
             },
             this,
         );
-        return { planned: node, instance };
+        return { planned: node, instance, connection };
     }
 
-    /** One node's instance (with its user data) and the delivery of the team's keys to it. */
+    /** One node's instance (with its user data), its pinned host key, and the delivery of the team's keys to it. */
     private instance<L extends LateValues>(
         name: string,
         args: NodePoolArgs,
         node: PlannedNode,
         how: InstanceSpec<L>,
-    ): alicloud.ecs.Instance {
+    ): { instance: alicloud.ecs.Instance; connection: SshConnection } {
         const env = args.environment;
         const key = `${name}-${node.index}`;
         const userData = nodeUserData<L>(this, name, node.hostname, how.build, how.late, how.placeholders);
@@ -302,14 +304,16 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             },
             { parent: this, dependsOn: [...env.bootAfter], ...how.options },
         );
+        const hostKey = env.bastion.scanHostKey(`${key}-host-key`, instance.privateIp, instance, this);
+        const connection = env.bastion.connectionTo(instance.privateIp, hostKey);
         deliverTeamKeys(
             `${key}-ssh-keys`,
-            { target: `${args.role} ${node.hostname}`, connection: env.bastion.connectionTo(instance.privateIp), instance },
+            { target: `${args.role} ${node.hostname}`, connection, instance },
             env.settings.sshAuthorizedKeys,
             env.bastion.ready,
             this,
         );
-        return instance;
+        return { instance, connection };
     }
 
     private tags(args: NodePoolArgs): Record<string, string> {

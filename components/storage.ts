@@ -210,9 +210,10 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
             );
             disk.attachTo(instance);
+            const hostKey = bastion.scanHostKey(`${name}-host-key`, args.nfsServerAddress, instance, this);
             deliverTeamKeys(
                 `${name}-ssh-keys`,
-                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance },
+                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress, hostKey), instance },
                 settings.sshAuthorizedKeys,
                 bastion.ready,
                 this,

@@ -359,3 +359,26 @@ echo "\${what}: ${input.dir} is owned by ${owner}"
 main
 `;
 }
+
+/**
+ * Run on the bastion: reads a node's ED25519 host key from inside the VPC (retrying while the node boots) and prints
+ * it as `ssh-ed25519 <key>`, what `@pulumi/command` verifies the node by from then on.
+ */
+export function renderHostKeyScanScript(host: string): string {
+    return `#!/bin/bash
+# Host key of ${host}, read from the bastion.
+${HELPERS}
+scan() {
+    key=$(ssh-keyscan -T 5 -t ed25519 -- "$host" 2>/dev/null | awk '$2 == "ssh-ed25519" { print $2 " " $3; exit }') && [ -n "$key" ]
+}
+main() {
+${prologue(`bastion (host key of ${host})`)}
+host=${shellQuote(host)}
+key=
+step="ssh-keyscan \${host}"
+retry 90 10 scan || fail "no ED25519 host key from \${host}:22 within 15 minutes (is the node up, and does the node security group admit the bastion?)"
+printf '%s\\n' "$key"
+}
+main
+`;
+}

@@ -56,13 +56,22 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
         }
         case "command:remote:Command":
-            // A node's join script prints its certificate requests; every other script prints nothing to read.
-            return { stdout: mockJoinRequestOutput(inputs.stdin) ?? "", stderr: "" };
+            // A node's join script prints its certificate requests, a host key scan the node's key; others nothing to read.
+            return { stdout: mockJoinRequestOutput(inputs.stdin) ?? mockHostKeyScan(inputs.stdin) ?? "", stderr: "" };
         case "command:local:Command":
             return { stdout: "", stderr: "" };
         default:
             return {};
     }
+}
+
+/** What the host key scan of `stdin` (renderHostKeyScanScript) prints: an ED25519 key derived from the address. */
+function mockHostKeyScan(stdin: unknown): string | undefined {
+    const match = typeof stdin === "string" ? /^# Host key of (\S+), read from the bastion\.$/m.exec(stdin) : null;
+    if (!match) return undefined;
+    const field = (bytes: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+    const blob = Buffer.concat([field(Buffer.from("ssh-ed25519")), field(digest(`host key of ${match[1]}`))]);
+    return `ssh-ed25519 ${blob.toString("base64")}\n`;
 }
 
 /** The mocks every offline run uses. */

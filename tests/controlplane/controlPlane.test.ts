@@ -256,7 +256,7 @@ describe("arguments", () => {
     // longer disagree with a separate plan; what is left to check is that there is one.
     test("an empty controller list is refused, naming the property", () => {
         const plan = planCluster(stageConfigFromFiles("prod"));
-        const controllers = plan.controllers.map((c) => ({ planned: c, instance: undefined as any }));
+        const controllers = plan.controllers.map((c) => ({ planned: c, instance: undefined as any, connection: { host: c.ip } }));
         expect(controlPlaneArgsProblems({ controllers })).toEqual([]);
         expect(controlPlaneArgsProblems({ controllers: [] })).toEqual(["controllers must list at least one controller"]);
     });

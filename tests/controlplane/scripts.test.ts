@@ -194,7 +194,12 @@ describe("every node's files go through the same installer", () => {
         const { files } = controllerFiles(material, settings, 0);
         const [ca, servingKey, servingCert, kubeconfig] = files.slice(-4);
         expect(files.slice(-4)).toEqual(
-            joinFiles({ caCertPem: ca.content, servingKeyPem: servingKey.content, servingCertPem: servingCert.content, kubeconfig: kubeconfig.content }),
+            joinFiles({
+                caCertPem: ca.content,
+                servingKeyPem: servingKey.content,
+                servingCertPem: servingCert.content,
+                kubeconfig: kubeconfig.content,
+            }),
         );
         // A worker's join is the same, without the serving key (the node made it).
         expect(joinFiles({ caCertPem: "CA", servingCertPem: "CERT", kubeconfig: "KUBECONFIG" }).map((f) => [f.path, f.mode])).toEqual([

@@ -4,7 +4,10 @@
  */
 import * as zlib from "zlib";
 import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { stageIdentity } from "../../components/common";
 import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
@@ -107,6 +110,62 @@ function craftedProgram(
             { protocolType: "NFS", storageType: "Capacity", encryptType: 1 },
             { protect: true, retainOnDelete: true },
         );
+        // The bastion keeps its own SSH host key in its user data (it runs no pods).
+        const hostKeyFile = {
+            path: "/etc/ssh/ssh_host_ed25519_key",
+            mode: 384,
+            contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
+        };
+        new alicloud.ecs.Instance(
+            "compliant-bastion",
+            instanceArgs(vswitch, { userData: userData([hostKeyFile]), tags: { role: "bastion" } }),
+        );
+        const exportsFile = { path: "/etc/exports", contents: { source: "data:,/var/srv/nfs%2010.10.16.0%2F20(rw,all_squash)%0A" } };
+        new alicloud.ecs.Instance("compliant-nfs-node", instanceArgs(vswitch, { userData: userData([exportsFile]) }));
+        const rule = { accessGroupName: "nodes", rwAccessType: "RDWR", fileSystemType: "standard" };
+        new alicloud.nas.AccessRule("compliant-nas-nodes", {
+            ...rule,
+            sourceCidrIp: "10.10.16.0/20",
+            userAccessType: "all_squash",
+            priority: 1,
+        });
+        new alicloud.nas.AccessRule("compliant-nas-bastion", {
+            ...rule,
+            sourceCidrIp: "10.10.0.5/32",
+            userAccessType: "no_squash",
+            priority: 2,
+        });
+        const bastion = { host: "198.18.0.1", user: "core", hostKey: "ssh-ed25519 AAAAbastion", privateKey: "k" };
+        new command.remote.Command("compliant-command", {
+            connection: { host: "10.10.16.7", user: "core", hostKey: "ssh-ed25519 AAAAnode", privateKey: "k", proxy: bastion },
+            create: "true",
+        });
+        new tls.CertRequest("pki-break-glass-csr", {
+            privateKeyPem: "k",
+            subject: { commonName: "break-glass", organization: "system:masters" },
+        });
+        new tls.CertRequest("pki-admin-csr", {
+            privateKeyPem: "k",
+            subject: { commonName: "admin", organization: "platform:cluster-admins" },
+        });
+        const metricsService = { name: "metrics-server", namespace: "kube-system", port: 443 };
+        const apiService = {
+            group: "metrics.k8s.io",
+            version: "v1beta1",
+            groupPriorityMinimum: 100,
+            versionPriority: 100,
+            service: metricsService,
+        };
+        new k8s.apiregistration.v1.APIService("compliant-apiservice", { spec: { ...apiService, caBundle: "Q0E=" } });
+        new k8s.core.v1.Namespace("compliant-apps", {
+            metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+        });
+        const workload = (args: string[]) => ({
+            selector: { matchLabels: { app: "m" } },
+            template: { metadata: { labels: { app: "m" } }, spec: { containers: [{ name: "m", image: "m", args }] } },
+        });
+        new k8s.apps.v1.Deployment("compliant-metrics-server", { spec: workload(["--kubelet-certificate-authority=/ca.crt"]) });
+        new k8s.Provider("compliant-provider", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
         new alicloud.ecs.SecurityGroupRule("compliant-http-from-internet", {
             securityGroupId: network.securityGroupIds.edge,
             type: "ingress",
@@ -229,6 +288,83 @@ describe("crafted violations", () => {
                         "user-data-without-private-keys--percent-encoded",
                         instanceArgs(vswitch, { userData: userData([percent]) }),
                     );
+                    // The host key file is allowed on the bastion only.
+                    const hostKey = {
+                        path: "/etc/ssh/ssh_host_ed25519_key",
+                        mode: 384,
+                        contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
+                    };
+                    new ali.ecs.Instance(
+                        "user-data-without-private-keys--worker-host-key",
+                        instanceArgs(vswitch, { userData: userData([hostKey]) }),
+                    );
+
+                    const bastionHop = { host: "198.18.0.1", user: "core", hostKey: "ssh-ed25519 AAAAbastion", privateKey: "k" };
+                    new command.remote.Command("ssh-host-keys-verified--no-host-key", {
+                        connection: { host: "10.10.16.7", user: "core", privateKey: "k", proxy: bastionHop },
+                        create: "true",
+                    });
+                    new command.remote.Command("ssh-host-keys-verified--unverified-bastion", {
+                        connection: {
+                            host: "10.10.16.7",
+                            user: "core",
+                            hostKey: "ssh-ed25519 AAAAnode",
+                            privateKey: "k",
+                            proxy: { ...bastionHop, hostKey: undefined },
+                        },
+                        create: "true",
+                    });
+
+                    new tls.CertRequest("system-masters-only-break-glass--admin-csr", {
+                        privateKeyPem: "k",
+                        subject: { commonName: "admin", organization: "system:masters" },
+                    });
+
+                    const service = { name: "metrics-server", namespace: "kube-system", port: 443 };
+                    const apiService = {
+                        group: "metrics.k8s.io",
+                        version: "v1beta1",
+                        groupPriorityMinimum: 100,
+                        versionPriority: 100,
+                        service,
+                    };
+                    new k8s.apiregistration.v1.APIService("kubernetes-tls-verified--skip", {
+                        spec: { ...apiService, insecureSkipTLSVerify: true },
+                    });
+                    new k8s.apiregistration.v1.APIService("kubernetes-tls-verified--no-ca-bundle", { spec: apiService });
+                    new k8s.apps.v1.Deployment("kubernetes-tls-verified--insecure-kubelet", {
+                        spec: {
+                            selector: { matchLabels: { app: "m" } },
+                            template: {
+                                metadata: { labels: { app: "m" } },
+                                spec: { containers: [{ name: "m", image: "m", args: ["--kubelet-insecure-tls"] }] },
+                            },
+                        },
+                    });
+                    new k8s.Provider("kubernetes-tls-verified--provider", {
+                        kubeconfig: "clusters:\n- cluster:\n    insecure-skip-tls-verify: true\n",
+                    });
+
+                    new ali.nas.AccessRule("shared-storage-squashes-clients--nas-no-squash", {
+                        accessGroupName: "nodes",
+                        sourceCidrIp: "10.10.16.0/20",
+                        rwAccessType: "RDWR",
+                        userAccessType: "no_squash",
+                        priority: 3,
+                        fileSystemType: "standard",
+                    });
+                    const exportsFile = {
+                        path: "/etc/exports",
+                        contents: { source: "data:,/var/srv/nfs%2010.10.16.0%2F20(rw,no_root_squash)%0A" },
+                    };
+                    new ali.ecs.Instance(
+                        "shared-storage-squashes-clients--exports",
+                        instanceArgs(vswitch, { userData: userData([exportsFile]) }),
+                    );
+
+                    new k8s.core.v1.Namespace("apps-namespace-restricted--baseline", {
+                        metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "baseline" } },
+                    });
                 }),
             })
         ).resources;
