@@ -297,40 +297,31 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         return file;
     }
 
-    /** Asks, with `kubeconfig`, for a kubelet client certificate for `nodeName` (a new key), as a kubelet does. */
-    function requestNodeCertificate(kubeconfig: string, csrName: string, nodeName: string): void {
+    /**
+     * Asks, with `kubeconfig`, for a kubelet client certificate for `nodeName` (a new key), as a kubelet does; returns
+     * kubectl's status and error.
+     */
+    function requestNodeCertificate(kubeconfig: string, csrName: string, nodeName: string): { status: number | null; stderr: string } {
         const dir = fs.mkdtempSync(path.join(work, "csr-"));
         execFileSync(
             "openssl",
             [
-                "req",
-                "-new",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-keyout",
-                path.join(dir, "k.pem"),
-                "-subj",
-                `/O=system:nodes/CN=system:node:${nodeName}`,
-                "-out",
-                path.join(dir, "r.pem"),
+                ...["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "k.pem")],
+                ...["-subj", `/O=system:nodes/CN=system:node:${nodeName}`, "-out", path.join(dir, "r.pem")],
             ],
             { stdio: "ignore" },
         );
         const request = fs.readFileSync(path.join(dir, "r.pem")).toString("base64");
-        kubectl(
-            tools,
-            kubeconfig,
-            ["create", "-f", "-"],
-            JSON.stringify({
+        const r = spawnSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", "create", "-f", "-"], {
+            encoding: "utf8",
+            input: JSON.stringify({
                 apiVersion: "certificates.k8s.io/v1",
                 kind: "CertificateSigningRequest",
                 metadata: { name: csrName },
                 spec: { request, signerName: "kubernetes.io/kube-apiserver-client-kubelet", usages: ["digital signature", "client auth"] },
             }),
-        );
+        });
+        return { status: r.status, stderr: r.stderr };
     }
 
     const csrState = (name: string) => {
@@ -346,9 +337,19 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         const joinCert = Buffer.from(/client-certificate-data: (\S+)/.exec(join)![1], "base64").toString();
         const joinKubeconfig = clientKubeconfig("join", joinCert, fs.readFileSync(worker.node.at(nodePaths.joinKey), "utf8"));
         const suffix = crypto.randomBytes(3).toString("hex");
-        // Another worker's name and a controller's: the join credential may ask, but nothing approves either.
-        requestNodeCertificate(joinKubeconfig, `steal-controller-${suffix}`, cp.controllers[0].hostname);
-        requestNodeCertificate(joinKubeconfig, `steal-worker-${suffix}`, `${rendered.cfg.namePrefix}-worker-99`);
+        // Another worker's name and a controller's: the API server refuses to take the request at all (a node may only
+        // ask for its own name), and nothing would approve it (no binding lets anyone but the node itself renew).
+        for (const [csr, other] of [
+            [`steal-controller-${suffix}`, cp.controllers[0].hostname],
+            [`steal-worker-${suffix}`, `${rendered.cfg.namePrefix}-worker-99`],
+        ]) {
+            const refused = requestNodeCertificate(joinKubeconfig, csr, other);
+            expect({ csr, status: refused.status }).toEqual({ csr, status: 1 });
+            expect(refused.stderr).toContain(`can only create a node CSR with CN=system:node:${workerName}`);
+        }
+        // Asked by someone who may create any request (break-glass, standing in for a stolen credential of another
+        // kind), such a request is still never approved: no binding approves a node name for anyone but that node.
+        expect(requestNodeCertificate(cp.breakGlassKubeconfig, `steal-admin-${suffix}`, cp.controllers[0].hostname).status).toBe(0);
         // What the kubelet does to rotate: a request for its own name with its current certificate.
         const current = fs.readFileSync(worker.clientCertificate, "utf8");
         const kubeletKubeconfig = clientKubeconfig(
@@ -356,19 +357,17 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
             current.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/)![0],
             current.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n/)![0],
         );
-        requestNodeCertificate(kubeletKubeconfig, `rotate-${suffix}`, workerName);
-        requestNodeCertificate(joinKubeconfig, `rejoin-${suffix}`, workerName);
+        expect(requestNodeCertificate(kubeletKubeconfig, `rotate-${suffix}`, workerName).status).toBe(0);
         await processes.waitFor(
-            "kube-controller-manager approves the renewals of the node's own name",
-            () => csrState(`rotate-${suffix}`).issued && csrState(`rejoin-${suffix}`).issued,
+            "kube-controller-manager approves the kubelet's renewal of its own name",
+            () => csrState(`rotate-${suffix}`).issued,
             cp.processes,
             60000,
             1000,
         );
-        // The approver has run over every request since: the others stay unapproved and unsigned.
+        // The approver has run over every request since: the other one stays unapproved and unsigned.
         await new Promise((resolve) => setTimeout(resolve, 10000));
-        expect(csrState(`steal-controller-${suffix}`)).toEqual({ approved: false, issued: false });
-        expect(csrState(`steal-worker-${suffix}`)).toEqual({ approved: false, issued: false });
+        expect(csrState(`steal-admin-${suffix}`)).toEqual({ approved: false, issued: false });
     });
 
     test("the node registers with its planned name, labels and taints (NodeRestriction admits them)", () => {

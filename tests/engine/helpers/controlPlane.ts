@@ -324,6 +324,8 @@ export function kubectl(tools: EngineTools, kubeconfig: string, args: readonly s
     return execFileSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", ...args], {
         encoding: "utf8",
         input,
+        // The API server's /metrics is several megabytes.
+        maxBuffer: 64 * 1024 * 1024,
         stdio: ["pipe", "pipe", "pipe"],
     });
 }
