@@ -385,10 +385,13 @@ export const systemMastersOnlyBreakGlass: ResourceValidationPolicy = {
 };
 
 /** Every arg of every container of a workload's pod template. */
-function containerArgs(props: Record<string, any>): string[] {
-    const pod = props.spec?.template?.spec ?? {};
-    return [...(pod.initContainers ?? []), ...(pod.containers ?? [])].flatMap((c: Record<string, unknown>) =>
-        [...((c.command as string[]) ?? []), ...((c.args as string[]) ?? [])].map(String),
+function containerArgs(props: Record<string, unknown>): string[] {
+    const spec = props.spec as { template?: { spec?: { initContainers?: unknown[]; containers?: unknown[] } } } | undefined;
+    const pod = spec?.template?.spec ?? {};
+    return [...(pod.initContainers ?? []), ...(pod.containers ?? [])].flatMap((c) =>
+        [...(((c as Record<string, unknown>).command as string[]) ?? []), ...(((c as Record<string, unknown>).args as string[]) ?? [])].map(
+            String,
+        ),
     );
 }
 

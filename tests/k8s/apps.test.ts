@@ -287,6 +287,7 @@ describe("stability", () => {
         expect(diffObjects(before, after)).toEqual([
             "ConfigMap apps/payments-config",
             "Deployment apps/payments",
+            "NetworkPolicy apps/payments",
             "PodDisruptionBudget apps/payments",
             "Service apps/payments",
         ]);

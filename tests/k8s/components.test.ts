@@ -115,6 +115,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
                 "kubernetes:apps/v1:Deployment",
                 "kubernetes:storage.k8s.io/v1:StorageClass",
                 "kubernetes:networking.k8s.io/v1:IngressClass",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy",
                 "kubernetes:networking.k8s.io/v1:Ingress",
                 "kubernetes:policy/v1:PodDisruptionBudget",
                 "kubernetes:apiregistration.k8s.io/v1:APIService",
@@ -218,14 +219,18 @@ describe("secrets", () => {
         const objects = objectsFromRecords(kubernetesResources(staging), isSecretValue);
         const files = manifestFiles(objects);
         expect([...files.keys()]).toEqual([
+            "apps-default-deny.yaml",
+            "apps-dns-and-outside.yaml",
             "apps-inventory.yaml",
             "apps-namespace.yaml",
             "apps-orders.yaml",
             "apps-web.yaml",
             "platform-coredns.yaml",
+            "platform-default-deny.yaml",
             "platform-flannel.yaml",
             "platform-fleetlock.yaml",
             "platform-ingress-nginx.yaml",
+            "platform-kube-network-policies.yaml",
             "platform-kube-proxy.yaml",
             "platform-metrics-server.yaml",
             "platform-nfs-provisioner.yaml",
