@@ -3,7 +3,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker } from "../config/plan";
 import { NodeIgnitionInput, NodeSettings, controllerIgnitionInput, workerIgnitionInput } from "../ignition";
-import { joinFiles, joinKubeconfig, renderJoinRequestScript, splitJoinRequests } from "../controlplane";
+import { joinFiles, joinKubeconfig, renderJoinRequestScript, renderJoinedScript, splitJoinRequests } from "../controlplane";
 import { nodePaths } from "../layout/node";
 import { kubeletClientSpec, kubeletServingSpec } from "../pki";
 import type { ClusterPki } from "./clusterPki";
@@ -242,7 +242,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             instance.privateIp.apply((ip) => kubeletServingSpec(node.hostname, ip)),
             this,
         );
-        installNodeFiles(
+        const delivered = installNodeFiles(
             `${key}-join`,
             {
                 target,
@@ -267,6 +267,18 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 after: [requests],
             },
             this,
+        );
+        // The join credential lives as long as the join: once the kubelet holds a certificate of its own, it goes.
+        new command.remote.Command(
+            `${key}-joined`,
+            {
+                connection,
+                create: "sudo bash -s",
+                stdin: renderJoinedScript({ target }),
+                triggers: [instance.id],
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [delivered] },
         );
         return { planned: node, instance, connection };
     }

@@ -38,7 +38,10 @@ export function renderEncryptionConfig(keys: readonly EncryptionKey[]): string {
             resources: [
                 {
                     resources: ["secrets"],
-                    providers: [{ [ENCRYPTION_PROVIDER]: { keys: keys.map((k) => ({ name: k.name, secret: k.secret })) } }, { identity: {} }],
+                    providers: [
+                        { [ENCRYPTION_PROVIDER]: { keys: keys.map((k) => ({ name: k.name, secret: k.secret })) } },
+                        { identity: {} },
+                    ],
                 },
             ],
         },
@@ -66,7 +69,13 @@ export function renderAuditPolicy(): string {
             rules: [
                 { level: "None", nonResourceURLs: ["/healthz*", "/readyz*", "/livez*", "/version", "/metrics"] },
                 { level: "None", verbs: ["get", "update"], resources: [{ group: "coordination.k8s.io", resources: ["leases"] }] },
-                { level: "None", resources: [{ group: "", resources: ["events"] }, { group: "events.k8s.io", resources: ["events"] }] },
+                {
+                    level: "None",
+                    resources: [
+                        { group: "", resources: ["events"] },
+                        { group: "events.k8s.io", resources: ["events"] },
+                    ],
+                },
                 {
                     level: "Metadata",
                     resources: [

@@ -382,3 +382,41 @@ printf '%s\\n' "$key"
 main
 `;
 }
+
+/** What `renderJoinedScript` waits for and removes. */
+export interface JoinedInput {
+    /** The node, as messages name it. */
+    readonly target: string;
+    /** The node's paths (tests move them into a scratch root). Defaults to `nodePaths`. */
+    readonly paths?: { readonly kubeletKubeconfig: string; readonly bootstrapKubeconfig: string; readonly joinKey: string };
+    /** Attempts, 10 s apart. Defaults to 120 (20 minutes: the first boot downloads the kubelet). */
+    readonly attempts?: number;
+}
+
+/**
+ * The end of a join: waits until the kubelet holds a certificate of its own key (it wrote its kubeconfig), then
+ * removes the join key and kubeconfig, so the join credential lives exactly as long as the join. A node that does not
+ * join in time fails the `pulumi up` with the step named.
+ */
+export function renderJoinedScript(input: JoinedInput): string {
+    const paths = input.paths ?? nodePaths;
+    const attempts = input.attempts ?? 120;
+    return `#!/bin/bash
+# Waits for the kubelet of ${input.target} to join, then removes its join credential.
+${HELPERS}
+joined() {
+    [ -s "$kubeconfig" ]
+}
+main() {
+${prologue(input.target)}
+kubeconfig=${shellQuote(paths.kubeletKubeconfig)}
+step="wait for the kubelet to join"
+retry ${attempts} 10 joined ||
+    fail "the kubelet has no certificate of its own after ${attempts * 10} s; see journalctl -u kubelet-install -u kubelet"
+step="remove the join credential"
+rm -f -- ${shellQuote(paths.bootstrapKubeconfig)} ${shellQuote(paths.joinKey)}
+echo "\${what}: joined; join credential removed"
+}
+main
+`;
+}

@@ -18,8 +18,8 @@ export const nodePaths = {
     clusterCaCert: "/etc/kubernetes/ca.crt",
     /**
      * Over SSH: the kubelet's join kubeconfig, a client certificate for exactly this node's name; its appearance starts
-     * the kubelet (kubelet.path). The kubelet then asks for a certificate of a key of its own, and the join files go
-     * (kubelet-joined.path); on tmpfs, so they never outlive the boot in which the node joins.
+     * the kubelet (kubelet.path). The kubelet then asks for a certificate of a key of its own, and the program removes
+     * the join files (`<pool>-<i>-joined`); on tmpfs, so they never outlive the boot in which the node joins.
      */
     bootstrapKubeconfig: "/run/coreos-platform/bootstrap-kubeconfig",
     /** Workers and edge nodes: the join certificate's key, made on the node (never leaves it); tmpfs, gone once joined. */

@@ -1,8 +1,7 @@
 /**
  * The kubelet as a plain binary under systemd: a first-boot install unit that downloads the pinned kubelet and
- * CNI plugins and checks their sha256 before installing them, the KubeletConfiguration, a `.path` unit that starts
- * the kubelet once its join kubeconfig has arrived over SSH (no credential travels in user data), and one that
- * removes the join credential once the kubelet holds a certificate of its own.
+ * CNI plugins and checks their sha256 before installing them, the KubeletConfiguration, and a `.path` unit that
+ * starts the kubelet once its join kubeconfig has arrived over SSH (no credential travels in user data).
  */
 import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
@@ -97,28 +96,11 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                 }),
             },
             {
-                // Once the kubelet has a certificate of its own key (its kubeconfig), the join credential goes.
-                name: "kubelet-joined.path",
-                enabled: true,
-                contents: unitFile({
-                    Unit: { Description: "Remove the join credential once the kubelet has joined" },
-                    Path: { PathExists: nodePaths.kubeletKubeconfig },
-                    Install: { WantedBy: "multi-user.target" },
-                }),
-            },
-            {
-                name: "kubelet-joined.service",
-                contents: unitFile({
-                    Unit: { Description: "Remove the join credential once the kubelet has joined" },
-                    Service: { Type: "oneshot", ExecStart: `/usr/bin/rm -f ${nodePaths.bootstrapKubeconfig} ${nodePaths.joinKey}` },
-                }),
-            },
-            {
                 name: "kubelet.path",
                 enabled: true,
                 contents: unitFile({
                     // The join kubeconfig when the node joins; the kubelet's own kubeconfig on every later boot
-                    // (the join files live on tmpfs and go once the kubelet has joined).
+                    // (the join files live on tmpfs, and the program removes them once the kubelet has joined).
                     Unit: { Description: "Start kubelet when it has credentials" },
                     Path: { PathExists: [nodePaths.bootstrapKubeconfig, nodePaths.kubeletKubeconfig] },
                     Install: { WantedBy: "multi-user.target" },

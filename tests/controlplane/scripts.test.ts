@@ -11,13 +11,17 @@ import {
     joinFiles,
     renderBootstrapManifests,
     renderBootstrapScript,
+    renderHostKeyScanScript,
     renderInstallScript,
+    renderJoinRequestScript,
+    renderJoinedScript,
     renderReadinessScript,
+    splitJoinRequests,
     teamKeysFiles,
 } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
 import { placeholderMaterial } from "../../tools/controlPlaneFiles";
-import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
+import { PkiMaterial, certificateRequestProblems, clusterCertificateSpecs, kubeletClientSpec, kubeletServingSpec } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "../pki/helpers/tools";
@@ -406,3 +410,66 @@ describe("the readiness wait (curl with the health-check certificate against a T
 });
 
 afterAll(removeScratchDirs);
+
+describe("a worker's join (the node's side)", () => {
+    test("makes its keys once and prints exactly the requests the program will sign; a re-run asks for the same keys", () => {
+        requireTools("bash", "openssl");
+        const dir = scratchDir("join");
+        const paths = { joinKey: path.join(dir, "run/join.key"), kubeletServingKey: path.join(dir, "lib/kubelet-serving.key") };
+        const script = renderJoinRequestScript({ target: "worker w-0", hostname: "w-0", ip: "10.10.16.7", paths });
+        const first = bash(script);
+        expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: "" });
+        const requests = splitJoinRequests(first.stdout);
+        expect(certificateRequestProblems("join", requests.join, kubeletClientSpec("w-0"))).toEqual([]);
+        expect(certificateRequestProblems("serving", requests.serving, kubeletServingSpec("w-0", "10.10.16.7"))).toEqual([]);
+        for (const key of Object.values(paths)) expect((fs.statSync(key).mode & 0o777).toString(8)).toBe("600");
+        const keys = Object.values(paths).map((k) => fs.readFileSync(k, "utf8"));
+        const again = splitJoinRequests(bash(script).stdout);
+        expect(Object.values(paths).map((k) => fs.readFileSync(k, "utf8"))).toEqual(keys);
+        const publicKey = (pem: string) => attempt("openssl", ["req", "-noout", "-pubkey"], { input: pem }).stdout;
+        expect(publicKey(again.serving)).toBe(publicKey(requests.serving));
+        // Nothing but the requests reaches the program.
+        expect(first.stdout).not.toContain("PRIVATE KEY");
+    });
+
+    test("the end of the join waits for the kubelet's own kubeconfig, then removes the join credential; a node that never joins fails, named", () => {
+        requireTools("bash");
+        const dir = scratchDir("joined");
+        const paths = {
+            kubeletKubeconfig: path.join(dir, "var/lib/kubelet/kubeconfig"),
+            bootstrapKubeconfig: path.join(dir, "run/bootstrap-kubeconfig"),
+            joinKey: path.join(dir, "run/join.key"),
+        };
+        fs.mkdirSync(path.join(dir, "run"), { recursive: true });
+        fs.writeFileSync(paths.bootstrapKubeconfig, "join");
+        fs.writeFileSync(paths.joinKey, "key");
+        const waiting = bash(renderJoinedScript({ target: "worker w-0", paths, attempts: 1 }));
+        expect(waiting.status).toBe(1);
+        expect(waiting.stderr).toContain(
+            'worker w-0: step "wait for the kubelet to join": the kubelet has no certificate of its own after 10 s',
+        );
+        expect(fs.existsSync(paths.joinKey)).toBe(true);
+        fs.mkdirSync(path.dirname(paths.kubeletKubeconfig), { recursive: true });
+        fs.writeFileSync(paths.kubeletKubeconfig, "own");
+        const done = bash(renderJoinedScript({ target: "worker w-0", paths, attempts: 1 }));
+        expect(done.status).toBe(0);
+        expect([paths.bootstrapKubeconfig, paths.joinKey].filter((f) => fs.existsSync(f))).toEqual([]);
+    });
+});
+
+describe("a node's host key, read from the bastion", () => {
+    test("prints the node's ED25519 key as ssh-ed25519 <key>, retrying while the node boots", () => {
+        requireTools("bash");
+        const bin = scratchDir("keyscan");
+        const calls = path.join(bin, "calls");
+        fs.writeFileSync(
+            path.join(bin, "ssh-keyscan"),
+            `#!/bin/bash\necho "$*" >> ${calls}\n[ "$(wc -l < ${calls})" -ge 2 ] && echo "10.10.16.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINode"\nexit 0\n`,
+            { mode: 0o755 },
+        );
+        const script = renderHostKeyScanScript("10.10.16.7").replace("retry 90 10 scan", "retry 3 0 scan");
+        const r = bash(script, { PATH: `${bin}:${process.env.PATH}` });
+        expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINode\n" });
+        expect(fs.readFileSync(calls, "utf8")).toContain("-t ed25519 -- 10.10.16.7");
+    });
+});

@@ -17,7 +17,7 @@ import { cidr, nthAddress } from "../../config/cidr";
 import { NAS_VOLUMES_DIR } from "../../layout/cluster";
 import { FIELD_MANAGER } from "../../components/k8sObjects";
 import { PROJECT } from "../../config/schema";
-import { CLUSTER_ADMINS_BINDING, encryptedPrefix } from "../../controlplane";
+import { CLUSTER_ADMINS_BINDING, encryptedPrefix, renderJoinedScript } from "../../controlplane";
 import { AppConfig } from "../../config/types";
 import { nodePaths } from "../../layout/node";
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/roles";
@@ -363,8 +363,21 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
             60000,
             1000,
         );
-        // The join credential's own renewal is approved as well: it is scoped to exactly its node's name.
         expect(csrState(`rotate-${suffix}`)).toEqual({ approved: true, issued: true });
+        // The end of the join, as NodePool runs it (`<pool>-<i>-joined`): the kubelet has joined, so the join key and
+        // kubeconfig go; the join credential lives exactly as long as the join.
+        const paths = {
+            kubeletKubeconfig: worker.node.at(nodePaths.kubeletKubeconfig),
+            bootstrapKubeconfig: worker.node.at(nodePaths.bootstrapKubeconfig),
+            joinKey: worker.node.at(nodePaths.joinKey),
+        };
+        const joined = spawnSync("bash", ["-s"], {
+            input: renderJoinedScript({ target: `worker ${workerName}`, paths, attempts: 3 }),
+            encoding: "utf8",
+        });
+        expect({ status: joined.status, stderr: joined.stderr }).toEqual({ status: 0, stderr: "" });
+        expect(joined.stdout).toContain("joined; join credential removed");
+        expect([paths.bootstrapKubeconfig, paths.joinKey].filter((f) => fs.existsSync(f))).toEqual([]);
     });
 
     test("the node registers with its planned name, labels and taints (NodeRestriction admits them)", () => {
