@@ -3,7 +3,6 @@
  * control plane: each step is the encryption configuration the program delivers (`controllerFiles`) for the key list
  * of that step's `secretsEncryptionKeys`, picked up by kube-apiserver's automatic reload, and etcd is read after each.
  */
-import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -12,7 +11,7 @@ import { cidr } from "../../config/cidr";
 import { controlPlaneSettings, controllerFiles, encryptedPrefix } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
 import { EncryptionKey } from "../../pki";
-import { BootedControlPlane, bootControlPlane, kubectl } from "./helpers/controlPlane";
+import { BootedControlPlane, bootControlPlane, etcdValue, kubectl } from "./helpers/controlPlane";
 import { unmountUnder } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { RenderedStage, renderStage } from "./helpers/render";
@@ -79,26 +78,8 @@ async function rotateTo(keys: readonly EncryptionKey[]): Promise<void> {
     );
 }
 
-function etcdValue(name: string): Buffer {
-    const c = cp.controllers[0];
-    return execFileSync(
-        "ip",
-        [
-            ...["netns", "exec", c.host.netns, "etcdctl", "--endpoints", "https://127.0.0.1:2379"],
-            ...["--cacert", c.node.at("/etc/kubernetes/pki/etcd-ca.crt"), "--cert", c.node.at("/etc/kubernetes/pki/etcd-client.crt")],
-            ...[
-                "--key",
-                c.node.at("/etc/kubernetes/pki/etcd-client.key"),
-                "get",
-                `/registry/secrets/default/${name}`,
-                "--print-value-only",
-            ],
-        ],
-        { env: { ...process.env, ETCDCTL_API: "3" } },
-    );
-}
-
-const keyOfSecret = (name: string) => /^k8s:enc:secretbox:v1:([^:]+):/.exec(etcdValue(name).subarray(0, 64).toString("latin1"))?.[1];
+const keyOfSecret = (name: string) =>
+    /^k8s:enc:secretbox:v1:([^:]+):/.exec(etcdValue(cp, `/registry/secrets/default/${name}`).subarray(0, 64).toString("latin1"))?.[1];
 const valueOf = (name: string) =>
     Buffer.from(
         kubectl(tools, cp.adminKubeconfig, ["-n", "default", "get", "secret", name, "-o", "jsonpath={.data.v}"]),

@@ -25,7 +25,7 @@ import { engineConfigFor, listStages } from "../../tools/stageFiles";
 import { certOf, keyOf, kubeletServingSpec, renderKubeconfig } from "../../pki";
 import { signRequestWithOpenssl } from "../pki/helpers/openssl";
 import { versions } from "../../versions";
-import { BootedControlPlane, Override, bootControlPlane, kubectl, kubectlAttempt } from "./helpers/controlPlane";
+import { BootedControlPlane, Override, bootControlPlane, etcdValue, kubectl, kubectlAttempt } from "./helpers/controlPlane";
 import { JoiningNode, WorkerJoin, joinNode, joinWorker, stopNode, unmountUnder } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { clusterLayerProgram } from "./helpers/program";
@@ -87,6 +87,12 @@ function stateObjects(deployment: { resources?: { type: string; urn: string; out
 }
 
 /** Every committed stage; ENGINE_STAGES=dev,prod narrows a run (the default and CI take all). */
+/** `kubectl get` arguments for an object named as `stateObjects` names it (kind/namespace/name). */
+function getObject(object: string, ...output: string[]): string[] {
+    const [kind, namespace, name] = object.split("/");
+    return ["get", kind, name, ...(namespace ? ["-n", namespace] : []), ...output];
+}
+
 const STAGES = process.env.ENGINE_STAGES ? process.env.ENGINE_STAGES.split(",") : listStages();
 let tools: EngineTools;
 
@@ -624,46 +630,19 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
                 "jsonpath={.data.value}",
             ]);
             expect(Buffer.from(got, "base64").toString()).toBe(value);
-            const stored = etcdValue("/registry/secrets/default/engine-encrypted");
+            const stored = etcdValue(cp, "/registry/secrets/default/engine-encrypted");
             expect(stored.subarray(0, encryptedPrefix(rendered.cfg.secretsEncryptionKeys[0]).length).toString()).toBe(
                 encryptedPrefix(rendered.cfg.secretsEncryptionKeys[0]),
             );
             expect(stored.includes(Buffer.from(value))).toBe(false);
             // A ConfigMap is not encrypted (only Secrets are): the same read shows its value, so the check can fail.
             kubectl(tools, cp.adminKubeconfig, ["-n", "default", "create", "configmap", "engine-plain", `--from-literal=value=${value}`]);
-            expect(etcdValue("/registry/configmaps/default/engine-plain").includes(Buffer.from(value))).toBe(true);
+            expect(etcdValue(cp, "/registry/configmaps/default/engine-plain").includes(Buffer.from(value))).toBe(true);
         } finally {
             kubectlAttempt(tools, cp.adminKubeconfig, ["-n", "default", "delete", "secret", "engine-encrypted"]);
             kubectlAttempt(tools, cp.adminKubeconfig, ["-n", "default", "delete", "configmap", "engine-plain"]);
         }
     });
-
-    /** A key's raw value in etcd, read with etcdctl and kube-apiserver's own etcd client certificate on the first controller. */
-    function etcdValue(key: string): Buffer {
-        const c = cp.controllers[0];
-        const out = execFileSync(
-            "ip",
-            [
-                "netns",
-                "exec",
-                c.host.netns,
-                "etcdctl",
-                "--endpoints",
-                "https://127.0.0.1:2379",
-                "--cacert",
-                c.node.at("/etc/kubernetes/pki/etcd-ca.crt"),
-                "--cert",
-                c.node.at("/etc/kubernetes/pki/etcd-client.crt"),
-                "--key",
-                c.node.at("/etc/kubernetes/pki/etcd-client.key"),
-                "get",
-                key,
-                "--print-value-only",
-            ],
-            { env: { ...process.env, ETCDCTL_API: "3" } },
-        );
-        return out;
-    }
 
     test("the audit log records who wrote what (request bodies), and only metadata of Secrets", async () => {
         const marker = `audit-${crypto.randomBytes(6).toString("hex")}`;
@@ -780,15 +759,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         expect(objectsAfterUp.length).toBe(firstUp.size);
         // Each object is in the cluster.
         for (const object of objectsAfterUp) {
-            const [kind, namespace, name] = object.split("/");
-            const got = kubectlAttempt(tools, cp.adminKubeconfig, [
-                "get",
-                kind,
-                name,
-                ...(namespace ? ["-n", namespace] : []),
-                "-o",
-                "name",
-            ]);
+            const got = kubectlAttempt(tools, cp.adminKubeconfig, getObject(object, "-o", "name"));
             expect({ object, status: got.status, stderr: got.stderr }).toEqual({ object, status: 0, stderr: "" });
         }
         const preview = await stack.preview();
@@ -880,18 +851,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         // Each object has one applier, the program's field manager: no dead run's manager keeps a share of its
         // fields (which would make the next change of any of them a conflict).
         for (const object of objectsAfterUp) {
-            const [kind, namespace, name] = object.split("/");
-            const live = JSON.parse(
-                kubectl(tools, cp.adminKubeconfig, [
-                    "get",
-                    kind,
-                    name,
-                    ...(namespace ? ["-n", namespace] : []),
-                    "-o",
-                    "json",
-                    "--show-managed-fields",
-                ]),
-            );
+            const live = JSON.parse(kubectl(tools, cp.adminKubeconfig, getObject(object, "-o", "json", "--show-managed-fields")));
             const appliers = (live.metadata.managedFields as { manager: string; operation: string }[])
                 .filter((f) => f.operation === "Apply")
                 .map((f) => f.manager);
@@ -957,15 +917,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
             "every object deleted from the cluster",
             () =>
                 objects.every((object) => {
-                    const [kind, namespace, name] = object.split("/");
-                    const got = kubectlAttempt(tools, cp.adminKubeconfig, [
-                        "get",
-                        kind,
-                        name,
-                        ...(namespace ? ["-n", namespace] : []),
-                        "-o",
-                        "name",
-                    ]);
+                    const got = kubectlAttempt(tools, cp.adminKubeconfig, getObject(object, "-o", "name"));
                     return got.status !== 0 && /NotFound|not found/.test(got.stderr);
                 }),
             cp.processes,

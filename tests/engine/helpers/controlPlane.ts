@@ -25,7 +25,7 @@ import {
     renderReadinessScript,
 } from "../../../controlplane";
 import { API_SERVER_PORT, LOCAL_API_SERVER_URL } from "../../../layout/cluster";
-import { nodePaths } from "../../../layout/node";
+import { nodePaths, pkiFiles } from "../../../layout/node";
 import { certOf, keyOf, renderKubeconfig } from "../../../pki";
 import { versions } from "../../../versions";
 import { NodeRoot, RenderedStage, nodeRoot } from "./render";
@@ -338,4 +338,19 @@ export function kubectlAttempt(
 ): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", ...args], { encoding: "utf8" });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A key's raw value in etcd, read with etcdctl and kube-apiserver's own etcd client certificate on the first controller. */
+export function etcdValue(cp: BootedControlPlane, key: string): Buffer {
+    const c = cp.controllers[0];
+    const pki = (file: string) => c.node.at(`${nodePaths.pkiDir}/${file}`);
+    return execFileSync(
+        "ip",
+        [
+            ...["netns", "exec", c.host.netns, "etcdctl", "--endpoints", "https://127.0.0.1:2379"],
+            ...["--cacert", pki(pkiFiles.etcdCa), "--cert", pki(pkiFiles.etcdClient), "--key", pki(pkiFiles.etcdClientKey)],
+            ...["get", key, "--print-value-only"],
+        ],
+        { env: { ...process.env, ETCDCTL_API: "3" } },
+    );
 }
