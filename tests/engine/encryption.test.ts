@@ -12,7 +12,7 @@ import { controlPlaneSettings, controllerFiles, encryptedPrefix } from "../../co
 import { nodePaths } from "../../layout/node";
 import { EncryptionKey } from "../../pki";
 import { BootedControlPlane, bootControlPlane, etcdValue, kubectl } from "./helpers/controlPlane";
-import { unmountUnder } from "./helpers/node";
+import { tearDown } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { RenderedStage, renderStage } from "./helpers/render";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
@@ -36,14 +36,7 @@ beforeAll(async () => {
     cp = await bootControlPlane(rendered, vpc, processes, tools, work, cleanup);
 }, 900000);
 
-afterAll(async () => {
-    await processes?.stopAll();
-    vpc?.destroy();
-    for (const dir of cleanup.reverse()) {
-        unmountUnder(dir);
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-}, 120000);
+afterAll(() => tearDown(processes, vpc, cleanup), 120000);
 
 /** Delivers the encryption configuration for `keys` to every controller, as a `pulumi up` with that key list would. */
 function deliver(keys: readonly EncryptionKey[]): void {

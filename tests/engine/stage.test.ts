@@ -26,7 +26,7 @@ import { certOf, keyOf, kubeletServingSpec, renderKubeconfig } from "../../pki";
 import { signRequestWithOpenssl } from "../pki/helpers/openssl";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, etcdValue, kubectl, kubectlAttempt } from "./helpers/controlPlane";
-import { JoiningNode, WorkerJoin, joinNode, joinWorker, stopNode, unmountUnder } from "./helpers/node";
+import { JoiningNode, WorkerJoin, joinNode, joinWorker, stopNode, tearDown } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { clusterLayerProgram } from "./helpers/program";
 import { RenderedStage, nodeRoot, renderStage } from "./helpers/render";
@@ -86,13 +86,34 @@ function stateObjects(deployment: { resources?: { type: string; urn: string; out
         .map((r) => `${r.outputs?.kind}/${r.outputs?.metadata?.namespace ?? ""}/${r.outputs?.metadata?.name}`);
 }
 
-/** Every committed stage; ENGINE_STAGES=dev,prod narrows a run (the default and CI take all). */
 /** `kubectl get` arguments for an object named as `stateObjects` names it (kind/namespace/name). */
 function getObject(object: string, ...output: string[]): string[] {
     const [kind, namespace, name] = object.split("/");
     return ["get", kind, name, ...(namespace ? ["-n", namespace] : []), ...output];
 }
 
+/** The certificate and the key of a kubelet's `kubelet-client-current.pem` (both in one file). */
+function certificateAndKey(pem: string): [string, string] {
+    const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(pem);
+    const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n/.exec(pem);
+    if (!cert || !key) throw new Error("not a certificate and key in one PEM file");
+    return [cert[0], key[0]];
+}
+
+/** A self-signed P-256 certificate `<stem>.crt` and key `<stem>.key` for `subject` (and `san`), valid 2 days. */
+function selfSignedCertificate(stem: string, subject: string, san?: string): void {
+    execFileSync(
+        "openssl",
+        [
+            ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", subject],
+            ...(san ? ["-addext", `subjectAltName=${san}`] : []),
+            ...["-keyout", `${stem}.key`, "-out", `${stem}.crt`],
+        ],
+        { stdio: "ignore" },
+    );
+}
+
+/** Every committed stage; ENGINE_STAGES=dev,prod narrows a run (the default and CI take all). */
 const STAGES = process.env.ENGINE_STAGES ? process.env.ENGINE_STAGES.split(",") : listStages();
 let tools: EngineTools;
 
@@ -181,27 +202,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         }
         const tlsDir = path.join(work, "ingress-tls");
         fs.mkdirSync(tlsDir);
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-subj",
-                "/CN=engine.example.com",
-                "-days",
-                "2",
-                "-keyout",
-                path.join(tlsDir, "tls.key"),
-                "-out",
-                path.join(tlsDir, "tls.crt"),
-            ],
-            { stdio: "ignore" },
-        );
+        selfSignedCertificate(path.join(tlsDir, "tls"), "/CN=engine.example.com");
         const tlsKey = fs.readFileSync(path.join(tlsDir, "tls.key"), "utf8");
         secrets.push(tlsKey.split("\n")[1]);
         config[`${PROJECT}:ingressTlsCertificate`] = { value: fs.readFileSync(path.join(tlsDir, "tls.crt"), "utf8") };
@@ -224,12 +225,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     afterAll(async () => {
         if (ws) stopStrayPlugins(ws);
         for (const node of [worker, controller]) if (node) await stopNode(node, processes);
-        await processes?.stopAll();
-        vpc?.destroy();
-        for (const dir of cleanup.reverse()) {
-            unmountUnder(dir);
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        await tearDown(processes, vpc, cleanup);
     }, 120000);
 
     test("the control plane runs the rendered flags and files; only node paths and listed machine settings differ", () => {
@@ -355,12 +351,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
             expect(refused.stderr).toContain(`can only create a node CSR with CN=system:node:${workerName}`);
         }
         // What the kubelet does to rotate: a request for its own name with its current certificate.
-        const current = fs.readFileSync(worker.clientCertificate, "utf8");
-        const kubeletKubeconfig = clientKubeconfig(
-            "kubelet",
-            current.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/)![0],
-            current.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n/)![0],
-        );
+        const kubeletKubeconfig = clientKubeconfig("kubelet", ...certificateAndKey(fs.readFileSync(worker.clientCertificate, "utf8")));
         expect(requestNodeCertificate(kubeletKubeconfig, `rotate-${suffix}`, workerName).status).toBe(0);
         await processes.waitFor(
             "kube-controller-manager approves the kubelet's renewal of its own name",
@@ -428,21 +419,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     });
 
     test("the node's certificate can do what the Node authorizer allows, and no more", () => {
-        const kubeconfig = path.join(work, "node.kubeconfig");
-        const pem = fs.readFileSync(worker.clientCertificate, "utf8");
-        const cert = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/)![0];
-        const key = pem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n/)![0];
-        fs.writeFileSync(
-            kubeconfig,
-            renderKubeconfig({
-                clusterName: rendered.cfg.namePrefix,
-                userName: workerName,
-                server: `https://${rendered.apiServerPublicAddress}:6443`,
-                caCertPem: certOf(rendered.material, "ca"),
-                credentials: { clientCertificatePem: cert, clientKeyPem: key },
-            }),
-            { mode: 0o600 },
-        );
+        const kubeconfig = clientKubeconfig(workerName, ...certificateAndKey(fs.readFileSync(worker.clientCertificate, "utf8")));
         expect(kubectl(tools, kubeconfig, ["get", "node", workerName, "-o", "name"]).trim()).toBe(`node/${workerName}`);
         const secrets = kubectlAttempt(tools, kubeconfig, ["get", "secrets", "--all-namespaces"]);
         expect(secrets.status).not.toBe(0);
@@ -487,31 +464,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         const fake = { name: `${rendered.cfg.namePrefix}-fake-kubelet`, ip: nthAddress(vswitch, 11) };
         const host = vpc.addHost("fk", fake.ip, "127.0.0.1 localhost\n");
         const dir = fs.mkdtempSync(path.join(work, "fake-kubelet-"));
-        const selfSigned = (file: string, ip: string) =>
-            execFileSync(
-                "openssl",
-                [
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                    "-nodes",
-                    "-days",
-                    "1",
-                    "-subj",
-                    `/O=system:nodes/CN=system:node:${fake.name}`,
-                    "-addext",
-                    `subjectAltName=DNS:${fake.name},IP:${ip}`,
-                    "-keyout",
-                    `${file}.key`,
-                    "-out",
-                    `${file}.crt`,
-                ],
-                { stdio: "ignore" },
-            );
-        selfSigned(path.join(dir, "self"), fake.ip);
+        selfSignedCertificate(path.join(dir, "self"), `/O=system:nodes/CN=system:node:${fake.name}`, `DNS:${fake.name},IP:${fake.ip}`);
         // Signed by the cluster CA, but for another address.
         execFileSync(
             "openssl",

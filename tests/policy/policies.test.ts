@@ -38,6 +38,20 @@ function gzipDataUrl(text: string): string {
     return `data:;base64,${zlib.gzipSync(Buffer.from(text)).toString("base64")}`;
 }
 
+/** The metrics APIService's spec without its TLS settings, which the crafted cases vary. */
+const METRICS_API_SERVICE = {
+    group: "metrics.k8s.io",
+    version: "v1beta1",
+    groupPriorityMinimum: 100,
+    versionPriority: 100,
+    service: { name: "metrics-server", namespace: "kube-system", port: 443 },
+};
+
+/** An Ignition file holding a private key, gzip-compressed (as the program's Ignition writes files), mode 0600. */
+function gzippedKeyFile(path: string): object {
+    return { path, mode: 384, contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" } };
+}
+
 /** Stands in for a component of the program, with its type token (the policies recognise components by type). */
 class Component extends pulumi.ComponentResource {
     constructor(type: string, name: string) {
@@ -111,11 +125,7 @@ function craftedProgram(
             { protect: true, retainOnDelete: true },
         );
         // The bastion keeps its own SSH host key in its user data (it runs no pods).
-        const hostKeyFile = {
-            path: "/etc/ssh/ssh_host_ed25519_key",
-            mode: 384,
-            contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
-        };
+        const hostKeyFile = gzippedKeyFile("/etc/ssh/ssh_host_ed25519_key");
         new alicloud.ecs.Instance(
             "compliant-bastion",
             instanceArgs(vswitch, { userData: userData([hostKeyFile]), tags: { role: "bastion" } }),
@@ -148,15 +158,7 @@ function craftedProgram(
             privateKeyPem: "k",
             subject: { commonName: "admin", organization: "platform:cluster-admins" },
         });
-        const metricsService = { name: "metrics-server", namespace: "kube-system", port: 443 };
-        const apiService = {
-            group: "metrics.k8s.io",
-            version: "v1beta1",
-            groupPriorityMinimum: 100,
-            versionPriority: 100,
-            service: metricsService,
-        };
-        new k8s.apiregistration.v1.APIService("compliant-apiservice", { spec: { ...apiService, caBundle: "Q0E=" } });
+        new k8s.apiregistration.v1.APIService("compliant-apiservice", { spec: { ...METRICS_API_SERVICE, caBundle: "Q0E=" } });
         new k8s.core.v1.Namespace("compliant-apps", {
             metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
         });
@@ -264,11 +266,7 @@ describe("crafted violations", () => {
                     const big = { path: "/etc/big", mode: 420, contents: { source: `data:,${"x".repeat(17000)}` } };
                     new ali.ecs.Instance("user-data-within-budget--17k", instanceArgs(vswitch, { userData: userData([big]) }));
 
-                    const keyFile = {
-                        path: "/etc/ssh/leaked",
-                        mode: 384,
-                        contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
-                    };
+                    const keyFile = gzippedKeyFile("/etc/ssh/leaked");
                     new ali.ecs.Instance(
                         "user-data-without-private-keys--gzip-file",
                         instanceArgs(vswitch, { userData: userData([keyFile]) }),
@@ -289,11 +287,7 @@ describe("crafted violations", () => {
                         instanceArgs(vswitch, { userData: userData([percent]) }),
                     );
                     // The host key file is allowed on the bastion only.
-                    const hostKey = {
-                        path: "/etc/ssh/ssh_host_ed25519_key",
-                        mode: 384,
-                        contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
-                    };
+                    const hostKey = gzippedKeyFile("/etc/ssh/ssh_host_ed25519_key");
                     new ali.ecs.Instance(
                         "user-data-without-private-keys--worker-host-key",
                         instanceArgs(vswitch, { userData: userData([hostKey]) }),
@@ -320,14 +314,7 @@ describe("crafted violations", () => {
                         subject: { commonName: "admin", organization: "system:masters" },
                     });
 
-                    const service = { name: "metrics-server", namespace: "kube-system", port: 443 };
-                    const apiService = {
-                        group: "metrics.k8s.io",
-                        version: "v1beta1",
-                        groupPriorityMinimum: 100,
-                        versionPriority: 100,
-                        service,
-                    };
+                    const apiService = METRICS_API_SERVICE;
                     new k8s.apiregistration.v1.APIService("kubernetes-tls-verified--skip", {
                         spec: { ...apiService, insecureSkipTLSVerify: true },
                     });

@@ -315,3 +315,13 @@ export function joinWorker(rendered: RenderedStage, node: NodeRoot, host: VpcHos
     const overrides = [{ where: `${node.name} join kubeconfig client-key (paths)`, rendered: nodePaths.joinKey, run: paths.joinKey }];
     return { files, overrides, requests };
 }
+
+/** The end of an engine test file: every process, the VPC's namespaces, and the scratch directories (mounts first). */
+export async function tearDown(processes: Processes | undefined, vpc: { destroy(): void } | undefined, cleanup: string[]): Promise<void> {
+    await processes?.stopAll();
+    vpc?.destroy();
+    for (const dir of cleanup.reverse()) {
+        unmountUnder(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
