@@ -47,6 +47,7 @@ export const TYPES = {
     deployment: "kubernetes:apps/v1:Deployment",
     daemonSet: "kubernetes:apps/v1:DaemonSet",
     namespace: "kubernetes:core/v1:Namespace",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
     kubernetesProvider: "pulumi:providers:kubernetes",
 } as const;
 
@@ -479,6 +480,36 @@ export const appsNamespaceRestricted: ResourceValidationPolicy = {
     }),
 };
 
+/** The apps namespace denies traffic by default: a NetworkPolicy selecting every pod, for ingress and egress. */
+export const appsDefaultDeny: StackValidationPolicy = {
+    name: "apps-default-deny",
+    description:
+        "When the namespace `apps` exists, a NetworkPolicy in it selects every pod for ingress and egress, so an app is reached only where a policy says so.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const named = (type: string, namespace: string | undefined) =>
+            args.resources.filter((r) => r.type === type && (r.props.metadata ?? {}).namespace === namespace);
+        const apps = args.resources.filter((r) => r.type === TYPES.namespace && (r.props.metadata ?? {}).name === "apps");
+        if (apps.length === 0) {
+            return;
+        }
+        const denies = named(TYPES.networkPolicy, "apps").some((p) => {
+            const spec = p.props.spec ?? {};
+            const selectsAll = Object.keys(spec.podSelector ?? {}).length === 0;
+            const types: unknown[] = spec.policyTypes ?? [];
+            return selectsAll && types.includes("Ingress") && types.includes("Egress") && !spec.ingress && !spec.egress;
+        });
+        if (!denies) {
+            for (const ns of apps) {
+                reportViolation(
+                    `namespace apps (${ns.name}) has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`,
+                    ns.urn,
+                );
+            }
+        }
+    },
+};
+
 /** Every policy of the pack, in the order the README lists them. */
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     noAdminPortsFromInternet,
@@ -494,6 +525,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     kubernetesTlsVerified,
     sharedStorageSquashed,
     appsNamespaceRestricted,
+    appsDefaultDeny,
 ];
 
 /** The pack's name (what `pulumi preview --policy-pack policy` reports violations under). */

@@ -13,7 +13,7 @@ import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
 import { PROJECT } from "../../config/schema";
 import { ALIBABA_DEFAULT_EIP_QUOTA } from "../../config/schema";
-import { eipQuota, policies, privateKeyLocations } from "../../policy/policies";
+import { appsDefaultDeny, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";
 
@@ -159,6 +159,10 @@ function craftedProgram(
             subject: { commonName: "admin", organization: "platform:cluster-admins" },
         });
         new k8s.apiregistration.v1.APIService("compliant-apiservice", { spec: { ...METRICS_API_SERVICE, caBundle: "Q0E=" } });
+        new k8s.networking.v1.NetworkPolicy("compliant-apps-default-deny", {
+            metadata: { name: "default-deny", namespace: "apps" },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        });
         new k8s.core.v1.Namespace("compliant-apps", {
             metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
         });
@@ -413,6 +417,29 @@ describe("crafted violations", () => {
         expect(defaulted.violations).toHaveLength(1);
         expect(defaulted.violations[0].message).toContain("quota is 20");
     });
+});
+
+test("apps-default-deny: an apps namespace whose policies only allow is reported, naming the namespace", async () => {
+    const run = await runProgram("dev", {
+        program: () => {
+            new k8s.core.v1.Namespace("apps-namespace", {
+                metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+            });
+            // Selects every pod but allows everything in: no default deny.
+            new k8s.networking.v1.NetworkPolicy("allow-all", {
+                metadata: { name: "allow-all", namespace: "apps" },
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] },
+            });
+            return {};
+        },
+    });
+    const result = await runPolicies(run.resources, [appsDefaultDeny]);
+    expect(result.violations.map((v) => [v.policy, v.message])).toEqual([
+        [
+            "apps-default-deny",
+            "namespace apps (apps-namespace) has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)",
+        ],
+    ]);
 });
 
 describe("privateKeyLocations", () => {
