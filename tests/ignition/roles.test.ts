@@ -77,8 +77,8 @@ describe.each(Object.keys(ROLE_FIXTURES))("the %s config", (role) => {
         expect([...files.values()].length).toBeGreaterThan(3);
         for (const [file, { contents }] of files) {
             expect([file, fs.readFileSync(path.join(run.applied.root, file)).equals(contents)]).toEqual([file, true]);
-            // Scripts are executable; nothing else is, and nothing holds a secret that would call for 0600.
-            const expectedMode = file === "/usr/local/bin/node-setup" ? 0o755 : 0o644;
+            // Scripts are executable; nothing else is. The one secret is the bastion's SSH host key: root's alone.
+            const expectedMode = file === "/usr/local/bin/node-setup" ? 0o755 : file === "/etc/ssh/ssh_host_ed25519_key" ? 0o600 : 0o644;
             expect([file, rootFileMode(run.applied.root, file).toString(8)]).toEqual([file, expectedMode.toString(8)]);
         }
     });
