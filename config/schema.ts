@@ -218,11 +218,9 @@ export const KEYS = {
         default: ["key-1"],
         schema: z
             .array(
-                z
-                    .string()
-                    .regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, {
-                        error: "must be a lower-case name of 1 to 32 letters, digits and dashes",
-                    }),
+                z.string().regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, {
+                    error: "must be a lower-case name of 1 to 32 letters, digits and dashes",
+                }),
             )
             .min(1, { error: "must name at least one key (Secrets are always encrypted)" })
             .max(4, { error: "must name at most 4 keys (a rotation needs two)" })

@@ -44,7 +44,9 @@ function pemBody(pem: string, label: string): Buffer {
 export function readCertificateRequest(pem: string): CertificateRequestContent {
     const request = AsnConvert.parse(pemBody(pem, "CERTIFICATE REQUEST"), CertificationRequest);
     const info = request.certificationRequestInfo;
-    const attributes = Array.from(info.subject as Name).flatMap((rdn) => Array.from(rdn, (a) => ({ type: a.type, value: a.value.toString() })));
+    const attributes = Array.from(info.subject as Name).flatMap((rdn) =>
+        Array.from(rdn, (a) => ({ type: a.type, value: a.value.toString() })),
+    );
     const pick = (oid: string) => attributes.filter((a) => a.type === oid).map((a) => a.value);
     const dnsNames: string[] = [];
     const ipAddresses: string[] = [];

@@ -22,7 +22,10 @@ import {
 export const PUBLIC_ADDRESS_PLACEHOLDER = "<apiserver-EIP>";
 
 /** Key material made of labels: renders every file's shape with nothing secret in it. */
-export function placeholderMaterial(specs: readonly CertificateSpec<unknown>[], encryptionKeyNames: readonly string[] = ["key-1"]): PkiMaterial {
+export function placeholderMaterial(
+    specs: readonly CertificateSpec<unknown>[],
+    encryptionKeyNames: readonly string[] = ["key-1"],
+): PkiMaterial {
     return {
         certs: Object.fromEntries(specs.map((s) => [s.name, `<certificate ${s.name}>`])),
         keys: Object.fromEntries(specs.map((s) => [s.name, `<secret: private key of ${s.name}>`])),
@@ -35,7 +38,6 @@ const MASKS: Record<string, string> = {
     "certificate-authority-data": "<base64 of the cluster CA certificate>",
     "client-certificate-data": "<base64 of the client certificate>",
     "client-key-data": "<secret: base64 of the client key>",
-
 };
 
 /** A kubeconfig with its credentials and embedded certificates replaced by labels. */

@@ -37,11 +37,20 @@ export function mockCertificateRequest(spec: NodeCertificateSpec, seed: string):
     ecdh.setPrivateKey(crypto.createHash("sha256").update(seed).digest());
     const subject = new Name([
         ...(spec.organization
-            ? [new RelativeDistinguishedName([new AttributeTypeAndValue({ type: "2.5.4.10", value: new AttributeValue({ utf8String: spec.organization }) })])]
+            ? [
+                  new RelativeDistinguishedName([
+                      new AttributeTypeAndValue({ type: "2.5.4.10", value: new AttributeValue({ utf8String: spec.organization }) }),
+                  ]),
+              ]
             : []),
-        new RelativeDistinguishedName([new AttributeTypeAndValue({ type: "2.5.4.3", value: new AttributeValue({ utf8String: spec.commonName }) })]),
+        new RelativeDistinguishedName([
+            new AttributeTypeAndValue({ type: "2.5.4.3", value: new AttributeValue({ utf8String: spec.commonName }) }),
+        ]),
     ]);
-    const names = [...spec.dnsNames.map((dNSName) => new GeneralName({ dNSName })), ...spec.ipAddresses.map((iPAddress) => new GeneralName({ iPAddress }))];
+    const names = [
+        ...spec.dnsNames.map((dNSName) => new GeneralName({ dNSName })),
+        ...spec.ipAddresses.map((iPAddress) => new GeneralName({ iPAddress })),
+    ];
     const attributes =
         names.length === 0
             ? []
@@ -51,7 +60,11 @@ export function mockCertificateRequest(spec: NodeCertificateSpec, seed: string):
                       values: [
                           der(
                               new Extensions([
-                                  new Extension({ extnID: id_ce_subjectAltName, critical: false, extnValue: new OctetString(der(new SubjectAlternativeName(names))) }),
+                                  new Extension({
+                                      extnID: id_ce_subjectAltName,
+                                      critical: false,
+                                      extnValue: new OctetString(der(new SubjectAlternativeName(names))),
+                                  }),
                               ]),
                           ),
                       ],
@@ -83,6 +96,7 @@ export function mockJoinRequestOutput(stdin: unknown): string | undefined {
     if (!match) return undefined;
     const [, hostname, ip] = match;
     return (
-        mockCertificateRequest(kubeletClientSpec(hostname), `${hostname} join`) + mockCertificateRequest(kubeletServingSpec(hostname, ip), `${hostname} serving`)
+        mockCertificateRequest(kubeletClientSpec(hostname), `${hostname} join`) +
+        mockCertificateRequest(kubeletServingSpec(hostname, ip), `${hostname} serving`)
     );
 }
