@@ -74,6 +74,7 @@ export = function platform() {
         apiServerPublicAddress: apiserverEip.address,
         controllers: plan.controllers,
         validity: cfg.pki,
+        encryptionKeyNames: cfg.secretsEncryptionKeys,
     });
 
     // What every node pool (and the NFS node) shares.
@@ -112,7 +113,8 @@ export = function platform() {
         registries,
     });
 
-    const join = { caCertPem: pki.caCertPem, bootstrapKubeconfig: pki.bootstrapKubeconfig(plan.apiServerUrl) };
+    // Workers and edge nodes ask for certificates of their own names over SSH; the cluster CA signs exactly those.
+    const join = { clusterName: pki.clusterName, caCertPem: pki.caCertPem, apiServerUrl: plan.apiServerUrl, signer: pki };
     const workers = new NodePool("workers", {
         role: "worker",
         environment,
@@ -149,7 +151,7 @@ export = function platform() {
         securityGroupIds: { nodes: nodeGroup, bastion: network.securityGroupIds.bastion },
         checkFrom: {
             target: `controller ${controllers.nodes[0].planned.hostname}`,
-            connection: bastion.connectionTo(controllers.nodes[0].planned.ip),
+            connection: controllers.nodes[0].connection,
             instance: controllers.nodes[0].instance,
         },
     });
@@ -157,6 +159,7 @@ export = function platform() {
     const cluster = createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
+        metricsServerTls: pki.metricsServerTls,
         dependsOn: [workers, edge, ...storage.ready],
     });
 

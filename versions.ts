@@ -47,6 +47,8 @@ export const versions = {
         fleetlock: "quay.io/poseidon/fleetlock:v0.4.0",
         /** Resource metrics for the apps' HorizontalPodAutoscalers. */
         metricsServer: "registry.k8s.io/metrics-server/metrics-server:v0.8.1",
+        /** NetworkPolicy beside flannel (Kubernetes SIG Network; docs/security.md). */
+        networkPolicies: "registry.k8s.io/networking/kube-network-policies:v1.1.1",
         /** kubectl for the one-shot bootstrap on a controller (Fedora CoreOS ships no kubectl). */
         kubectl: `registry.k8s.io/kubectl:${KUBERNETES_VERSION}`,
     },

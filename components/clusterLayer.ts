@@ -5,7 +5,7 @@ import { StageConfig } from "../config/types";
 import { appsSettings, platformSettings } from "../k8s";
 import { API_SERVER_PORT } from "../layout/cluster";
 import { Apps } from "./apps";
-import { KubernetesPlatform } from "./kubernetesPlatform";
+import { KubernetesPlatform, ServingTls } from "./kubernetesPlatform";
 
 /** What the cluster layer takes from the layers below it. */
 export interface ClusterLayerArgs {
@@ -13,6 +13,8 @@ export interface ClusterLayerArgs {
     readonly provider: k8s.Provider;
     /** The NFS export behind the default StorageClass (SharedStorage's server and path). */
     readonly nfs: { readonly server: pulumi.Input<string>; readonly path: string };
+    /** metrics-server's serving certificate (`ClusterPki.metricsServerTls`). */
+    readonly metricsServerTls: ServingTls;
     /** What must exist before any object is applied (the node pools). Defaults to nothing. */
     readonly dependsOn?: pulumi.Resource[];
 }
@@ -33,6 +35,7 @@ export function createClusterLayer(
             settings: platformSettings(cfg),
             apiServer: { host: plan.apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: args.nfs,
+            metricsServerTls: args.metricsServerTls,
         },
         { dependsOn: args.dependsOn ?? [] },
     );

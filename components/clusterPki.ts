@@ -2,16 +2,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import {
-    BOOTSTRAP_TOKEN,
     CertificateSpec,
     ControllerAddress,
+    EncryptionKey,
     KeyAlgorithm,
+    NodeCertificateSpec,
     PkiMaterial,
     PkiValidity,
     SERVICE_ACCOUNT_KEY,
+    certificateRequestProblems,
     clusterCertificateSpecs,
     pkiInputProblems,
-    renderBootstrapKubeconfig,
     renderKubeconfig,
     serverUrlProblem,
     validityOf,
@@ -32,6 +33,11 @@ export interface ClusterPkiArgs {
     readonly controllers: readonly ControllerAddress[];
     /** Certificate lifetimes (`StageConfig.pki`). */
     readonly validity: PkiValidity;
+    /**
+     * Names of the keys Secrets are encrypted with in etcd, the one that encrypts first (config key
+     * `secretsEncryptionKeys`). Each name gets 32 random bytes, a secret; renaming a key makes a new one.
+     */
+    readonly encryptionKeyNames: readonly string[];
 }
 
 /** One issued certificate and its key. */
@@ -41,10 +47,11 @@ interface Issued {
 }
 
 /**
- * The cluster's PKI: three CAs (Kubernetes, front proxy, etcd), every control-plane certificate, the
- * service-account key pair and the kubelet bootstrap token, all held in the stack state. Certificates come from
- * the specs of `pki/specs.ts`. Every private key and the token are secrets; the only plain output is the CA
- * certificate. A `pulumi up` within `renewBeforeDays` of a leaf's expiry re-issues it (docs/pki.md).
+ * The cluster's PKI: three CAs (Kubernetes, front proxy, etcd), every control-plane certificate (the controllers'
+ * kubelets' included), the service-account key pair and the keys that encrypt Secrets in etcd, all held in the stack
+ * state. Certificates come from the specs of `pki/specs.ts`. Every private key is a secret; the only plain output is
+ * the CA certificate. It also signs the requests of workers and edge nodes, whose keys never leave them
+ * (`signNodeRequest`). A `pulumi up` within `renewBeforeDays` of a leaf's expiry re-issues it (docs/pki.md).
  */
 export class ClusterPki extends pulumi.ComponentResource {
     /** The cluster CA certificate (PEM). Public. */
@@ -54,7 +61,7 @@ export class ClusterPki extends pulumi.ComponentResource {
     /** The kubeconfigs' cluster name (the stage's name prefix). */
     public readonly clusterName: string;
     private readonly issued: ReadonlyMap<string, Issued>;
-    private readonly token: { readonly id: pulumi.Output<string>; readonly secret: pulumi.Output<string> };
+    private readonly validity: PkiValidity;
 
     constructor(name: string, args: ClusterPkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:ClusterPki", name, {}, opts);
@@ -76,21 +83,17 @@ export class ClusterPki extends pulumi.ComponentResource {
             issued.set(spec.name, this.issue(name, spec, args.validity, issued));
         }
         this.issued = issued;
+        this.validity = args.validity;
 
         const serviceAccount = privateKey(`${name}-service-account-key`, SERVICE_ACCOUNT_KEY, this);
-        // Kubernetes' token format: [a-z0-9]{6}.[a-z0-9]{16}. RandomPassword keeps the secret half a secret in state.
-        const tokenChars = { special: false, upper: false, lower: true, numeric: true };
-        this.token = {
-            id: new random.RandomString(`${name}-bootstrap-token-id`, { length: BOOTSTRAP_TOKEN.idLength, ...tokenChars }, { parent: this })
-                .result,
-            secret: pulumi.secret(
-                new random.RandomPassword(
-                    `${name}-bootstrap-token-secret`,
-                    { length: BOOTSTRAP_TOKEN.secretLength, ...tokenChars },
-                    { parent: this },
-                ).result,
+        // secretbox takes a 32-byte key. Keyed by name, so adding a key for a rotation creates only that one.
+        const encryptionKeys = pulumi.all(
+            args.encryptionKeyNames.map((keyName) =>
+                pulumi
+                    .secret(new random.RandomBytes(`${name}-secrets-encryption-${keyName}`, { length: 32 }, { parent: this }).base64)
+                    .apply((secret): EncryptionKey => ({ name: keyName, secret })),
             ),
-        };
+        );
 
         const byName = (pick: (i: Issued) => pulumi.Output<string>): pulumi.Output<Record<string, string>> =>
             pulumi.all(Object.fromEntries([...issued].map(([spec, i]) => [spec, pick(i)])));
@@ -102,48 +105,92 @@ export class ClusterPki extends pulumi.ComponentResource {
                     byName((i) => i.keyPem),
                     serviceAccount.publicKeyPem,
                     serviceAccount.privateKeyPem,
-                    this.token.id,
-                    this.token.secret,
+                    encryptionKeys,
                 ])
-                .apply(([certs, keys, publicKeyPem, privateKeyPem, id, secret]): PkiMaterial => ({
+                .apply(([certs, keys, publicKeyPem, privateKeyPem, encryption]): PkiMaterial => ({
                     certs,
                     keys,
                     serviceAccount: { publicKeyPem, privateKeyPem },
-                    bootstrapToken: { id, secret },
+                    encryptionKeys: encryption,
                 })),
         );
         this.registerOutputs({ caCertPem: this.caCertPem });
     }
 
-    /** The kubelet bootstrap kubeconfig for an API server URL (https://host:6443). Secret. */
-    public bootstrapKubeconfig(serverUrl: string): pulumi.Output<string> {
-        this.checkServer("bootstrapKubeconfig", serverUrl);
-        return pulumi.secret(
-            pulumi
-                .all([this.caCertPem, this.token.id, this.token.secret])
-                .apply(([caCertPem, tokenId, tokenSecret]) =>
-                    renderBootstrapKubeconfig({ clusterName: this.clusterName, server: serverUrl, caCertPem, tokenId, tokenSecret }),
-                ),
-        );
+    /**
+     * Signs a node's certificate request with the cluster CA, as `spec` (a kubelet's client or serving certificate),
+     * after checking that the request asks for exactly that and nothing else: a node can never get a certificate for
+     * another node's name or address, whatever it sends. Returns the certificate (PEM; public).
+     */
+    public signNodeRequest(
+        name: string,
+        requestPem: pulumi.Input<string>,
+        spec: pulumi.Input<NodeCertificateSpec>,
+        parent: pulumi.Resource,
+    ): pulumi.Output<string> {
+        const ca = this.issuedCert("ca");
+        const checked = pulumi.all([requestPem, spec]).apply(([pem, s]) => {
+            const problems = certificateRequestProblems(`the certificate request of ${name}`, pem, s);
+            if (problems.length > 0) {
+                throw new pulumi.ResourceError(`${problems.join("; ")}: refusing to sign it`, parent);
+            }
+            return pem;
+        });
+        const { validityPeriodHours, earlyRenewalHours } = validityOf({ lifetime: "leaf" }, this.validity);
+        return new tls.LocallySignedCert(
+            name,
+            {
+                certRequestPem: checked,
+                caCertPem: ca.certPem,
+                caPrivateKeyPem: ca.keyPem,
+                isCaCertificate: false,
+                allowedUses: pulumi.output(spec).apply((s) => [...s.usages]),
+                validityPeriodHours,
+                earlyRenewalHours,
+                setSubjectKeyId: true,
+            },
+            { parent },
+        ).certPem;
     }
 
-    /** A cluster-admin kubeconfig (group system:masters) for an API server URL; accepts an Output URL. Secret. */
+    /**
+     * The team's admin kubeconfig (group `CLUSTER_ADMINS_GROUP`, cluster-admin through RBAC, so revocable) for an API
+     * server URL; accepts an Output URL. Secret.
+     */
     public adminKubeconfig(serverUrl: pulumi.Input<string>): pulumi.Output<string> {
-        const admin = this.issuedCert("admin");
+        return this.clientKubeconfig("admin", "admin", serverUrl);
+    }
+
+    /**
+     * The break-glass kubeconfig (`system:masters`) for an API server URL. Secret, and never a stack output: the control
+     * plane's bootstrap carries it for the time it runs, and `npm run break-glass` reads it from the state.
+     */
+    public breakGlassKubeconfig(serverUrl: pulumi.Input<string>): pulumi.Output<string> {
+        return this.clientKubeconfig("break-glass", "break-glass", serverUrl);
+    }
+
+    private clientKubeconfig(specName: string, userName: string, serverUrl: pulumi.Input<string>): pulumi.Output<string> {
+        const admin = this.issuedCert(specName);
         return pulumi.secret(
             pulumi
                 .all([serverUrl, this.caCertPem, admin.certPem, admin.keyPem])
                 .apply(([server, caCertPem, clientCertificatePem, clientKeyPem]) => {
-                    this.checkServer("adminKubeconfig", server);
+                    this.checkServer(`kubeconfig of ${userName}`, server);
                     return renderKubeconfig({
                         clusterName: this.clusterName,
-                        userName: "admin",
+                        userName,
                         server,
                         caCertPem,
                         credentials: { clientCertificatePem, clientKeyPem },
                     });
                 }),
         );
+    }
+
+    /** metrics-server's serving certificate (for its Service's names), its key (secret) and the cluster CA. */
+    public get metricsServerTls(): { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string>; caCertPem: pulumi.Output<string> } {
+        const issued = this.issuedCert("metrics-server");
+        return { certPem: issued.certPem, keyPem: issued.keyPem, caCertPem: this.caCertPem };
     }
 
     /** A certificate the specs define (every spec is issued in the constructor). */

@@ -12,11 +12,11 @@ import {
     renderBootstrapScript,
     renderReadinessScript,
 } from "../controlplane";
-import { API_SERVER_PORT } from "../layout/cluster";
+import { API_SERVER_PORT, LOCAL_API_SERVER_URL } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { ControllerAddress, certOf, keyOf } from "../pki";
 import { versions } from "../versions";
-import type { Bastion } from "./bastion";
+import type { Bastion, SshConnection } from "./bastion";
 import { ClusterPki } from "./clusterPki";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
@@ -28,6 +28,8 @@ export interface ControlPlaneController {
     readonly planned: ControllerAddress;
     /** The ECS instance: a backend of the API load balancer, and what file delivery waits for. */
     readonly instance: pulumi.CustomResource;
+    /** SSH to it through the bastion, host key pinned (`PoolNode.connection`). */
+    readonly connection: SshConnection;
 }
 
 /** Arguments of a `ControlPlane`. */
@@ -35,7 +37,7 @@ export interface ControlPlaneArgs {
     /** Names and tags of the stage. */
     readonly identity: StageIdentity;
     /** The cluster PKI: certificates, keys and token the controllers receive, and the admin kubeconfig. */
-    readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig">;
+    readonly pki: Pick<ClusterPki, "material" | "clusterName" | "caCertPem" | "adminKubeconfig" | "breakGlassKubeconfig">;
     /** The internal API load balancer's fixed address (`planCluster(cfg).apiServerInternalAddress`), in `vswitchId`. */
     readonly apiServerInternalAddress: string;
     /** Cluster networking: the service and pod CIDRs. */
@@ -51,7 +53,7 @@ export interface ControlPlaneArgs {
     /** The controllers, in plan order: the controller pool's `nodes`. At least one. */
     readonly controllers: readonly ControlPlaneController[];
     /** The bastion: every command reaches the controllers through it. */
-    readonly bastion: Pick<Bastion, "connection" | "connectionTo" | "ready">;
+    readonly bastion: Pick<Bastion, "connection" | "ready">;
     /** The registries the controllers pull from and their mirrors (`registrySettings(cfg)`). */
     readonly registries: RegistrySettings;
 }
@@ -67,7 +69,7 @@ export interface ControlPlaneArgs {
  * copied again and the static pods restart with them.
  */
 export class ControlPlane extends pulumi.ComponentResource {
-    /** Cluster-admin kubeconfig for https://<apiserver EIP>:6443. Secret. */
+    /** The team's admin kubeconfig (cluster-admin through RBAC) for https://<apiserver EIP>:6443. Secret. */
     public readonly kubeconfig: pulumi.Output<string>;
     /** https://<apiserver EIP>:6443 */
     public readonly apiEndpoint: pulumi.Output<string>;
@@ -166,8 +168,8 @@ export class ControlPlane extends pulumi.ComponentResource {
                 `${name}-files-${i}`,
                 {
                     target: `controller ${controller.planned.hostname}`,
-                    connection: args.bastion.connectionTo(controller.planned.ip),
-                    files: args.pki.material.apply((material) => ({ files: controllerFiles(material, settings, i) })),
+                    connection: controller.connection,
+                    files: args.pki.material.apply((material) => controllerFiles(material, settings, i)),
                     secret: true,
                     // A replaced (rolled) controller is a new instance that needs its files again.
                     instance: controller.instance,
@@ -180,19 +182,20 @@ export class ControlPlane extends pulumi.ComponentResource {
 
         // The one-shot bootstrap on the first controller, once every controller has its files (etcd's quorum).
         const first = args.controllers[0];
-        const bootstrapScript = args.pki.material.apply((material) =>
+        // RBAC can only be bootstrapped as system:masters: the break-glass credential travels in the (secret) script.
+        const bootstrapScript = args.pki.breakGlassKubeconfig(LOCAL_API_SERVER_URL).apply((breakGlassKubeconfig) =>
             renderBootstrapScript({
                 target: `controller ${first.planned.hostname}`,
-                manifests: renderBootstrapManifests({ tokenId: material.bootstrapToken.id, tokenSecret: material.bootstrapToken.secret }),
+                manifests: renderBootstrapManifests(),
                 markerPath: nodePaths.bootstrapDoneMarker,
-                adminKubeconfigPath: nodePaths.adminKubeconfig,
+                breakGlassKubeconfig,
                 kubectlImage: versions.images.kubectl,
             }),
         );
         const bootstrap = new command.remote.Command(
             `${name}-bootstrap`,
             {
-                connection: args.bastion.connectionTo(first.planned.ip),
+                connection: first.connection,
                 create: "sudo bash -s",
                 stdin: pulumi.secret(bootstrapScript),
                 addPreviousOutputInEnv: false,

@@ -29,6 +29,7 @@ const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,
     "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
     "apiregistration.k8s.io/v1/APIService": k8s.apiregistration.v1.APIService,
+    "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy,
 };
 
 /**

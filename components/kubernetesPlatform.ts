@@ -20,6 +20,15 @@ export interface KubernetesPlatformArgs {
     readonly apiServer: ApiServerEndpoint;
     /** The NFS export behind the default StorageClass: NAS mount-target domain + "/", or the NFS node's address + export path. Required. */
     readonly nfs: { readonly server: pulumi.Input<string>; readonly path: string };
+    /** metrics-server's serving certificate and key, and the CA that signed it (`ClusterPki.metricsServerTls`). Required. */
+    readonly metricsServerTls: ServingTls;
+}
+
+/** A serving certificate, its key (a secret) and the CA certificate that signed it, all PEM. */
+export interface ServingTls {
+    readonly certPem: pulumi.Input<string>;
+    readonly keyPem: pulumi.Input<string>;
+    readonly caCertPem: pulumi.Input<string>;
 }
 
 /**
@@ -41,6 +50,11 @@ export class KubernetesPlatform extends pulumi.ComponentResource {
             ...args.settings,
             apiServer: args.apiServer,
             nfs: { server: late(args.nfs.server), path: args.nfs.path },
+            metricsServerTls: {
+                certificate: late(args.metricsServerTls.certPem),
+                key: pulumi.secret(args.metricsServerTls.keyPem),
+                caBundle: pulumi.output(args.metricsServerTls.caCertPem).apply((pem) => Buffer.from(pem).toString("base64")),
+            },
         };
         const problems = platformInputProblems(input);
         if (problems.length > 0) {

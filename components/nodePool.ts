@@ -1,10 +1,22 @@
 import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker } from "../config/plan";
 import { NodeIgnitionInput, NodeSettings, controllerIgnitionInput, workerIgnitionInput } from "../ignition";
-import { RegistrySettings, joinFiles, registryFiles } from "../controlplane";
+import {
+    RegistrySettings,
+    joinFiles,
+    joinKubeconfig,
+    registryFiles,
+    renderJoinRequestScript,
+    renderJoinedScript,
+    splitJoinRequests,
+} from "../controlplane";
+import { nodePaths } from "../layout/node";
+import { kubeletClientSpec, kubeletServingSpec } from "../pki";
+import type { ClusterPki } from "./clusterPki";
 import { NodeTaint } from "../layout/roles";
-import { Bastion } from "./bastion";
+import { Bastion, SshConnection } from "./bastion";
 import { StageIdentity, createDataDisk, physicalName } from "./common";
 import { EipPool, associateEip } from "./eipPool";
 import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
@@ -28,10 +40,18 @@ export interface PoolEnvironment {
     readonly registries: RegistrySettings;
 }
 
-/** What a worker's or edge node's kubelet joins with, copied over SSH through the bastion after boot. */
-export interface JoinMaterial {
+/**
+ * How a worker's or edge node's kubelet joins: the node makes its keys and asks for its certificates over SSH, the
+ * cluster CA signs exactly its name (and address), and the certificates go back over SSH. No token, no key in transit.
+ */
+export interface NodeJoin {
+    /** The kubeconfigs' cluster name (`ClusterPki.clusterName`). */
+    readonly clusterName: string;
     readonly caCertPem: pulumi.Input<string>;
-    readonly bootstrapKubeconfig: pulumi.Input<string>;
+    /** https://<internal load balancer>:6443 (`planCluster(cfg).apiServerUrl`). */
+    readonly apiServerUrl: string;
+    /** Signs the node's requests after checking them (`ClusterPki`). */
+    readonly signer: Pick<ClusterPki, "signNodeRequest">;
 }
 
 /** What every pool has, whatever its role. */
@@ -62,14 +82,14 @@ export interface ControllerPoolArgs extends PoolArgsBase {
     readonly roll: readonly number[];
 }
 
-/** What a pool of kubelets that join with the bootstrap token has. */
+/** What a pool of kubelets that join over SSH (workers, edge nodes) has. */
 interface JoiningPoolArgs extends PoolArgsBase {
     /** Extra node labels from the stage config. */
     readonly labels: Readonly<Record<string, string>>;
     /** Node taints from the stage config. */
     readonly taints: readonly NodeTaint[];
-    /** What the kubelets join with; never in user data. Controllers get theirs from the control plane. */
-    readonly join: JoinMaterial;
+    /** How the kubelets join; nothing of it is in user data. Controllers get theirs from the control plane. */
+    readonly join: NodeJoin;
 }
 
 /** Workers: cattle, replaced when their Ignition config or image changes. */
@@ -91,10 +111,11 @@ export interface EdgePoolArgs extends JoiningPoolArgs {
 /** Arguments of a `NodePool`: one shape per role, so what a role needs cannot be left out. */
 export type NodePoolArgs = ControllerPoolArgs | WorkerPoolArgs | EdgePoolArgs;
 
-/** One node as created: its plan and its instance. */
+/** One node as created: its plan, its instance, and how to reach it over SSH (through the bastion, host key pinned). */
 export interface PoolNode<P extends PlannedNode = PlannedNode> {
     readonly planned: P;
     readonly instance: alicloud.ecs.Instance;
+    readonly connection: SshConnection;
 }
 
 /**
@@ -170,7 +191,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 },
                 this,
             );
-            const instance = this.instance<LateValuesWithDisk>(name, args, node, {
+            const { instance, connection } = this.instance<LateValuesWithDisk>(name, args, node, {
                 build: (late) => controllerIgnitionInput(args.environment.settings, node, late),
                 late: { deployPublicKey: args.environment.bastion.deployPublicKey, dataDiskId: etcdDisk.disk.id },
                 placeholders: LATE_VALUE_PLACEHOLDERS,
@@ -183,7 +204,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 { autoSnapshotPolicyId: snapshots.id, diskId: etcdDisk.disk.id },
                 { parent: this },
             );
-            return { planned: node, instance };
+            return { planned: node, instance, connection };
         });
     }
 
@@ -194,38 +215,95 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
         node: P,
     ): PoolNode<P> {
         const env = args.environment;
-        const instance = this.instance<LateValues>(name, args, node, {
+        const { instance, connection } = this.instance<LateValues>(name, args, node, {
             build: (late) => workerIgnitionInput(env.settings, args.role, node.hostname, args, late.deployPublicKey),
             late: { deployPublicKey: env.bastion.deployPublicKey },
             placeholders: LATE_VALUE_PLACEHOLDERS,
             options: REPLACED_ON_NEW_CONFIG,
         });
-        // The join: the registry mirrors, the CA and the bootstrap kubeconfig, whose appearance starts the kubelet (never
-        // in user data), so the kubelet's first pull already goes through the mirrors.
-        installNodeFiles(
-            `${name}-${node.index}-join`,
+        // The join (docs/security.md, "Joining"): the node makes its join and serving keys and prints the two requests,
+        // the cluster CA signs them once they ask for exactly this node, and the certificates go back with the CA and the
+        // registry mirrors. The join kubeconfig names the key's path on the node: nothing secret travels, and its arrival
+        // starts the kubelet, whose first pull already goes through the mirrors.
+        const key = `${name}-${node.index}`;
+        const target = `${args.role} ${node.hostname}`;
+        const requests = new command.remote.Command(
+            `${key}-join-request`,
             {
-                target: `${args.role} ${node.hostname}`,
-                connection: env.bastion.connectionTo(instance.privateIp),
+                connection,
+                create: "sudo bash -s",
+                stdin: instance.privateIp.apply((ip) => renderJoinRequestScript({ target, hostname: node.hostname, ip })),
+                // A new instance makes new keys; nothing else re-runs this.
+                triggers: [instance.id],
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [instance, ...env.bastion.ready] },
+        );
+        const asked = requests.stdout.apply(splitJoinRequests);
+        const join = args.join;
+        const clientCertPem = join.signer.signNodeRequest(
+            `${key}-kubelet-client`,
+            asked.apply((r) => r.join),
+            kubeletClientSpec(node.hostname),
+            this,
+        );
+        const servingCertPem = join.signer.signNodeRequest(
+            `${key}-kubelet-serving`,
+            asked.apply((r) => r.serving),
+            instance.privateIp.apply((ip) => kubeletServingSpec(node.hostname, ip)),
+            this,
+        );
+        const delivered = installNodeFiles(
+            `${key}-join`,
+            {
+                target,
+                connection,
                 files: pulumi
-                    .all([args.join.caCertPem, args.join.bootstrapKubeconfig])
-                    .apply(([ca, kubeconfig]) => ({ files: [...registryFiles(env.registries, false), ...joinFiles(ca, kubeconfig)] })),
-                secret: true,
+                    .all([join.caCertPem, clientCertPem, servingCertPem])
+                    .apply(([caCertPem, clientCertificatePem, servingCert]) => ({
+                        files: [
+                            ...registryFiles(env.registries, false),
+                            ...joinFiles({
+                                caCertPem,
+                                servingCertPem: servingCert,
+                                kubeconfig: joinKubeconfig({
+                                    clusterName: join.clusterName,
+                                    hostname: node.hostname,
+                                    server: join.apiServerUrl,
+                                    caCertPem,
+                                    credentials: { clientCertificatePem, clientKeyFile: nodePaths.joinKey },
+                                }),
+                            }),
+                        ],
+                    })),
+                secret: false,
                 instance,
-                after: env.bastion.ready,
+                after: [requests],
             },
             this,
         );
-        return { planned: node, instance };
+        // The join credential lives as long as the join: once the kubelet holds a certificate of its own, it goes.
+        new command.remote.Command(
+            `${key}-joined`,
+            {
+                connection,
+                create: "sudo bash -s",
+                stdin: renderJoinedScript({ target }),
+                triggers: [instance.id],
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [delivered] },
+        );
+        return { planned: node, instance, connection };
     }
 
-    /** One node's instance (with its user data) and the delivery of the team's keys to it. */
+    /** One node's instance (with its user data), its pinned host key, and the delivery of the team's keys to it. */
     private instance<L extends LateValues>(
         name: string,
         args: NodePoolArgs,
         node: PlannedNode,
         how: InstanceSpec<L>,
-    ): alicloud.ecs.Instance {
+    ): { instance: alicloud.ecs.Instance; connection: SshConnection } {
         const env = args.environment;
         const key = `${name}-${node.index}`;
         const userData = nodeUserData<L>(this, name, node.hostname, how.build, how.late, how.placeholders);
@@ -252,14 +330,16 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             },
             { parent: this, dependsOn: [...env.bootAfter], ...how.options },
         );
+        const hostKey = env.bastion.scanHostKey(`${key}-host-key`, instance.privateIp, instance, this);
+        const connection = env.bastion.connectionTo(instance.privateIp, hostKey);
         deliverTeamKeys(
             `${key}-ssh-keys`,
-            { target: `${args.role} ${node.hostname}`, connection: env.bastion.connectionTo(instance.privateIp), instance },
+            { target: `${args.role} ${node.hostname}`, connection, instance },
             env.settings.sshAuthorizedKeys,
             env.bastion.ready,
             this,
         );
-        return instance;
+        return { instance, connection };
     }
 
     private tags(args: NodePoolArgs): Record<string, string> {

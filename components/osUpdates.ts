@@ -1,18 +1,18 @@
 import type * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
 import { osUpdatesOnFiles } from "../controlplane";
-import type { Bastion } from "./bastion";
+import type { Bastion, SshConnection } from "./bastion";
 import { installNodeFiles } from "./nodeFiles";
 import type { PoolNode } from "./nodePool";
 
 /** Arguments of `OsUpdates`. */
 export interface OsUpdatesArgs {
     /** The bastion: its own updates are turned on too, and every other node is reached through it. */
-    readonly bastion: Pick<Bastion, "connection" | "connectionTo" | "instance" | "ready">;
-    /** The nodes of every pool, by the role their messages name ("controller", "worker", "edge"). */
+    readonly bastion: Pick<Bastion, "connection" | "instance" | "ready">;
+    /** The nodes of every pool (each with its host-key-pinned connection), by the role their messages name. */
     readonly pools: Readonly<Record<string, readonly PoolNode[]>>;
     /** The NFS node of a stage that runs one (storage kind nfs-server). */
-    readonly nfsNode?: { readonly hostname: string; readonly instance: alicloud.ecs.Instance };
+    readonly nfsNode?: { readonly hostname: string; readonly instance: alicloud.ecs.Instance; readonly connection: SshConnection };
     /** What the stage has converged with: the cluster layer and the apps (and through them everything below). */
     readonly after: readonly pulumi.Resource[];
 }
@@ -33,7 +33,7 @@ export class OsUpdates extends pulumi.ComponentResource {
                 nodes.map((node) => ({
                     key: `${role}-${node.planned.index}`,
                     target: `${role} ${node.planned.hostname}`,
-                    connection: args.bastion.connectionTo(node.instance.privateIp),
+                    connection: node.connection,
                     instance: node.instance,
                 })),
             ),
@@ -42,7 +42,7 @@ export class OsUpdates extends pulumi.ComponentResource {
                       {
                           key: "nfs",
                           target: `NFS server ${args.nfsNode.hostname}`,
-                          connection: args.bastion.connectionTo(args.nfsNode.instance.privateIp),
+                          connection: args.nfsNode.connection,
                           instance: args.nfsNode.instance,
                       },
                   ]

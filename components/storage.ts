@@ -1,9 +1,10 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { renderNfsReadyScript } from "../controlplane";
+import { renderNasVolumesDirScript, renderNfsReadyScript } from "../controlplane";
 import type { SshConnection } from "./bastion";
 import { StorageConfig } from "../config/types";
+import { NAS_VOLUMES_DIR, NFS_SQUASH_ID } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { createDataDisk, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
@@ -63,8 +64,8 @@ export class SharedStorage extends pulumi.ComponentResource {
     public readonly path: string;
     /** What must exist before anything uses the export: the NAS mount target, or the NFS node's readiness wait. */
     public readonly ready: pulumi.Resource[];
-    /** nfs-server: the NFS node (its OS updates are turned on with everyone else's). */
-    public readonly nfsNode?: { readonly hostname: string; readonly instance: alicloud.ecs.Instance };
+    /** nfs-server: the NFS node and SSH to it, host key pinned (its OS updates are turned on with everyone else's). */
+    public readonly nfsNode?: { readonly hostname: string; readonly instance: alicloud.ecs.Instance; readonly connection: SshConnection };
 
     constructor(name: string, args: SharedStorageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:SharedStorage", name, {}, opts);
@@ -107,14 +108,28 @@ export class SharedStorage extends pulumi.ComponentResource {
                         accessGroupName: accessGroup.accessGroupName,
                         sourceCidrIp: cidr,
                         rwAccessType: "RDWR",
-                        // The provisioner creates a directory per volume and chowns it.
-                        userAccessType: "no_squash",
+                        // Every node (and so every pod that could mount it) acts as nobody: no root on the data.
+                        userAccessType: "all_squash",
                         priority: i + 1,
                         fileSystemType: "standard",
                     },
                     { parent: this },
                 );
             });
+            // The bastion runs no pods and only the team logs in there: the one host that may act as root on the file
+            // system, to give the provisioner its directory (below) and for repairs by hand (docs/security.md).
+            const bastionRule = new alicloud.nas.AccessRule(
+                `${name}-access-bastion`,
+                {
+                    accessGroupName: accessGroup.accessGroupName,
+                    sourceCidrIp: pulumi.interpolate`${bastion.privateIp}/32`,
+                    rwAccessType: "RDWR",
+                    userAccessType: "no_squash",
+                    priority: args.clientCidrs.length + 1,
+                    fileSystemType: "standard",
+                },
+                { parent: this },
+            );
             const mountTarget = new alicloud.nas.MountTarget(
                 `${name}-mount`,
                 {
@@ -126,9 +141,22 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 { parent: this, ...keep },
             );
-            this.server = mountTarget.mountTargetDomain;
-            this.path = "/";
-            this.ready = [mountTarget];
+            const volumesDir = new command.remote.Command(
+                `${name}-volumes-dir`,
+                {
+                    connection: bastion.connection,
+                    create: "sudo bash -s",
+                    stdin: mountTarget.mountTargetDomain.apply((server) =>
+                        renderNasVolumesDirScript({ server, dir: NAS_VOLUMES_DIR, owner: NFS_SQUASH_ID }),
+                    ),
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: [mountTarget, bastionRule, ...bastion.ready] },
+            );
+            // The server's address once the provisioner's directory exists.
+            this.server = pulumi.all([mountTarget.mountTargetDomain, volumesDir.stdout]).apply(([domain]) => domain);
+            this.path = NAS_VOLUMES_DIR;
+            this.ready = [volumesDir];
         } else {
             const group = new alicloud.ecs.SecurityGroup(
                 `${name}-sg-nfs`,
@@ -193,16 +221,18 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
             );
             disk.attachTo(instance);
+            const hostKey = bastion.scanHostKey(`${name}-host-key`, args.nfsServerAddress, instance, this);
+            const connection = bastion.connectionTo(args.nfsServerAddress, hostKey);
             deliverTeamKeys(
                 `${name}-ssh-keys`,
-                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance },
+                { target: `NFS server ${hostname}`, connection, instance },
                 settings.sshAuthorizedKeys,
                 bastion.ready,
                 this,
             );
             this.server = pulumi.output(args.nfsServerAddress);
             this.path = nodePaths.nfsExportDir;
-            this.nfsNode = { hostname, instance };
+            this.nfsNode = { hostname, instance, connection };
             // The NFS node layers nfs-utils and reboots on first boot: nothing that needs the export (the provisioner,
             // the apps' volumes) is created until a node can mount it. Runs again for a new NFS node.
             this.ready = [

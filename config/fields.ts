@@ -106,8 +106,24 @@ const route = z.strictObject({
         .default("/"),
 });
 
+/**
+ * What the restricted Pod Security level leaves an app to choose: the (non-root) uid its container runs as, and whether
+ * its root filesystem is read-only (a writable emptyDir is always mounted where the runtime writes: /tmp, and nginx's
+ * cache and pid directories). docs/kubernetes.md, "Apps", says what an image must do to run so.
+ */
+const podSecurity = (uid: number) => ({
+    runAsUser: z
+        .int({ error: "must be a whole number" })
+        .min(1, { error: "must be a non-root uid between 1 and 2147483647 (the apps namespace enforces the restricted level)" })
+        .max(2147483647, { error: "must be a non-root uid between 1 and 2147483647" })
+        .default(uid),
+    readOnlyRootFilesystem: z.boolean({ error: "must be true or false" }).default(true),
+});
+
 const springBootApp = z.strictObject({
     kind: z.literal("spring-boot"),
+    // 1000: the uid of the Paketo/Cloud Native Buildpacks images Spring Boot's own build (bootBuildImage) makes.
+    ...podSecurity(1000),
     name: appName,
     image,
     replicas: z.int().min(1, { error: "must be between 1 and 100" }).max(100, { error: "must be between 1 and 100" }).default(2),
@@ -147,6 +163,8 @@ const springBootApp = z.strictObject({
 
 const reactApp = z.strictObject({
     kind: z.literal("react"),
+    // 101: the nginx user of the official nginx and nginx-unprivileged images.
+    ...podSecurity(101),
     name: appName,
     image,
     replicas: z.int().min(1, { error: "must be between 1 and 100" }).max(100, { error: "must be between 1 and 100" }).default(2),

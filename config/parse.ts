@@ -119,6 +119,7 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         osUpdates: v.osUpdateServerUrl ? { updateServerUrl: v.osUpdateServerUrl } : {},
         mirrors: checked(mirrors, "mirrors"),
         pki: checked(v.pki, "pki"),
+        secretsEncryptionKeys: checked(v.secretsEncryptionKeys, "secretsEncryptionKeys"),
         storage: checked(v.storage, "storage"),
         ingress: {
             ...checked(v.ingress, "ingress"),

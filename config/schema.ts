@@ -257,6 +257,22 @@ export const KEYS = {
                 .default(30),
         }),
     },
+    secretsEncryptionKeys: {
+        type: "array",
+        items: "string",
+        description:
+            "Names of the keys that encrypt Secrets in etcd (each 32 random bytes the program generates and keeps as a secret). The first encrypts, all decrypt. Rotate by adding a new name second, then moving it first, then dropping the old one, one pulumi up each (docs/security.md).",
+        default: ["key-1"],
+        schema: z
+            .array(
+                z.string().regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, {
+                    error: "must be a lower-case name of 1 to 32 letters, digits and dashes",
+                }),
+            )
+            .min(1, { error: "must name at least one key (Secrets are always encrypted)" })
+            .max(4, { error: "must name at most 4 keys (a rotation needs two)" })
+            .refine((names) => new Set(names).size === names.length, { error: "must not name a key twice" }),
+    },
     storage: {
         type: "object",
         description:
@@ -294,7 +310,7 @@ export const KEYS = {
         type: "array",
         items: "object",
         description:
-            "Business services: spring-boot services {kind, name, image, replicas, port, managementPort, cpu, memory, maxRamPercentage, config, env, route, autoscale, canary} and react apps {kind, name, image, replicas, route, apiServices}.",
+            "Business services: spring-boot services {kind, name, image, replicas, port, managementPort, cpu, memory, maxRamPercentage, config, env, route, autoscale, canary, runAsUser, readOnlyRootFilesystem} and react apps {kind, name, image, replicas, route, apiServices, runAsUser, readOnlyRootFilesystem}. Apps run non-root under the restricted Pod Security level (docs/kubernetes.md).",
         default: [],
         schema: z.array(app),
     },

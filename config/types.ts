@@ -77,6 +77,8 @@ export interface StageConfig {
     /** Registry and file mirrors (config key `mirrors`); empty: every artifact from its upstream. */
     readonly mirrors: MirrorsConfig;
     readonly pki: Parsed<"pki">;
+    /** Names of the keys that encrypt Secrets in etcd, the one that encrypts first. */
+    readonly secretsEncryptionKeys: readonly string[];
     readonly storage: StorageConfig;
     readonly ingress: Parsed<"ingress"> & {
         /** A certificate from config, turned into the ingress default-certificate Secret. */

@@ -8,9 +8,10 @@ import * as crypto from "crypto";
 import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, LOCAL_API_SERVER_URL } from "../layout/cluster";
 import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { etcdTlsEnvironment } from "../pki/etcd";
-import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
+import { KubeconfigCredentials, renderKubeconfig } from "../pki/kubeconfig";
 import { PkiMaterial, certOf, keyOf } from "../pki/material";
-import { etcdPeerCertName, etcdServerCertName } from "../pki/specs";
+import { etcdPeerCertName, etcdServerCertName, kubeletClientCertName, kubeletServingCertName, nodeUser } from "../pki/specs";
+import { APISERVER_CONFIG_FILES, renderAdmissionConfig, renderAuditPolicy, renderEncryptionConfig } from "./apiserverConfig";
 import { renderStaticPods } from "./staticPods";
 import { registryFiles } from "./registries";
 import { ControlPlaneSettings } from "./settings";
@@ -35,6 +36,8 @@ export interface NodeDirectory {
     readonly mode: "0700" | "0755";
     /** "user:group". */
     readonly owner: string;
+    /** Written by a static pod through a hostPath: labelled container_file_t where SELinux is enforcing. */
+    readonly containerWritable?: boolean;
 }
 
 /** Files of one delivery, and the directories they need beyond what `mkdir -p` (root, 0700) makes. */
@@ -43,15 +46,51 @@ export interface NodeFiles {
     readonly files: readonly NodeFile[];
 }
 
+/** What a kubelet joins the cluster with. */
+export interface KubeletJoin {
+    readonly caCertPem: string;
+    /** Its serving certificate, signed by the cluster CA for the node's name and private address. */
+    readonly servingCertPem: string;
+    /** Its serving key, when the program made it (controllers); workers and edge nodes made their own. */
+    readonly servingKeyPem?: string;
+    /** The join kubeconfig: a client certificate for exactly this node (`joinKubeconfig`). */
+    readonly kubeconfig: string;
+}
+
 /**
- * What a kubelet joins the cluster with (workers, edge nodes, and controllers last of their files): the cluster CA,
- * then the bootstrap-token kubeconfig, whose appearance starts the kubelet (kubelet.path).
+ * The files a kubelet joins with (workers, edge nodes, and controllers last of their files): the cluster CA, its
+ * serving certificate (and key), then the join kubeconfig, whose appearance starts the kubelet (kubelet.path).
  */
-export function joinFiles(caCertPem: string, bootstrapKubeconfig: string): NodeFile[] {
+export function joinFiles(join: KubeletJoin): NodeFile[] {
     return [
-        { path: nodePaths.clusterCaCert, mode: "0644", content: caCertPem, containerReadable: false },
-        { path: nodePaths.bootstrapKubeconfig, mode: "0600", content: bootstrapKubeconfig, containerReadable: false },
+        { path: nodePaths.clusterCaCert, mode: "0644", content: join.caCertPem, containerReadable: false },
+        ...(join.servingKeyPem === undefined
+            ? []
+            : [{ path: nodePaths.kubeletServingKey, mode: "0600" as const, content: join.servingKeyPem, containerReadable: false }]),
+        { path: nodePaths.kubeletServingCert, mode: "0644", content: join.servingCertPem, containerReadable: false },
+        { path: nodePaths.bootstrapKubeconfig, mode: "0600", content: join.kubeconfig, containerReadable: false },
     ];
+}
+
+/**
+ * A kubelet's join kubeconfig: its client certificate for `system:node:<hostname>`, with the key embedded
+ * (controllers, whose keys the program makes) or named by its path on the node (workers and edge nodes, whose join
+ * key never leaves them).
+ */
+export function joinKubeconfig(input: {
+    readonly clusterName: string;
+    readonly hostname: string;
+    readonly server: string;
+    readonly caCertPem: string;
+    readonly credentials: KubeconfigCredentials;
+}): string {
+    return renderKubeconfig({
+        clusterName: input.clusterName,
+        userName: nodeUser(input.hostname),
+        server: input.server,
+        caCertPem: input.caCertPem,
+        credentials: input.credentials,
+    });
 }
 
 /** The user that logs in to every node (Fedora CoreOS's), and who owns its SSH keys. */
@@ -103,6 +142,7 @@ export function shortHash(text: string): string {
  * the pods' manifests change and the kubelet restarts them, so no component keeps serving an old certificate.
  */
 export function pkiRevision(material: PkiMaterial, controllerIndex: number): string {
+    // The audit policy and the admission configuration are read at start too; the encryption keys reload by themselves.
     const certs = [
         "ca",
         "apiserver",
@@ -116,7 +156,7 @@ export function pkiRevision(material: PkiMaterial, controllerIndex: number): str
     ];
     const parts = certs.map((name) => certOf(material, name));
     parts.push(certOf(material, etcdServerCertName(controllerIndex)), certOf(material, etcdPeerCertName(controllerIndex)));
-    parts.push(material.serviceAccount.publicKeyPem);
+    parts.push(material.serviceAccount.publicKeyPem, renderAuditPolicy(), renderAdmissionConfig());
     return shortHash(parts.join("\n"));
 }
 
@@ -150,9 +190,10 @@ export function etcdEnvironment(settings: Pick<ControlPlaneSettings, "controller
         .join("");
 }
 
-/** Files of controller `controllerIndex` (index into `settings.controllers`). */
-export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSettings, controllerIndex: number): NodeFile[] {
-    if (!settings.controllers[controllerIndex]) {
+/** Files of controller `controllerIndex` (index into `settings.controllers`), and the audit log's directory. */
+export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSettings, controllerIndex: number): Required<NodeFiles> {
+    const controller = settings.controllers[controllerIndex];
+    if (!controller) {
         throw new Error(`controller index ${controllerIndex} is out of range (${settings.controllers.length} controllers)`);
     }
     const caCertPem = certOf(material, "ca");
@@ -170,6 +211,7 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
     });
     const inPki = (file: string) => `${nodePaths.pkiDir}/${file}`;
     const inEtcd = (file: string) => `${nodePaths.etcdPkiDir}/${file}`;
+    const inConfig = (file: string) => `${nodePaths.apiserverConfigDir}/${file}`;
     const clientKubeconfig = (userName: string, spec: string) =>
         renderKubeconfig({
             clusterName: settings.clusterName,
@@ -180,12 +222,12 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         });
     const pods = renderStaticPods(settings, controllerIndex, pkiRevision(material, controllerIndex));
 
-    return [
+    const files: NodeFile[] = [
         // Registry mirrors first: etcd's and the static pods' first pulls already go through them.
         ...registryFiles(settings.registries, true),
         // Control-plane PKI (each key before its certificate).
         open(inPki(pkiFiles.ca), caCertPem),
-        // The CA key: kube-controller-manager signs the kubelets' client certificates with it.
+        // The CA key: kube-controller-manager signs the kubelets' client certificates with it (and nothing else).
         secret(inPki(pkiFiles.caKey), keyOf(material, "ca")),
         secret(inPki(pkiFiles.apiserverKey), keyOf(material, "apiserver")),
         open(inPki(pkiFiles.apiserver), certOf(material, "apiserver")),
@@ -199,11 +241,14 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         open(inPki(pkiFiles.etcdCa), certOf(material, "etcd-ca")),
         secret(inPki(pkiFiles.etcdClientKey), keyOf(material, "etcd-client")),
         open(inPki(pkiFiles.etcdClient), certOf(material, "etcd-client")),
-        // Kubeconfigs of the components that talk to the local apiserver.
+        // kube-apiserver's Secret encryption keys (0600), audit policy and Pod Security defaults.
+        secret(inConfig(APISERVER_CONFIG_FILES.encryption), renderEncryptionConfig(material.encryptionKeys)),
+        open(inConfig(APISERVER_CONFIG_FILES.audit), renderAuditPolicy()),
+        open(inConfig(APISERVER_CONFIG_FILES.admission), renderAdmissionConfig()),
+        // Kubeconfigs of the components that talk to the local apiserver. No admin credential rests on a controller:
+        // the bootstrap carries the break-glass one in its script, only for the time it runs.
         secret(nodePaths.controllerManagerKubeconfig, clientKubeconfig("system:kube-controller-manager", "controller-manager")),
         secret(nodePaths.schedulerKubeconfig, clientKubeconfig("system:kube-scheduler", "scheduler")),
-        // Used only by the bootstrap step's kubectl (and an admin on the node), never mounted into a pod.
-        secret(nodePaths.adminKubeconfig, clientKubeconfig("admin", "admin"), false),
         // etcd: its settings, CA, peer pair, then the serving pair; server.crt appearing starts etcd (etcd.path).
         // etcd reads its settings only when it starts.
         { ...open(nodePaths.etcdEnvFile, etcdEnvironment(settings, controllerIndex), false), restarts: nodeUnits.etcd },
@@ -217,15 +262,22 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         // Static pods: the kubelet runs them once it starts.
         ...Object.entries(pods).map(([file, yaml]) => open(`${nodePaths.staticPodDir}/${file}`, yaml, false)),
         // The kubelet's join, last: its appearance starts the kubelet, which then runs the static pods above.
-        ...joinFiles(
+        ...joinFiles({
             caCertPem,
-            renderBootstrapKubeconfig({
+            servingCertPem: certOf(material, kubeletServingCertName(controllerIndex)),
+            servingKeyPem: keyOf(material, kubeletServingCertName(controllerIndex)),
+            kubeconfig: joinKubeconfig({
                 clusterName: settings.clusterName,
+                hostname: controller.hostname,
                 server: LOCAL_API_SERVER_URL,
                 caCertPem,
-                tokenId: material.bootstrapToken.id,
-                tokenSecret: material.bootstrapToken.secret,
+                credentials: {
+                    clientCertificatePem: certOf(material, kubeletClientCertName(controllerIndex)),
+                    clientKeyPem: keyOf(material, kubeletClientCertName(controllerIndex)),
+                },
             }),
-        ),
+        }),
     ];
+    // kube-apiserver writes its audit log here (and rotates it); only root reads it.
+    return { directories: [{ path: nodePaths.auditLogDir, mode: "0700", owner: "root:root", containerWritable: true }], files };
 }

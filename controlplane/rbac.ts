@@ -1,16 +1,14 @@
 /**
- * What the one-shot bootstrap applies once the API answers: the bootstrap token and the RBAC that lets kubelets
- * join by TLS bootstrapping (Kubernetes docs, "TLS bootstrapping"), and lets the apiserver reach kubelets.
+ * What the one-shot bootstrap applies once the API answers: the RBAC that lets kubelets renew their own certificates,
+ * lets the apiserver reach kubelets, and makes the team's admin group cluster-admin. There is no bootstrap token:
+ * kubelets join with a certificate for their own name (docs/security.md, "Joining").
  */
 import { stringify } from "yaml";
 import { NO_ALIASES } from "../pki/kubeconfig";
-import { APISERVER_KUBELET_CLIENT_USER } from "../pki/specs";
+import { APISERVER_KUBELET_CLIENT_USER, CLUSTER_ADMINS_GROUP, NODES_GROUP } from "../pki/specs";
 
-/** The bootstrap token, as the Secret that makes the apiserver accept it. */
-export interface BootstrapTokenInput {
-    readonly tokenId: string;
-    readonly tokenSecret: string;
-}
+/** The ClusterRoleBinding that makes the admin kubeconfig's group cluster-admin; deleting it revokes that kubeconfig. */
+export const CLUSTER_ADMINS_BINDING = "platform-cluster-admins";
 
 function binding(name: string, clusterRole: string, subject: { kind: "Group" | "User"; name: string }): Record<string, unknown> {
     return {
@@ -22,37 +20,20 @@ function binding(name: string, clusterRole: string, subject: { kind: "Group" | "
     };
 }
 
-/** The bootstrap objects (a multi-document YAML); contains the token secret. */
-export function renderBootstrapManifests(token: BootstrapTokenInput): string {
+/** The bootstrap objects (a multi-document YAML); nothing secret. */
+export function renderBootstrapManifests(): string {
     const objects: Record<string, unknown>[] = [
-        {
-            apiVersion: "v1",
-            kind: "Secret",
-            // The name and type are how the apiserver's bootstrap-token authenticator finds the token.
-            metadata: { name: `bootstrap-token-${token.tokenId}`, namespace: "kube-system" },
-            type: "bootstrap.kubernetes.io/token",
-            // No expiration: workers and edge nodes join whenever a pool grows (docs/pki.md: rotating the token).
-            stringData: {
-                description: "Kubelet TLS bootstrapping of this cluster's nodes (managed by Pulumi)",
-                "token-id": token.tokenId,
-                "token-secret": token.tokenSecret,
-                "usage-bootstrap-authentication": "true",
-            },
-        },
-        // A bootstrapping kubelet may create a CSR for its client certificate...
-        binding("kubelet-bootstrap", "system:node-bootstrapper", { kind: "Group", name: "system:bootstrappers" }),
-        // ...which kube-controller-manager approves (first certificate, bootstrap token)...
-        binding("node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", {
-            kind: "Group",
-            name: "system:bootstrappers",
-        }),
-        // ...and so are the renewals a node asks for with its current certificate.
+        // A kubelet's request for a new certificate of the name it already holds is approved by kube-controller-manager
+        // (its own renewal, `selfnodeclient`). Nothing approves a request for any other name: there is no `nodeclient`
+        // binding, so a node's credential can never obtain another node's identity.
         binding("node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", {
             kind: "Group",
-            name: "system:nodes",
+            name: NODES_GROUP,
         }),
         // The apiserver's client certificate towards kubelets (logs, exec, port-forward).
         binding("kube-apiserver-kubelet-api-admin", "system:kubelet-api-admin", { kind: "User", name: APISERVER_KUBELET_CLIENT_USER }),
+        // The team's admin kubeconfig: cluster-admin through this binding, so deleting it revokes every copy.
+        binding(CLUSTER_ADMINS_BINDING, "cluster-admin", { kind: "Group", name: CLUSTER_ADMINS_GROUP }),
     ];
     return objects.map((o) => stringify(o, NO_ALIASES)).join("---\n");
 }

@@ -7,6 +7,8 @@
  * Every script is wrapped in a `main` function that is called on its last line: bash reads the whole function
  * before running it, so nothing inside can swallow the rest of the script from stdin.
  */
+import { nodePaths } from "../layout/node";
+import { NODES_GROUP, nodeUser } from "../pki/specs";
 import { NodeFiles, shortHash } from "./files";
 
 /** Quotes a value for bash (single quotes; an embedded quote becomes '\''). */
@@ -59,7 +61,8 @@ export interface InstallScriptInput extends NodeFiles {
  */
 export function renderInstallScript(input: InstallScriptInput): string {
     const directories = (input.directories ?? []).map(
-        (d) => `step=${shellQuote(`directory ${d.path}`)}\ninstall_dir ${shellQuote(d.path)} ${d.mode} ${shellQuote(d.owner)}`,
+        (d) =>
+            `step=${shellQuote(`directory ${d.path}`)}\ninstall_dir ${shellQuote(d.path)} ${d.mode} ${shellQuote(d.owner)} ${d.containerWritable ? "container" : "host"}`,
     );
     const install = input.files.map(
         (f) =>
@@ -73,6 +76,10 @@ selinux_enforcing() {
 }
 install_dir() {
     install -d -m "$2" -o "\${3%%:*}" -g "\${3#*:}" -- "$1"
+    # A directory a static pod writes through a hostPath (the audit log) needs container_file_t under SELinux.
+    if [ "$4" = container ] && selinux_enforcing; then
+        chcon -u system_u -t container_file_t -- "$1"
+    fi
 }
 owned_by() {
     [ "$2" = - ] || [ "$(stat -c %U:%G -- "$1")" = "$2" ]
@@ -141,8 +148,11 @@ export interface BootstrapScriptInput {
     readonly manifests: string;
     /** Marker file: holds the revision of the last successful bootstrap. */
     readonly markerPath: string;
-    /** Admin kubeconfig on the controller (server = the local apiserver). */
-    readonly adminKubeconfigPath: string;
+    /**
+     * The break-glass kubeconfig (system:masters, server = the local apiserver); secret. It exists on the controller
+     * only while the script runs, in a private temporary file: RBAC cannot be bootstrapped by anything less.
+     */
+    readonly breakGlassKubeconfig: string;
     /** The kubectl image, run with podman. */
     readonly kubectlImage: string;
     readonly timing?: BootstrapTiming;
@@ -173,7 +183,6 @@ apply_manifests() {
 main() {
 ${prologue(input.target)}
 marker=${shellQuote(input.markerPath)}
-admin=${shellQuote(input.adminKubeconfigPath)}
 image=${shellQuote(input.kubectlImage)}
 revision=${revision}
 if [ -f "$marker" ] && [ "$(cat -- "$marker")" = "$revision" ]; then
@@ -182,6 +191,10 @@ if [ -f "$marker" ] && [ "$(cat -- "$marker")" = "$revision" ]; then
 fi
 manifests=$(base64 -d ${heredoc(input.manifests)}
 )
+step="write the break-glass kubeconfig for this run"
+admin=$(mktemp)
+trap 'rm -f -- "$admin"' EXIT
+base64 -d > "$admin" ${heredoc(input.breakGlassKubeconfig)}
 step="pull \${image}"
 retry ${t.pullAttempts} 15 timeout 600 podman pull --quiet "$image" >/dev/null ||
     fail "could not pull the kubectl image in ${t.pullAttempts} attempts (does the node reach the registry through the NAT gateway?)"
@@ -283,6 +296,166 @@ step="mount \${export}"
 retry ${attempts} ${delay} mounts ||
     fail "the export did not answer within ${attempts * delay} s (the NFS node layers nfs-utils and reboots on first boot: see journalctl -u layer-nfs-utils.service and nfs-server.service there)"
 echo "NFS ready: \${export} mounted from \${what}"
+}
+main
+`;
+}
+
+/** Who asks for the join certificates: the node's name (its kubelet's identity) and its private address. */
+export interface JoinRequestInput {
+    /** The node, as messages name it ("worker coreos-platform-dev-worker-0"). */
+    readonly target: string;
+    readonly hostname: string;
+    /** The private address ECS gave the node: its serving certificate names it. */
+    readonly ip: string;
+    /** The node's paths (tests move them into a scratch root). Defaults to `nodePaths`. */
+    readonly paths?: { readonly joinKey: string; readonly kubeletServingKey: string };
+}
+
+const REQUEST_END = "-----END CERTIFICATE REQUEST-----";
+
+/**
+ * Makes, on a worker or edge node, the two keys its kubelet needs (each only if it is not there yet, so a re-run asks
+ * again for the same keys) and prints two certificate requests: the join certificate (`system:node:<name>` in
+ * `system:nodes`, key on tmpfs) and the serving certificate (the node's name and private address, key with the
+ * kubelet's). The program checks both against exactly that (`certificateRequestProblems`) before it signs them, and
+ * no private key ever leaves the node.
+ */
+export function renderJoinRequestScript(input: JoinRequestInput): string {
+    const paths = input.paths ?? nodePaths;
+    const subject = `/O=${NODES_GROUP}/CN=${nodeUser(input.hostname)}`;
+    return `#!/bin/bash
+# Join requests of ${input.hostname} at ${input.ip}: keys made here, requests printed for the program to sign.
+${HELPERS}
+new_key() {
+    [ -s "$1" ] || openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
+}
+request() { # KEY [SAN]
+    openssl req -new -key "$1" -subj ${shellQuote(subject)} -config <(printf '[req]\\ndistinguished_name = dn\\n[dn]\\n') \\
+        \${2:+-addext "subjectAltName = $2"}
+}
+main() {
+${prologue(input.target)}
+join_key=${shellQuote(paths.joinKey)}
+serving_key=${shellQuote(paths.kubeletServingKey)}
+step="make the join key"
+mkdir -p -- "$(dirname -- "$join_key")" "$(dirname -- "$serving_key")"
+new_key "$join_key"
+step="make the serving key"
+new_key "$serving_key"
+step="print the certificate requests"
+request "$join_key"
+request "$serving_key" ${shellQuote(`DNS:${input.hostname},IP:${input.ip}`)}
+}
+main
+`;
+}
+
+/** The join script's output as its two requests: the join (client) request, then the serving request. */
+export function splitJoinRequests(stdout: string): { join: string; serving: string } {
+    const blocks = stdout
+        .split(REQUEST_END)
+        .slice(0, -1)
+        .map((b) => `${b.slice(b.indexOf("-----BEGIN")).trim()}\n${REQUEST_END}\n`);
+    if (blocks.length !== 2) {
+        throw new Error(`expected two certificate requests, got ${blocks.length}: ${JSON.stringify(stdout.slice(0, 120))}`);
+    }
+    return { join: blocks[0], serving: blocks[1] };
+}
+
+/** What the one-shot preparation of a NAS file system needs. */
+export interface NasVolumesDirInput {
+    /** The mount target's domain. */
+    readonly server: string;
+    /** The directory to make at the file system's root (`NAS_VOLUMES_DIR`). */
+    readonly dir: string;
+    /** Its owner (uid = gid): the identity every node is squashed to. */
+    readonly owner: number;
+}
+
+/**
+ * Run once on the bastion, the only host NAS lets act as root: makes the provisioner's directory at the file system's
+ * root and gives it to the identity every node is squashed to (the root directory itself is root's, so a squashed
+ * provisioner could not create anything there). Mounts the file system only for that, in a private temporary
+ * directory; a re-run changes nothing.
+ */
+export function renderNasVolumesDirScript(input: NasVolumesDirInput): string {
+    const owner = `${input.owner}:${input.owner}`;
+    return `#!/bin/bash
+# Prepares ${input.dir} on NAS ${input.server} for the NFS provisioner (owner ${owner}).
+${HELPERS}
+main() {
+${prologue(`bastion (NAS ${input.server})`)}
+mnt=$(mktemp -d)
+trap 'umount "$mnt" 2>/dev/null || true; rmdir "$mnt"' EXIT
+step="mount the file system"
+retry 10 15 mount -t nfs -o vers=4,minorversion=0,hard,timeo=600,retrans=2,noresvport ${shellQuote(`${input.server}:/`)} "$mnt" ||
+    fail "could not mount ${input.server}:/ (is the bastion's rule in the NAS access group?)"
+step="make ${input.dir}"
+install -d -m 0755 -o ${input.owner} -g ${input.owner} -- "$mnt"${shellQuote(input.dir)}
+chown ${owner} -- "$mnt"${shellQuote(input.dir)}
+echo "\${what}: ${input.dir} is owned by ${owner}"
+}
+main
+`;
+}
+
+/**
+ * Run on the bastion: reads a node's ED25519 host key from inside the VPC (retrying while the node boots) and prints
+ * it as `ssh-ed25519 <key>`, what `@pulumi/command` verifies the node by from then on.
+ */
+export function renderHostKeyScanScript(host: string): string {
+    return `#!/bin/bash
+# Host key of ${host}, read from the bastion.
+${HELPERS}
+scan() {
+    key=$(ssh-keyscan -T 5 -t ed25519 -- "$host" 2>/dev/null | awk '$2 == "ssh-ed25519" { print $2 " " $3; exit }') && [ -n "$key" ]
+}
+main() {
+${prologue(`bastion (host key of ${host})`)}
+host=${shellQuote(host)}
+key=
+step="ssh-keyscan \${host}"
+retry 90 10 scan || fail "no ED25519 host key from \${host}:22 within 15 minutes (is the node up, and does the node security group admit the bastion?)"
+printf '%s\\n' "$key"
+}
+main
+`;
+}
+
+/** What `renderJoinedScript` waits for and removes. */
+export interface JoinedInput {
+    /** The node, as messages name it. */
+    readonly target: string;
+    /** The node's paths (tests move them into a scratch root). Defaults to `nodePaths`. */
+    readonly paths?: { readonly kubeletKubeconfig: string; readonly bootstrapKubeconfig: string; readonly joinKey: string };
+    /** Attempts, 10 s apart. Defaults to 120 (20 minutes: the first boot downloads the kubelet). */
+    readonly attempts?: number;
+}
+
+/**
+ * The end of a join: waits until the kubelet holds a certificate of its own key (it wrote its kubeconfig), then
+ * removes the join key and kubeconfig, so the join credential lives exactly as long as the join. A node that does not
+ * join in time fails the `pulumi up` with the step named.
+ */
+export function renderJoinedScript(input: JoinedInput): string {
+    const paths = input.paths ?? nodePaths;
+    const attempts = input.attempts ?? 120;
+    return `#!/bin/bash
+# Waits for the kubelet of ${input.target} to join, then removes its join credential.
+${HELPERS}
+joined() {
+    [ -s "$kubeconfig" ]
+}
+main() {
+${prologue(input.target)}
+kubeconfig=${shellQuote(paths.kubeletKubeconfig)}
+step="wait for the kubelet to join"
+retry ${attempts} 10 joined ||
+    fail "the kubelet has no certificate of its own after ${attempts * 10} s; see journalctl -u kubelet-install -u kubelet"
+step="remove the join credential"
+rm -f -- ${shellQuote(paths.bootstrapKubeconfig)} ${shellQuote(paths.joinKey)}
+echo "\${what}: joined; join credential removed"
 }
 main
 `;

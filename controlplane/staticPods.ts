@@ -9,6 +9,10 @@ import { FRONT_PROXY_CLIENT_CN, ControllerAddress } from "../pki/specs";
 import { versions } from "../versions";
 import { API_SERVER_PORT, ETCD_CLIENT_PORT, NODE_POD_PREFIX } from "../layout/cluster";
 import { ControlPlaneSettings, SERVICE_ACCOUNT_ISSUER } from "./settings";
+import { APISERVER_CONFIG_FILES, AUDIT_LOG_RETENTION } from "./apiserverConfig";
+
+/** The audit log's file name in `nodePaths.auditLogDir`. */
+export const AUDIT_LOG_FILE = "audit.log";
 
 /** Annotation that carries the hash of the certificates a pod reads: new certificates, new pod. */
 export const PKI_REVISION_ANNOTATION = "coreos-platform/pki-revision";
@@ -32,11 +36,17 @@ function flags(values: Record<string, string | number | boolean>): string[] {
 interface HostMount {
     readonly name: string;
     readonly path: string;
-    /** "File" for a single file (a kubeconfig); directories must exist. */
-    readonly type: "File" | "Directory";
+    /** "File" for a single file (a kubeconfig); directories must exist, except one the pod writes to. */
+    readonly type: "File" | "Directory" | "DirectoryOrCreate";
+    /** Only the audit log is written; everything else is mounted read-only. */
+    readonly writable?: boolean;
 }
 
 const PKI_DIR: HostMount = { name: "pki", path: nodePaths.pkiDir, type: "Directory" };
+const APISERVER_CONFIG_DIR: HostMount = { name: "config", path: nodePaths.apiserverConfigDir, type: "Directory" };
+// Made over SSH with the container label (controllerFiles), so that SELinux lets the container write it.
+const AUDIT_LOG_DIR: HostMount = { name: "audit-log", path: nodePaths.auditLogDir, type: "DirectoryOrCreate", writable: true };
+const apiserverConfig = (file: string) => `${nodePaths.apiserverConfigDir}/${file}`;
 
 interface PodInput {
     readonly name: string;
@@ -71,7 +81,7 @@ function staticPod(input: PodInput): string {
                     command: input.command,
                     resources: { requests: { cpu: input.cpu } },
                     ...input.probes,
-                    volumeMounts: input.mounts.map((m) => ({ name: m.name, mountPath: m.path, readOnly: true })),
+                    volumeMounts: input.mounts.map((m) => ({ name: m.name, mountPath: m.path, readOnly: !m.writable })),
                 },
             ],
             volumes: input.mounts.map((m) => ({ name: m.name, hostPath: { path: m.path, type: m.type } })),
@@ -103,7 +113,7 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
         pkiRevision,
         // No host trust store: the image carries its own CA bundle, and SELinux would not let the container read
         // the host's (cert_t; container-selinux's container_read_certs is off by default).
-        mounts: [PKI_DIR],
+        mounts: [PKI_DIR, APISERVER_CONFIG_DIR, AUDIT_LOG_DIR],
         probes: {
             startupProbe: { ...tcp, periodSeconds: 10, failureThreshold: 24 },
             livenessProbe: { ...tcp, periodSeconds: 10, failureThreshold: 8 },
@@ -111,17 +121,29 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
         command: [
             "kube-apiserver",
             ...flags({
+                // Pod Security defaults for namespaces without labels (baseline enforced, restricted warned).
+                "admission-control-config-file": apiserverConfig(APISERVER_CONFIG_FILES.admission),
                 "advertise-address": controller.ip,
                 "allow-privileged": true,
                 "anonymous-auth": false,
+                "audit-log-maxage": AUDIT_LOG_RETENTION.maxAgeDays,
+                "audit-log-maxbackup": AUDIT_LOG_RETENTION.maxBackups,
+                "audit-log-maxsize": AUDIT_LOG_RETENTION.maxSizeMb,
+                "audit-log-path": `${nodePaths.auditLogDir}/${AUDIT_LOG_FILE}`,
+                "audit-policy-file": apiserverConfig(APISERVER_CONFIG_FILES.audit),
                 "authorization-mode": "Node,RBAC",
                 "client-ca-file": pki(pkiFiles.ca),
-                "enable-admission-plugins": "NodeRestriction",
-                "enable-bootstrap-token-auth": true,
+                // DenyServiceExternalIPs (CVE-2020-8554): ingress binds the edge nodes' host network and needs none.
+                "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs",
+                "encryption-provider-config": apiserverConfig(APISERVER_CONFIG_FILES.encryption),
+                // A new key list (rotation, docs/security.md) takes effect without restarting the API server.
+                "encryption-provider-config-automatic-reload": true,
                 "etcd-cafile": pki(pkiFiles.etcdCa),
                 "etcd-certfile": pki(pkiFiles.etcdClient),
                 "etcd-keyfile": pki(pkiFiles.etcdClientKey),
                 "etcd-servers": settings.controllers.map((c) => `https://${c.ip}:${ETCD_CLIENT_PORT}`).join(","),
+                // Kubelets serve certificates the program signed for their name and address: verify them.
+                "kubelet-certificate-authority": pki(pkiFiles.ca),
                 "kubelet-client-certificate": pki(pkiFiles.apiserverKubeletClient),
                 "kubelet-client-key": pki(pkiFiles.apiserverKubeletClientKey),
                 "kubelet-preferred-address-types": "InternalIP,Hostname,ExternalIP",
@@ -145,8 +167,9 @@ export function renderKubeApiserverPod(settings: ControlPlaneSettings, controlle
 }
 
 /**
- * kube-controller-manager: signs the kubelets' client certificates with the cluster CA (TLS bootstrapping) and
- * gives every node a /24 of the pod network, which flannel routes.
+ * kube-controller-manager: signs the kubelets' client certificates with the cluster CA (for their own names only: it
+ * approves a kubelet's request for the name it already holds) and gives every node a /24 of the pod network, which
+ * flannel routes. It signs nothing else: the other signers (kubelet serving, API clients, legacy) have no key.
  */
 export function renderKubeControllerManagerPod(settings: ControlPlaneSettings, pkiRevision: string): string {
     const kubeconfig = nodePaths.controllerManagerKubeconfig;
@@ -167,8 +190,8 @@ export function renderKubeControllerManagerPod(settings: ControlPlaneSettings, p
                 "client-ca-file": pki(pkiFiles.ca),
                 "cluster-cidr": settings.podCidr,
                 "cluster-name": settings.clusterName,
-                "cluster-signing-cert-file": pki(pkiFiles.ca),
-                "cluster-signing-key-file": pki(pkiFiles.caKey),
+                "cluster-signing-kubelet-client-cert-file": pki(pkiFiles.ca),
+                "cluster-signing-kubelet-client-key-file": pki(pkiFiles.caKey),
                 kubeconfig,
                 "leader-elect": true,
                 // Each node's pod network (flannel reads the node's podCIDR): the same /24 the stage config checks against.

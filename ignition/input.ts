@@ -83,6 +83,11 @@ export interface NfsServerInput {
 export interface BastionIgnitionInput extends NodeBase {
     readonly role: "bastion";
     readonly osUpdates: WindowUpdates;
+    /**
+     * The bastion's SSH host key (ED25519, OpenSSH form), made by the program so that it knows the key before the first
+     * connection over the internet. The bastion runs no pods, so this is the one private key allowed in user data.
+     */
+    readonly sshHostKey: { readonly privateKey: string; readonly publicKey: string };
     readonly kubernetes?: never;
     readonly etcd?: never;
     readonly nfsServer?: never;

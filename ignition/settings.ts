@@ -85,11 +85,13 @@ export function bastionIgnitionInput(
     settings: Pick<NodeSettings, "ntpServers" | "updateServerUrl">,
     hostname: string,
     deployPublicKey: string,
+    sshHostKey: BastionIgnitionInput["sshHostKey"],
 ): BastionIgnitionInput {
     return {
         role: "bastion",
         ...nodeBase({ ntpServers: settings.ntpServers, hosts: [] }, hostname, deployPublicKey),
         osUpdates: { updateServerUrl: settings.updateServerUrl },
+        sshHostKey,
     };
 }
 

@@ -126,3 +126,35 @@ export function spreadOverNodes(selector: Record<string, string>) {
         },
     };
 }
+
+/** What every app's pod needs to run under the restricted Pod Security level, from the app's two options. */
+export interface AppPodSecurity {
+    /** The non-root uid (and gid) the container runs as (config: runAsUser). */
+    readonly runAsUser: number;
+    /** Whether the container's root filesystem is read-only (config: readOnlyRootFilesystem). */
+    readonly readOnlyRootFilesystem: boolean;
+}
+
+/**
+ * The pod's and container's security contexts of the restricted level (non-root, no privilege escalation, every
+ * capability dropped, RuntimeDefault seccomp), and writable emptyDirs where the runtime writes (`writable`), so a
+ * read-only root filesystem still works.
+ */
+export function restrictedPod(app: AppPodSecurity, writable: readonly string[]) {
+    const volumes = writable.map((path, i) => ({ name: `writable-${i}`, path }));
+    return {
+        podSecurityContext: {
+            runAsNonRoot: true,
+            runAsUser: app.runAsUser,
+            runAsGroup: app.runAsUser,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        containerSecurityContext: {
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+            readOnlyRootFilesystem: app.readOnlyRootFilesystem,
+        },
+        volumeMounts: volumes.map((v) => ({ name: v.name, mountPath: v.path })),
+        volumes: volumes.map((v) => ({ name: v.name, emptyDir: {} })),
+    };
+}

@@ -6,7 +6,9 @@
 import type { AppConfig, StageConfig } from "../config/types";
 import { APPS_NAMESPACE, AppContext } from "./appParts";
 import { KubeObject, Late, kube, podSecurityLabels, recommendedLabels } from "./objects";
-import { renderReactApp } from "./reactApp";
+import { INGRESS_NAMESPACE, INGRESS_POD_LABELS } from "./ingress";
+import { ClusterNetworks, renderAppNetworkPolicies } from "./networkPolicies";
+import { REACT_CONTAINER_PORT, renderReactApp } from "./reactApp";
 import { PLATFORM_ENV_NAMES, renderSpringBootApp, springBootNames } from "./springBoot";
 
 /** The parts of the stage config the apps need (build it with `appsSettings`). */
@@ -17,6 +19,8 @@ export interface AppsSettings {
     readonly appSecrets: Readonly<Record<string, Readonly<Record<string, Late<string>>>>>;
     /** Per-client request rate on every app route, and whether routes serve HTTPS. */
     readonly ingress: { readonly rateLimitRps: number; readonly https: boolean };
+    /** The networks the apps' network policies name. */
+    readonly networks: ClusterNetworks;
 }
 
 /** Everything the apps are rendered from. */
@@ -31,6 +35,7 @@ export function appsSettings(cfg: StageConfig): AppsSettings {
         apps: cfg.apps,
         appSecrets: cfg.appSecrets,
         ingress: { rateLimitRps: cfg.ingress.rateLimitRps, https: cfg.ingress.tls !== undefined || cfg.ingress.tlsSecretName !== "" },
+        networks: { podCidr: cfg.network.podCidr, vpcCidr: cfg.network.vpcCidr, apiServiceIp: cfg.cluster.apiServiceIp },
     };
 }
 
@@ -76,8 +81,12 @@ export function renderAppObjects(input: AppsInput): KubeObject[] {
     };
     const objects: KubeObject[] = [
         kube.Namespace({
-            // Baseline: app images are the teams' own, and a stock nginx image starts as root (restricted would refuse it).
-            metadata: { name: APPS_NAMESPACE, labels: { ...recommendedLabels("apps", APPS_NAMESPACE), ...podSecurityLabels("baseline") } },
+            // Restricted: app pods run as non-root without privileges, and may not mount host paths or NFS exports inline
+            // (only claims of the StorageClass).
+            metadata: {
+                name: APPS_NAMESPACE,
+                labels: { ...recommendedLabels("apps", APPS_NAMESPACE), ...podSecurityLabels("restricted") },
+            },
         }),
     ];
     for (const app of input.apps) {
@@ -97,5 +106,17 @@ export function renderAppObjects(input: AppsInput): KubeObject[] {
             objects.push(...renderReactApp(app, upstreams, ctx));
         }
     }
+    // Default deny; each app reachable from the gateway (if routed) and from the apps that declare it, nothing else.
+    const endpoints = input.apps.map((app) =>
+        app.kind === "spring-boot"
+            ? { name: app.name, port: app.port, routed: app.route !== undefined, calls: [] }
+            : { name: app.name, port: REACT_CONTAINER_PORT, routed: true, calls: app.apiServices },
+    );
+    objects.push(
+        ...renderAppNetworkPolicies(APPS_NAMESPACE, endpoints, input.networks, {
+            namespace: INGRESS_NAMESPACE,
+            labels: INGRESS_POD_LABELS,
+        }),
+    );
     return objects;
 }

@@ -1,7 +1,7 @@
 /**
  * The API gateway: ingress-nginx on the edge pool, whose nodes hold the public EIPs (1:1 NAT to their private
- * addresses). The edge security group opens exactly 80 and 443, and a DaemonSet on the host network binds them on
- * every edge node: no Service hop, and the client's address reaches nginx (the rate limit counts per client).
+ * addresses). The edge security group opens exactly 80 and 443, and a DaemonSet binds them on every edge node by
+ * hostPort: no Service hop, and the client's address reaches nginx (the rate limit counts per client).
  *
  * ingress-nginx v1.15.1 is the project's final release: Kubernetes retired ingress-nginx in March 2026 (best-effort
  * maintenance ended then). It still works; plan a move to a Gateway API implementation (docs/kubernetes.md).
@@ -14,6 +14,8 @@ import { NodeTaint } from "../layout/roles";
 import { edgeNodeSelector, tolerationsFor } from "./scheduling";
 
 export const INGRESS_NAMESPACE = "ingress-nginx";
+/** The labels of the gateway's pods, which the apps' network policies admit. */
+export const INGRESS_POD_LABELS = selectorLabels("ingress-nginx");
 /** The IngressClass every app Ingress names; also the cluster's default class. */
 export const INGRESS_CLASS = "nginx";
 /** The default-certificate Secret the program creates from ingressTlsCertificate/ingressTlsKey. */
@@ -65,8 +67,9 @@ export function renderIngress(s: IngressSettings): KubeObject[] {
         tolerations: tolerationsFor(s.edge.taints),
         priorityClassName: "system-cluster-critical",
         terminationGracePeriodSeconds: 300,
-        hostNetwork: true,
-        dnsPolicy: "ClusterFirstWithHostNet",
+        // In the pod network, bound to 80/443 of the edge node by hostPort (CNI portmap): the client's address still
+        // reaches nginx (the EIP is 1:1 NAT, portmap only rewrites the destination), and network policy can tell the
+        // gateway's pods from every other client of the apps, which a host-network pod is not (docs/security.md).
         containers: [
             {
                 name: "controller",
@@ -79,8 +82,8 @@ export function renderIngress(s: IngressSettings): KubeObject[] {
                 ],
                 lifecycle: { preStop: { exec: { command: ["/wait-shutdown"] } } },
                 ports: [
-                    { name: "http", containerPort: 80, protocol: "TCP" },
-                    { name: "https", containerPort: 443, protocol: "TCP" },
+                    { name: "http", containerPort: 80, hostPort: 80, protocol: "TCP" },
+                    { name: "https", containerPort: 443, hostPort: 443, protocol: "TCP" },
                     { name: "healthz", containerPort: HEALTH_PORT, protocol: "TCP" },
                 ],
                 livenessProbe: {
@@ -113,7 +116,7 @@ export function renderIngress(s: IngressSettings): KubeObject[] {
     const template = { metadata: { labels: { ...labels, ...selector } }, spec: podSpec };
 
     const objects: KubeObject[] = [
-        // hostNetwork is outside the baseline Pod Security level.
+        // hostPort is outside the baseline Pod Security level.
         kube.Namespace({ metadata: { name: namespace, labels: { ...labels, ...podSecurityLabels("privileged") } } }),
         kube.ServiceAccount({ metadata: { name, namespace, labels } }),
         kube.ClusterRole({

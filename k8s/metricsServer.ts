@@ -4,18 +4,35 @@
  *
  * It runs on the controllers: the node security group admits kubelet connections (10250) only from the
  * controllers' group, and traffic a pod sends to a node leaves masqueraded as its own node's address.
+ *
+ * TLS is verified both ways: metrics-server checks each kubelet's serving certificate against the cluster CA (the
+ * `kube-root-ca.crt` ConfigMap every namespace has), and the aggregation layer checks metrics-server's certificate
+ * (signed by the cluster CA for its Service's name, made by the program) against the APIService's CA bundle.
  */
+import { METRICS_SERVER_SERVICE } from "../pki/specs";
 import { versions } from "../versions";
-import { KubeObject, kube, recommendedLabels, selectorLabels } from "./objects";
+import { KubeObject, Late, kube, recommendedLabels, selectorLabels } from "./objects";
 import { NODE_ROLE_LABELS } from "../layout/roles";
 import { TOLERATE_CONTROLLERS } from "./scheduling";
 
-const NAMESPACE = "kube-system";
 const HTTPS_PORT = 10250;
+/** The Secret holding metrics-server's serving certificate and key. */
+const TLS_SECRET = "metrics-server-tls";
+const TLS_DIR = "/etc/metrics-server/tls";
+const KUBELET_CA_DIR = "/etc/metrics-server/kubelet-ca";
 
-export function renderMetricsServer(): KubeObject[] {
-    const name = "metrics-server";
-    const namespace = NAMESPACE;
+/** metrics-server's serving certificate and the CA the aggregation layer checks it with. */
+export interface MetricsServerTls {
+    /** PEM certificate for the Service's names, signed by the cluster CA. */
+    readonly certificate: Late<string>;
+    /** Its private key: a Pulumi secret. */
+    readonly key: Late<string>;
+    /** The cluster CA certificate, base64 (the APIService's caBundle). */
+    readonly caBundle: Late<string>;
+}
+
+export function renderMetricsServer(tls: MetricsServerTls): KubeObject[] {
+    const { name, namespace } = METRICS_SERVER_SERVICE;
     const labels = recommendedLabels("platform", name);
     const selector = selectorLabels(name);
     const subject = [{ kind: "ServiceAccount", name, namespace }];
@@ -58,6 +75,11 @@ export function renderMetricsServer(): KubeObject[] {
             roleRef: roleRef("Role", "extension-apiserver-authentication-reader"),
             subjects: subject,
         }),
+        kube.Secret({
+            metadata: { name: TLS_SECRET, namespace, labels },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": tls.certificate, "tls.key": tls.key },
+        }),
         kube.Service({
             metadata: { name, namespace, labels },
             spec: { selector, ports: [{ name: "https", port: 443, targetPort: "https", protocol: "TCP" }] },
@@ -80,15 +102,14 @@ export function renderMetricsServer(): KubeObject[] {
                                 name,
                                 image: versions.images.metricsServer,
                                 args: [
-                                    "--cert-dir=/tmp",
                                     `--secure-port=${HTTPS_PORT}`,
+                                    `--tls-cert-file=${TLS_DIR}/tls.crt`,
+                                    `--tls-private-key-file=${TLS_DIR}/tls.key`,
                                     "--kubelet-preferred-address-types=InternalIP",
                                     "--kubelet-use-node-status-port",
+                                    // Kubelets serve certificates the cluster CA signed for their name and private address.
+                                    `--kubelet-certificate-authority=${KUBELET_CA_DIR}/ca.crt`,
                                     "--metric-resolution=15s",
-                                    // Kubelet serving certificates are self-signed per node (as with kubeadm's defaults);
-                                    // kube-apiserver does not verify them either. The connection stays inside the VPC and
-                                    // the node security group admits only the controllers (docs/kubernetes.md).
-                                    "--kubelet-insecure-tls",
                                 ],
                                 ports: [{ name: "https", containerPort: HTTPS_PORT, protocol: "TCP" }],
                                 readinessProbe: {
@@ -110,10 +131,19 @@ export function renderMetricsServer(): KubeObject[] {
                                     runAsUser: 1000,
                                     seccompProfile: { type: "RuntimeDefault" },
                                 },
-                                volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                                volumeMounts: [
+                                    { name: "tmp", mountPath: "/tmp" },
+                                    { name: "tls", mountPath: TLS_DIR, readOnly: true },
+                                    { name: "kubelet-ca", mountPath: KUBELET_CA_DIR, readOnly: true },
+                                ],
                             },
                         ],
-                        volumes: [{ name: "tmp", emptyDir: {} }],
+                        volumes: [
+                            { name: "tmp", emptyDir: {} },
+                            { name: "tls", secret: { secretName: TLS_SECRET } },
+                            // Published in every namespace by kube-controller-manager (--root-ca-file).
+                            { name: "kubelet-ca", configMap: { name: "kube-root-ca.crt" } },
+                        ],
                     },
                 },
             },
@@ -126,9 +156,8 @@ export function renderMetricsServer(): KubeObject[] {
                 groupPriorityMinimum: 100,
                 versionPriority: 100,
                 service: { name, namespace, port: 443 },
-                // metrics-server serves a certificate it generates itself at start; the aggregation layer
-                // reaches it over the pod network with the front-proxy client certificate.
-                insecureSkipTLSVerify: true,
+                // The aggregation layer verifies metrics-server's certificate (for this Service's name) with the cluster CA.
+                caBundle: tls.caBundle,
             },
         }),
     ];

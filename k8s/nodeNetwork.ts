@@ -55,7 +55,7 @@ export function agentPlacements(name: string, api: ApiServerEndpoint): AgentPlac
  * The two DaemonSets of a node agent (see LOCAL_API_SERVER): host network, node-critical, on every node whatever
  * its taints; `pod` gives the containers and volumes for the API endpoint of each placement.
  */
-function nodeAgentDaemonSets(
+export function nodeAgentDaemonSets(
     name: string,
     namespace: string,
     labels: Record<string, string>,

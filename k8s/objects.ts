@@ -56,6 +56,7 @@ export const kube = {
     HorizontalPodAutoscaler: builder<input.autoscaling.v2.HorizontalPodAutoscaler>("autoscaling/v2", "HorizontalPodAutoscaler"),
     PodDisruptionBudget: builder<input.policy.v1.PodDisruptionBudget>("policy/v1", "PodDisruptionBudget"),
     APIService: builder<input.apiregistration.v1.APIService>("apiregistration.k8s.io/v1", "APIService"),
+    NetworkPolicy: builder<input.networking.v1.NetworkPolicy>("networking.k8s.io/v1", "NetworkPolicy"),
 };
 
 export type KindName = keyof typeof kube;
@@ -66,6 +67,13 @@ export type EnvVar = input.core.v1.EnvVar;
 export type Toleration = input.core.v1.Toleration;
 export type PolicyRule = input.rbac.v1.PolicyRule;
 export type PodSpec = input.core.v1.PodSpec;
+export type NetworkPolicyPeer = input.networking.v1.NetworkPolicyPeer;
+/** One rule of a NetworkPolicy: peers (`from` for ingress, `to` for egress) and ports. */
+export interface NetworkPolicyRule {
+    readonly from?: NetworkPolicyPeer[];
+    readonly to?: NetworkPolicyPeer[];
+    readonly ports?: input.networking.v1.NetworkPolicyPort[];
+}
 
 /**
  * An environment variable from the pod's own fields (downward API). `apiVersion` is written out although the API
@@ -90,6 +98,8 @@ const KIND_ORDER: readonly string[] = [
     "ClusterRoleBinding",
     "Role",
     "RoleBinding",
+    // Before any workload: a pod never runs without its namespace's policies.
+    "NetworkPolicy",
     "ConfigMap",
     "Secret",
     "StorageClass",

@@ -5,12 +5,13 @@
 import { contains, isIpv4Address, parseCidr } from "../config/cidr";
 import type { StageConfig } from "../config/types";
 import { renderClusterDns } from "./clusterDns";
-import { renderFleetlock } from "./fleetlock";
-import { renderMetricsServer } from "./metricsServer";
-import { IngressSettings, renderIngress } from "./ingress";
+import { FLEETLOCK_NAMESPACE, renderFleetlock } from "./fleetlock";
+import { MetricsServerTls, renderMetricsServer } from "./metricsServer";
+import { INGRESS_NAMESPACE, INGRESS_POD_LABELS, IngressSettings, renderIngress } from "./ingress";
+import { ClusterNetworks, renderNetworkPolicyEnforcer, renderPlatformNetworkPolicies } from "./networkPolicies";
 import { ApiServerEndpoint, renderFlannel, renderKubeProxy } from "./nodeNetwork";
 import { KubeObject } from "./objects";
-import { NfsExport, renderStorage } from "./storage";
+import { NfsExport, STORAGE_NAMESPACE, renderStorage } from "./storage";
 
 /** The parts of the stage config the platform needs (build it with `platformSettings`). */
 export interface PlatformSettings {
@@ -18,6 +19,10 @@ export interface PlatformSettings {
     readonly podCidr: string;
     /** The Service network; the fixed Service IPs below lie inside it. */
     readonly serviceCidr: string;
+    /** The VPC (the controllers' API servers, the NFS server and the kubelets, as network policies see them). */
+    readonly vpcCidr: string;
+    /** The `kubernetes` Service's address (the first of the service CIDR). */
+    readonly apiServiceIp: string;
     /** kube-dns's ClusterIP (the 10th service address, = kubelet clusterDNS). */
     readonly dnsServiceIp: string;
     /** FleetLock's ClusterIP (Zincati's fleet_lock base_url). */
@@ -36,6 +41,8 @@ export interface PlatformInput extends PlatformSettings {
     readonly apiServer: ApiServerEndpoint;
     /** The NFS export behind the default StorageClass. */
     readonly nfs: NfsExport;
+    /** metrics-server's serving certificate, key and the CA bundle of its APIService. */
+    readonly metricsServerTls: MetricsServerTls;
 }
 
 /** Picks the platform's settings out of a stage config. */
@@ -43,6 +50,8 @@ export function platformSettings(cfg: StageConfig): PlatformSettings {
     return {
         podCidr: cfg.network.podCidr,
         serviceCidr: cfg.network.serviceCidr,
+        vpcCidr: cfg.network.vpcCidr,
+        apiServiceIp: cfg.cluster.apiServiceIp,
         dnsServiceIp: cfg.cluster.dnsServiceIp,
         fleetlockServiceIp: cfg.cluster.fleetlockServiceIp,
         dns: cfg.dns,
@@ -91,6 +100,11 @@ export function platformInputProblems(input: PlatformInput): string[] {
     return problems;
 }
 
+/** The networks the policies name, from the platform's or the apps' settings. */
+export function clusterNetworks(s: Pick<PlatformSettings, "podCidr" | "vpcCidr" | "apiServiceIp">): ClusterNetworks {
+    return { podCidr: s.podCidr, vpcCidr: s.vpcCidr, apiServiceIp: s.apiServiceIp };
+}
+
 /** Every object of the platform, in a stable order. */
 export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
     return [
@@ -98,8 +112,13 @@ export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
         ...renderKubeProxy(input.podCidr, input.apiServer),
         ...renderClusterDns({ serviceIp: input.dnsServiceIp, ...input.dns }),
         ...renderFleetlock(input.fleetlockServiceIp),
-        ...renderMetricsServer(),
+        ...renderMetricsServer(input.metricsServerTls),
         ...renderStorage(input.nfs, input.reclaimPolicy),
         ...renderIngress(input.ingress),
+        ...renderNetworkPolicyEnforcer(input.apiServer),
+        ...renderPlatformNetworkPolicies(clusterNetworks(input), STORAGE_NAMESPACE, FLEETLOCK_NAMESPACE, {
+            namespace: INGRESS_NAMESPACE,
+            labels: INGRESS_POD_LABELS,
+        }),
     ];
 }

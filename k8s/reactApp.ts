@@ -5,7 +5,20 @@
  */
 import type { ReactAppConfig } from "../config/types";
 import { CLUSTER_DOMAIN } from "../layout/cluster";
-import { AppContext, appDisruptionBudget, appIngress, appLabels, appService, contentHash, spreadOverNodes, versionLabel } from "./appParts";
+import {
+    AppContext,
+    appDisruptionBudget,
+    appIngress,
+    appLabels,
+    appService,
+    contentHash,
+    restrictedPod,
+    spreadOverNodes,
+    versionLabel,
+} from "./appParts";
+
+/** Where nginx writes: its temp and cache paths (official image), its pid file (/var/run), and the unprivileged images' /tmp. */
+export const NGINX_WRITABLE_DIRS = ["/tmp", "/var/cache/nginx", "/var/run"];
 import { KubeObject, kube, selectorLabels } from "./objects";
 
 /** Where the image's nginx reads server blocks (the same in nginx and nginx-unprivileged images). */
@@ -100,6 +113,7 @@ export function renderReactApp(app: ReactAppConfig, upstreams: readonly ApiUpstr
     const workloadLabels = { ...labels, ...selector };
     const conf = renderNginxConf(app, upstreams, ctx);
     const probe = { httpGet: { path: "/healthz", port: "http" } };
+    const security = restrictedPod(app, NGINX_WRITABLE_DIRS);
     return [
         kube.ConfigMap({ metadata: { name: names.config, namespace, labels }, data: { "app.conf": conf } }),
         // Port 80 on the Service, like any web server; the pod listens on 8080.
@@ -117,7 +131,7 @@ export function renderReactApp(app: ReactAppConfig, upstreams: readonly ApiUpstr
                     },
                     spec: {
                         enableServiceLinks: false,
-                        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                        securityContext: security.podSecurityContext,
                         affinity: spreadOverNodes(selector),
                         containers: [
                             {
@@ -127,13 +141,13 @@ export function renderReactApp(app: ReactAppConfig, upstreams: readonly ApiUpstr
                                 readinessProbe: { ...probe, periodSeconds: 5 },
                                 livenessProbe: { ...probe, periodSeconds: 10 },
                                 resources: { requests: { cpu: app.cpu, memory: app.memory }, limits: { memory: app.memory } },
-                                // No capability drop: a stock nginx image starts as root and switches user.
-                                securityContext: { allowPrivilegeEscalation: false },
+                                // nginx runs as the image's nginx user (runAsUser), not as root: it listens on 8080.
+                                securityContext: security.containerSecurityContext,
                                 // Replaces the image's own server blocks (conf.d/default.conf).
-                                volumeMounts: [{ name: "nginx-conf", mountPath: NGINX_CONF_DIR, readOnly: true }],
+                                volumeMounts: [{ name: "nginx-conf", mountPath: NGINX_CONF_DIR, readOnly: true }, ...security.volumeMounts],
                             },
                         ],
-                        volumes: [{ name: "nginx-conf", configMap: { name: names.config } }],
+                        volumes: [{ name: "nginx-conf", configMap: { name: names.config } }, ...security.volumes],
                     },
                 },
             },

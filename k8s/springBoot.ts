@@ -5,7 +5,17 @@
  */
 import * as YAML from "yaml";
 import type { SpringBootAppConfig } from "../config/types";
-import { AppContext, appDisruptionBudget, appIngress, appLabels, appService, contentHash, spreadOverNodes, versionLabel } from "./appParts";
+import {
+    AppContext,
+    appDisruptionBudget,
+    appIngress,
+    appLabels,
+    appService,
+    contentHash,
+    restrictedPod,
+    spreadOverNodes,
+    versionLabel,
+} from "./appParts";
 import { EnvVar, KubeObject, Late, PodSpec, kube, selectorLabels, sortedRecord } from "./objects";
 
 /** Where the ConfigMap's application.yaml is mounted; Spring Boot reads it through SPRING_CONFIG_ADDITIONAL_LOCATION. */
@@ -52,11 +62,13 @@ export function springBootNames(app: string) {
 function podSpec(app: SpringBootAppConfig, image: string, selector: Record<string, string>, withSecret: boolean): PodSpec {
     const names = springBootNames(app.name);
     const probe = (path: string) => ({ httpGet: { path, port: "management" } });
+    // The JVM and an embedded Tomcat write only to /tmp (java.io.tmpdir, Tomcat's work directory).
+    const security = restrictedPod(app, ["/tmp"]);
     return {
         // Service links would add env vars like ORDERS_PORT=tcp://..., which Spring's relaxed binding can mistake
         // for properties (a Service named "server" would override server.port). Apps find Services by DNS.
         enableServiceLinks: false,
-        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+        securityContext: security.podSecurityContext,
         affinity: spreadOverNodes(selector),
         containers: [
             {
@@ -74,11 +86,11 @@ function podSpec(app: SpringBootAppConfig, image: string, selector: Record<strin
                 startupProbe: { ...probe(LIVENESS_PATH), periodSeconds: 5, failureThreshold: 60 },
                 livenessProbe: { ...probe(LIVENESS_PATH), periodSeconds: 10, failureThreshold: 3 },
                 readinessProbe: { ...probe(READINESS_PATH), periodSeconds: 5, failureThreshold: 3 },
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                volumeMounts: [{ name: "config", mountPath: SPRING_CONFIG_DIR, readOnly: true }],
+                securityContext: security.containerSecurityContext,
+                volumeMounts: [{ name: "config", mountPath: SPRING_CONFIG_DIR, readOnly: true }, ...security.volumeMounts],
             },
         ],
-        volumes: [{ name: "config", configMap: { name: names.config } }],
+        volumes: [{ name: "config", configMap: { name: names.config } }, ...security.volumes],
     };
 }
 

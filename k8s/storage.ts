@@ -3,6 +3,7 @@
  * server (Alibaba NAS, or the NFS node), behind the cluster's one default StorageClass. Pods move between hosts,
  * which made host-local disks useless in the original platform; NFS follows them.
  */
+import { NFS_SQUASH_ID } from "../layout/cluster";
 import { versions } from "../versions";
 import { KubeObject, Late, kube, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
 
@@ -10,7 +11,7 @@ import { KubeObject, Late, kube, podSecurityLabels, recommendedLabels, selectorL
 export interface NfsExport {
     /** NAS mount-target domain or the NFS node's private address; known once the cloud has created it. */
     readonly server: Late<string>;
-    /** The exported directory ("/" on NAS). */
+    /** The exported directory (NAS_VOLUMES_DIR on NAS). */
     readonly path: string;
 }
 
@@ -91,7 +92,13 @@ export function renderStorage(nfs: NfsExport, reclaimPolicy: "Retain" | "Delete"
                     metadata: { labels: { ...labels, ...selector } },
                     spec: {
                         serviceAccountName: name,
-                        securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+                        // The server squashes every client to nobody anyway; the provisioner runs as nobody too.
+                        securityContext: {
+                            runAsNonRoot: true,
+                            runAsUser: NFS_SQUASH_ID,
+                            runAsGroup: NFS_SQUASH_ID,
+                            seccompProfile: { type: "RuntimeDefault" },
+                        },
                         containers: [
                             {
                                 name,
@@ -102,7 +109,7 @@ export function renderStorage(nfs: NfsExport, reclaimPolicy: "Retain" | "Delete"
                                     { name: "NFS_PATH", value: nfs.path },
                                 ],
                                 resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                                securityContext: { allowPrivilegeEscalation: false },
+                                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                                 volumeMounts: [{ name: "nfs-root", mountPath: "/persistentvolumes" }],
                             },
                         ],

@@ -36,3 +36,12 @@ export const CLUSTER_DOMAIN = "cluster.local";
 export function fleetlockUrl(serviceIp: string): string {
     return `http://${serviceIp}/`;
 }
+
+/**
+ * The identity every client of the shared storage is squashed to (`all_squash` on the NFS node, on NAS): nobody, whose
+ * uid and gid are 65534 on Fedora CoreOS and in the provisioner's image. Nothing that mounts the export is root on it.
+ */
+export const NFS_SQUASH_ID = 65534;
+
+/** On NAS, the directory the provisioner carves volumes from: made once, owned by `NFS_SQUASH_ID` (the root is root's). */
+export const NAS_VOLUMES_DIR = "/volumes";

@@ -17,19 +17,29 @@ export const nodePaths = {
     /** Over SSH: the cluster CA certificate (public), written before the bootstrap kubeconfig. */
     clusterCaCert: "/etc/kubernetes/ca.crt",
     /**
-     * Over SSH: the bootstrap-token kubeconfig; its appearance starts the kubelet (kubelet.path). On tmpfs: the
-     * token could get a certificate for any node name, so it must not outlive the boot in which the node joins.
+     * Over SSH: the kubelet's join kubeconfig, a client certificate for exactly this node's name; its appearance starts
+     * the kubelet (kubelet.path). The kubelet then asks for a certificate of a key of its own, and the program removes
+     * the join files (`<pool>-<i>-joined`); on tmpfs, so they never outlive the boot in which the node joins.
      */
     bootstrapKubeconfig: "/run/coreos-platform/bootstrap-kubeconfig",
+    /** Workers and edge nodes: the join certificate's key, made on the node (never leaves it); tmpfs, gone once joined. */
+    joinKey: "/run/coreos-platform/join.key",
+    /** The kubelet's serving certificate, signed by the cluster CA for the node's name and private address, over SSH. */
+    kubeletServingCert: "/var/lib/kubelet/pki/kubelet-serving.crt",
+    /** Its key: made on the node (workers, edge nodes) or over SSH (controllers). */
+    kubeletServingKey: "/var/lib/kubelet/pki/kubelet-serving.key",
     /** Written by the kubelet after TLS bootstrapping. */
     kubeletKubeconfig: "/var/lib/kubelet/kubeconfig",
     staticPodDir: "/etc/kubernetes/manifests",
     /** Controllers, over SSH: control-plane keys and certificates. */
     pkiDir: "/etc/kubernetes/pki",
-    /** Controllers, over SSH: kubeconfigs of controller-manager, scheduler and admin. */
+    /** Controllers, over SSH: kubeconfigs of controller-manager and scheduler (no admin credential rests on a node). */
     controllerManagerKubeconfig: "/etc/kubernetes/controller-manager.conf",
     schedulerKubeconfig: "/etc/kubernetes/scheduler.conf",
-    adminKubeconfig: "/etc/kubernetes/admin.conf",
+    /** Controllers, over SSH: kube-apiserver's Secret encryption, audit policy and admission configuration. */
+    apiserverConfigDir: "/etc/kubernetes/apiserver",
+    /** Controllers: kube-apiserver's audit log, rotated by kube-apiserver itself (docs/security.md). */
+    auditLogDir: "/var/log/kube-apiserver",
     /** Controllers, over SSH: etcd's CA, server and peer certificates; server.crt's appearance starts etcd. */
     etcdPkiDir: "/etc/ssl/etcd",
     etcdDataDir: "/var/lib/etcd",

@@ -3,3 +3,4 @@ export * from "./specs";
 export * from "./material";
 export * from "./kubeconfig";
 export * from "./etcd";
+export * from "./csr";

@@ -3,10 +3,13 @@
  * the program and the templates the offline render writes with placeholders in place of secrets.
  */
 import { stringify } from "yaml";
-import { bootstrapTokenString } from "./material";
-
-/** How a kubeconfig's user proves who it is. */
-export type KubeconfigCredentials = { readonly clientCertificatePem: string; readonly clientKeyPem: string } | { readonly token: string };
+/**
+ * How a kubeconfig's user proves who it is: a certificate and its key, embedded; or a certificate whose key stays in a
+ * file on the node that made it (a kubelet's join: the key never leaves the node).
+ */
+export type KubeconfigCredentials =
+    | { readonly clientCertificatePem: string; readonly clientKeyPem: string }
+    | { readonly clientCertificatePem: string; readonly clientKeyFile: string };
 
 /** One cluster, one user, one context. */
 export interface KubeconfigInput {
@@ -37,13 +40,11 @@ export function renderKubeconfig(input: KubeconfigInput): string {
         throw new Error(`kubeconfig for ${input.userName}: ${problem}`);
     }
     const context = `${input.userName}@${input.clusterName}`;
-    const user =
-        "token" in input.credentials
-            ? { token: input.credentials.token }
-            : {
-                  "client-certificate-data": base64(input.credentials.clientCertificatePem),
-                  "client-key-data": base64(input.credentials.clientKeyPem),
-              };
+    const c = input.credentials;
+    const user = {
+        "client-certificate-data": base64(c.clientCertificatePem),
+        ...("clientKeyFile" in c ? { "client-key": c.clientKeyFile } : { "client-key-data": base64(c.clientKeyPem) }),
+    };
     const kubeconfig = {
         apiVersion: "v1",
         kind: "Config",
@@ -53,28 +54,4 @@ export function renderKubeconfig(input: KubeconfigInput): string {
         "current-context": context,
     };
     return stringify(kubeconfig, NO_ALIASES);
-}
-
-/** What a kubelet joins with: the API server, the CA that signed its certificate, and the bootstrap token. */
-export interface BootstrapKubeconfigInput {
-    readonly server: string;
-    readonly caCertPem: string;
-    readonly tokenId: string;
-    readonly tokenSecret: string;
-    /** Name of the cluster entry. Defaults to "kubernetes". */
-    readonly clusterName?: string;
-}
-
-/**
- * The kubelet's bootstrap kubeconfig: the kubelet authenticates with the token (group system:bootstrappers),
- * asks for a client certificate through a CSR, and writes its own kubeconfig once the CSR is approved.
- */
-export function renderBootstrapKubeconfig(input: BootstrapKubeconfigInput): string {
-    return renderKubeconfig({
-        clusterName: input.clusterName ?? "kubernetes",
-        userName: "kubelet-bootstrap",
-        server: input.server,
-        caCertPem: input.caCertPem,
-        credentials: { token: bootstrapTokenString({ id: input.tokenId, secret: input.tokenSecret }) },
-    });
 }

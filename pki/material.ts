@@ -2,9 +2,15 @@
  * The generated PKI as plain strings: what the control plane's files and kubeconfigs are rendered from.
  * In the program it only ever exists inside a secret `pulumi.Output`; tests build one with openssl.
  */
-import { BOOTSTRAP_TOKEN } from "./specs";
+/** One key of the API server's Secret encryption (EncryptionConfiguration `secretbox`), by its name. */
+export interface EncryptionKey {
+    /** The name in the EncryptionConfiguration, which every ciphertext carries (`k8s:enc:secretbox:v1:<name>:`). */
+    readonly name: string;
+    /** 32 random bytes, base64. */
+    readonly secret: string;
+}
 
-/** Every certificate, key and token of the cluster. */
+/** Every certificate and key of the cluster. */
 export interface PkiMaterial {
     /** PEM certificate of every spec, by spec name ("ca", "apiserver", "etcd-peer-0", ...). */
     readonly certs: Readonly<Record<string, string>>;
@@ -12,8 +18,8 @@ export interface PkiMaterial {
     readonly keys: Readonly<Record<string, string>>;
     /** The service-account token signing key pair (PEM). */
     readonly serviceAccount: { readonly publicKeyPem: string; readonly privateKeyPem: string };
-    /** The kubelet bootstrap token (`<id>.<secret>`). */
-    readonly bootstrapToken: { readonly id: string; readonly secret: string };
+    /** The keys Secrets are encrypted with in etcd, the one that encrypts first (config key secretsEncryptionKeys). */
+    readonly encryptionKeys: readonly EncryptionKey[];
 }
 
 /** The PEM certificate of a spec; throws naming the spec when the material lacks it. */
@@ -32,15 +38,4 @@ export function keyOf(material: PkiMaterial, name: string): string {
         throw new Error(`PKI material has no private key "${name}"`);
     }
     return pem;
-}
-
-/** `<id>.<secret>`, checked against Kubernetes' token format (a bad token would only fail at node join). */
-export function bootstrapTokenString(token: { readonly id: string; readonly secret: string }): string {
-    const text = `${token.id}.${token.secret}`;
-    if (!BOOTSTRAP_TOKEN.pattern.test(text)) {
-        throw new Error(
-            `bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16} (id of ${token.id.length} characters, secret of ${token.secret.length})`,
-        );
-    }
-    return text;
 }

@@ -83,6 +83,22 @@ export const APISERVER_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client";
 export const FRONT_PROXY_CLIENT_CN = "front-proxy-client";
 /** The identity of the readiness check: authenticated, so it may read /healthz, and nothing more. */
 export const HEALTHCHECK_USER = "platform-healthcheck";
+/**
+ * The group of the team's admin kubeconfig (the stack output): bound to `cluster-admin` by a ClusterRoleBinding, so
+ * deleting that binding revokes it, which `system:masters` (a group no authorizer is asked about) never allows.
+ */
+export const CLUSTER_ADMINS_GROUP = "platform:cluster-admins";
+/** The break-glass identity: `system:masters`, only in the state, never an output (docs/security.md). */
+export const BREAK_GLASS_USER = "break-glass";
+/** Kubernetes' group of every kubelet, which the Node authorizer and NodeRestriction recognise. */
+export const NODES_GROUP = "system:nodes";
+/** metrics-server's Service, whose name its serving certificate carries (the aggregation layer dials it). */
+export const METRICS_SERVER_SERVICE = { name: "metrics-server", namespace: "kube-system" } as const;
+
+/** The user a kubelet is to the API server: `system:node:<node name>`, which the Node authorizer scopes to that node. */
+export function nodeUser(hostname: string): string {
+    return `system:node:${hostname}`;
+}
 
 const CA_USAGES: readonly KeyUsage[] = ["cert_signing", "crl_signing", "digital_signature"];
 // RFC 5480: an ECDSA key never does key encipherment, so leaves carry digital_signature only.
@@ -131,7 +147,7 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
     return [
         ca(
             "ca",
-            "signs every Kubernetes certificate, including the kubelets' (through kube-controller-manager)",
+            "signs every Kubernetes certificate; kube-controller-manager uses it only for kubelet client certificates",
             `${input.clusterName}-kubernetes-ca`,
         ),
         ca("front-proxy-ca", "signs the front proxy's client certificate (API aggregation)", `${input.clusterName}-front-proxy-ca`),
@@ -174,11 +190,27 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
         }),
         leaf({
             name: "admin",
-            purpose: "the team's cluster-admin client certificate (the admin kubeconfig)",
+            purpose: "the team's admin client certificate (the admin kubeconfig): cluster-admin through an RBAC binding of its group",
             commonName: "admin",
+            organization: CLUSTER_ADMINS_GROUP,
+            signer: "ca",
+            usages: CLIENT,
+        }),
+        leaf({
+            name: "break-glass",
+            purpose: "the break-glass cluster-admin (system:masters): only in the stack state, never an output (docs/security.md)",
+            commonName: BREAK_GLASS_USER,
             organization: "system:masters",
             signer: "ca",
             usages: CLIENT,
+        }),
+        leaf({
+            name: "metrics-server",
+            purpose: "metrics-server's serving certificate, which the aggregation layer verifies against its APIService's CA bundle",
+            commonName: METRICS_SERVER_SERVICE.name,
+            signer: "ca",
+            dnsNames: serviceNames(METRICS_SERVER_SERVICE.name, METRICS_SERVER_SERVICE.namespace),
+            usages: SERVER,
         }),
         leaf({
             name: "healthcheck",
@@ -212,6 +244,8 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
                 // Client use too: etcd dials its own client URL with this certificate (grpc gateway).
                 usages: SERVER_AND_CLIENT,
             }),
+            leaf({ name: kubeletClientCertName(i), ...kubeletClientSpec(controller.hostname) }),
+            leaf({ name: kubeletServingCertName(i), ...kubeletServingSpec(controller.hostname, controller.ip) }),
             leaf({
                 name: etcdPeerCertName(i),
                 purpose: `etcd's peer certificate on ${controller.hostname}`,
@@ -224,6 +258,57 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
             }),
         ]),
     ];
+}
+
+/** The DNS names of a Service, as its clients dial it. */
+function serviceNames(name: string, namespace: string): string[] {
+    return [`${name}.${namespace}.svc`, `${name}.${namespace}.svc.${CLUSTER_DOMAIN}`];
+}
+
+/** What makes a certificate a node's, apart from its name, key and lifetime. */
+export type NodeCertificateSpec = Omit<CertificateSpec<string>, "name" | "isCa" | "key" | "lifetime">;
+
+/**
+ * A kubelet's client certificate: exactly `system:node:<hostname>` in `system:nodes`. The kubelet joins with it (its
+ * bootstrap kubeconfig) and then asks the API for a certificate of its own key, which kube-controller-manager approves
+ * only for the name that asks (`selfnodeclient`), and so only for this node.
+ */
+export function kubeletClientSpec(hostname: string): NodeCertificateSpec {
+    return {
+        purpose: `the kubelet of ${hostname} joins with it (client certificate for exactly its node name)`,
+        commonName: nodeUser(hostname),
+        organization: NODES_GROUP,
+        signer: "ca",
+        dnsNames: [],
+        ipAddresses: [],
+        usages: CLIENT,
+    };
+}
+
+/**
+ * A kubelet's serving certificate, for exactly the node's name and private address: kube-apiserver
+ * (`--kubelet-certificate-authority`) and metrics-server verify it when they call the kubelet on that address.
+ */
+export function kubeletServingSpec(hostname: string, ip: string): NodeCertificateSpec {
+    return {
+        purpose: `the kubelet's serving certificate on ${hostname} (its name and private address)`,
+        commonName: nodeUser(hostname),
+        organization: NODES_GROUP,
+        signer: "ca",
+        dnsNames: [hostname],
+        ipAddresses: [ip],
+        usages: SERVER,
+    };
+}
+
+/** Spec name of controller `index`'s kubelet client (join) certificate. */
+export function kubeletClientCertName(index: number): string {
+    return `kubelet-client-${index}`;
+}
+
+/** Spec name of controller `index`'s kubelet serving certificate. */
+export function kubeletServingCertName(index: number): string {
+    return `kubelet-serving-${index}`;
 }
 
 /** Spec name of controller `index`'s etcd serving certificate. */
@@ -249,9 +334,6 @@ export function validityOf(spec: Pick<CertificateSpec<unknown>, "lifetime">, val
         ? { validityPeriodHours: validity.caValidityDays * 24, earlyRenewalHours: 0 }
         : { validityPeriodHours: validity.certValidityDays * 24, earlyRenewalHours: validity.renewBeforeDays * 24 };
 }
-
-/** The kubelet bootstrap token's shape (Kubernetes' format `[a-z0-9]{6}.[a-z0-9]{16}`). */
-export const BOOTSTRAP_TOKEN = { idLength: 6, secretLength: 16, pattern: /^[a-z0-9]{6}\.[a-z0-9]{16}$/ } as const;
 
 /**
  * Checks a `PkiInput` (without the late value) and the validity; returns one message per problem, naming the

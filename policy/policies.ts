@@ -39,7 +39,20 @@ export const TYPES = {
     eipPool: "platform:index:EipPool",
     /** The component of the node pools (components/nodePool.ts); its `controllers` instance holds etcd. */
     nodePool: "platform:index:NodePool",
+    nasAccessRule: "alicloud:nas/accessRule:AccessRule",
+    remoteCommand: "command:remote:Command",
+    copyToRemote: "command:remote:CopyToRemote",
+    certRequest: "tls:index/certRequest:CertRequest",
+    apiService: "kubernetes:apiregistration.k8s.io/v1:APIService",
+    deployment: "kubernetes:apps/v1:Deployment",
+    daemonSet: "kubernetes:apps/v1:DaemonSet",
+    namespace: "kubernetes:core/v1:Namespace",
+    networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+    kubernetesProvider: "pulumi:providers:kubernetes",
 } as const;
+
+/** The one private key allowed in user data: the bastion's SSH host key (it runs no pods; docs/security.md). */
+const BASTION_HOST_KEY_FILE = "file /etc/ssh/ssh_host_ed25519_key";
 
 /** Resource types that allocate EIPs; each one holds one address of the account's quota. */
 const EIP_TYPES: readonly string[] = [TYPES.eipAddress, TYPES.eip];
@@ -321,19 +334,180 @@ export function privateKeyLocations(raw: string): string[] {
 export const userDataWithoutPrivateKeys: ResourceValidationPolicy = {
     name: "user-data-without-private-keys",
     description:
-        "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot.",
+        "ECS user data holds no private key (PEM or OpenSSH), not even inside compressed Ignition files: keys travel over SSH after boot. The one exception is the bastion's own SSH host key (tag role=bastion, at /etc/ssh/ssh_host_ed25519_key): it runs no pods.",
     enforcementLevel: "mandatory",
     validateResource: forTypes([TYPES.instance], (args, reportViolation) => {
         const raw = rawUserData(args.props);
         if (!raw) {
             return;
         }
-        for (const where of privateKeyLocations(raw.toString("utf8"))) {
+        const bastion = (args.props.tags ?? {}).role === "bastion";
+        for (const where of privateKeyLocations(raw.toString("utf8")).filter((w) => !(bastion && w === BASTION_HOST_KEY_FILE))) {
             reportViolation(
                 `instance ${args.name}: user data holds a private key in ${where}; copy keys over SSH through the bastion instead`,
             );
         }
     }),
+};
+
+/** Every SSH connection verifies its host: `@pulumi/command` accepts any host key when none is given. */
+export const sshHostKeysVerified: ResourceValidationPolicy = {
+    name: "ssh-host-keys-verified",
+    description:
+        "Every remote command's SSH connection, and its bastion hop, names the host key to verify (connection.hostKey, connection.proxy.hostKey): without one @pulumi/command accepts any host, and the commands carry the cluster's keys.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.remoteCommand, TYPES.copyToRemote], (args, reportViolation) => {
+        const connection = (args.props.connection ?? {}) as Record<string, unknown>;
+        if (!connection.hostKey) {
+            reportViolation(`command ${args.name}: its SSH connection does not verify the host key; set connection.hostKey`);
+        }
+        const proxy = connection.proxy as Record<string, unknown> | undefined;
+        if (proxy && !proxy.hostKey) {
+            reportViolation(`command ${args.name}: its bastion hop does not verify the bastion's host key; set connection.proxy.hostKey`);
+        }
+    }),
+};
+
+/** The only system:masters credential is the break-glass one, which is never an output (docs/security.md). */
+export const systemMastersOnlyBreakGlass: ResourceValidationPolicy = {
+    name: "system-masters-only-break-glass",
+    description:
+        "No certificate request asks for the system:masters group (which RBAC cannot revoke) except the break-glass one (a ClusterPki's `*-break-glass-csr`), which the program never exports.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.certRequest], (args, reportViolation) => {
+        const organization = (args.props.subject ?? {}).organization;
+        const groups = Array.isArray(organization) ? organization : [organization];
+        if (groups.includes("system:masters") && !args.name.endsWith("-break-glass-csr")) {
+            reportViolation(
+                `certificate request ${args.name} asks for system:masters, which no RBAC binding can revoke; use a group bound to cluster-admin`,
+            );
+        }
+    }),
+};
+
+/** Every arg of every container of a workload's pod template. */
+function containerArgs(props: Record<string, unknown>): string[] {
+    const spec = props.spec as { template?: { spec?: { initContainers?: unknown[]; containers?: unknown[] } } } | undefined;
+    const pod = spec?.template?.spec ?? {};
+    return [...(pod.initContainers ?? []), ...(pod.containers ?? [])].flatMap((c) =>
+        [...(((c as Record<string, unknown>).command as string[]) ?? []), ...(((c as Record<string, unknown>).args as string[]) ?? [])].map(
+            String,
+        ),
+    );
+}
+
+/** Nothing talks to the API server or a kubelet without verifying its certificate. */
+export const kubernetesTlsVerified: ResourceValidationPolicy = {
+    name: "kubernetes-tls-verified",
+    description:
+        "No APIService skips TLS verification (insecureSkipTLSVerify) or lacks a CA bundle, no workload runs with --kubelet-insecure-tls or --insecure-skip-tls-verify, and no Kubernetes provider's kubeconfig sets insecure-skip-tls-verify.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.apiService, TYPES.deployment, TYPES.daemonSet, TYPES.kubernetesProvider], (args, reportViolation) => {
+        const p = args.props;
+        if (args.type === TYPES.apiService) {
+            if (p.spec?.insecureSkipTLSVerify === true) {
+                reportViolation(`APIService ${args.name} skips TLS verification; give it the caBundle of its server's CA`);
+            } else if (p.spec?.service && !p.spec?.caBundle) {
+                reportViolation(`APIService ${args.name} has no caBundle: the aggregation layer could not verify its server`);
+            }
+            return;
+        }
+        if (args.type === TYPES.kubernetesProvider) {
+            if (typeof p.kubeconfig === "string" && /insecure-skip-tls-verify:\s*true/.test(p.kubeconfig)) {
+                reportViolation(`Kubernetes provider ${args.name}: its kubeconfig skips TLS verification of the API server`);
+            }
+            return;
+        }
+        for (const arg of containerArgs(p).filter((a) => /^--(kubelet-insecure-tls|insecure-skip-tls-verify)(=true)?$/.test(a))) {
+            reportViolation(
+                `${args.type.split(":").pop()} ${args.name} runs with ${arg}; verify the kubelets' certificates against the cluster CA`,
+            );
+        }
+    }),
+};
+
+/** Nothing that mounts the shared storage acts as root on it (the NFS node's export, NAS's rules). */
+export const sharedStorageSquashed: ResourceValidationPolicy = {
+    name: "shared-storage-squashes-clients",
+    description:
+        "NAS access rules squash their clients (all_squash or root_squash); only a single address (the bastion, /32) may keep root. An NFS server's /etc/exports (in user data) never says no_root_squash or no_all_squash.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.nasAccessRule, TYPES.instance], (args, reportViolation) => {
+        const p = args.props;
+        if (args.type === TYPES.nasAccessRule) {
+            if (p.userAccessType === "no_squash" && !/\/32$/.test(String(p.sourceCidrIp))) {
+                reportViolation(
+                    `NAS access rule ${args.name} gives root to everything in ${p.sourceCidrIp} (no_squash); use all_squash (only the bastion's /32 may keep root)`,
+                );
+            }
+            return;
+        }
+        const raw = rawUserData(p);
+        if (!raw) {
+            return;
+        }
+        let exportsText: string | undefined;
+        try {
+            exportsText = ignitionContents(raw.toString("utf8"))
+                .files.find((f) => f.path === "/etc/exports")
+                ?.contents.toString("utf8");
+        } catch {
+            return;
+        }
+        if (exportsText !== undefined && /no_root_squash|no_all_squash/.test(exportsText)) {
+            reportViolation(`instance ${args.name}: /etc/exports gives root to its clients (no_root_squash); export with all_squash`);
+        }
+    }),
+};
+
+/** The business apps' namespace enforces the restricted Pod Security level. */
+export const appsNamespaceRestricted: ResourceValidationPolicy = {
+    name: "apps-namespace-restricted",
+    description:
+        "The namespace `apps` enforces the restricted Pod Security level: no app pod runs as root, escalates privileges, keeps capabilities or mounts an NFS export or host path inline.",
+    enforcementLevel: "mandatory",
+    validateResource: forTypes([TYPES.namespace], (args, reportViolation) => {
+        const metadata = args.props.metadata ?? {};
+        if (metadata.name !== "apps") {
+            return;
+        }
+        const level = (metadata.labels ?? {})["pod-security.kubernetes.io/enforce"];
+        if (level !== "restricted") {
+            reportViolation(
+                `namespace apps (${args.name}) enforces Pod Security "${level ?? "(the cluster default)"}"; it must enforce restricted`,
+            );
+        }
+    }),
+};
+
+/** The apps namespace denies traffic by default: a NetworkPolicy selecting every pod, for ingress and egress. */
+export const appsDefaultDeny: StackValidationPolicy = {
+    name: "apps-default-deny",
+    description:
+        "When the namespace `apps` exists, a NetworkPolicy in it selects every pod for ingress and egress, so an app is reached only where a policy says so.",
+    enforcementLevel: "mandatory",
+    validateStack: (args, reportViolation) => {
+        const named = (type: string, namespace: string | undefined) =>
+            args.resources.filter((r) => r.type === type && (r.props.metadata ?? {}).namespace === namespace);
+        const apps = args.resources.filter((r) => r.type === TYPES.namespace && (r.props.metadata ?? {}).name === "apps");
+        if (apps.length === 0) {
+            return;
+        }
+        const denies = named(TYPES.networkPolicy, "apps").some((p) => {
+            const spec = p.props.spec ?? {};
+            const selectsAll = Object.keys(spec.podSelector ?? {}).length === 0;
+            const types: unknown[] = spec.policyTypes ?? [];
+            return selectsAll && types.includes("Ingress") && types.includes("Egress") && !spec.ingress && !spec.egress;
+        });
+        if (!denies) {
+            for (const ns of apps) {
+                reportViolation(
+                    `namespace apps (${ns.name}) has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`,
+                    ns.urn,
+                );
+            }
+        }
+    },
 };
 
 /** Every policy of the pack, in the order the README lists them. */
@@ -346,6 +520,12 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
     dataStoresProtected,
     userDataWithinBudget,
     userDataWithoutPrivateKeys,
+    sshHostKeysVerified,
+    systemMastersOnlyBreakGlass,
+    kubernetesTlsVerified,
+    sharedStorageSquashed,
+    appsNamespaceRestricted,
+    appsDefaultDeny,
 ];
 
 /** The pack's name (what `pulumi preview --policy-pack policy` reports violations under). */

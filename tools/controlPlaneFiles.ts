@@ -22,13 +22,15 @@ import {
 export const PUBLIC_ADDRESS_PLACEHOLDER = "<apiserver-EIP>";
 
 /** Key material made of labels: renders every file's shape with nothing secret in it. */
-export function placeholderMaterial(specs: readonly CertificateSpec<unknown>[]): PkiMaterial {
+export function placeholderMaterial(
+    specs: readonly CertificateSpec<unknown>[],
+    encryptionKeyNames: readonly string[] = ["key-1"],
+): PkiMaterial {
     return {
         certs: Object.fromEntries(specs.map((s) => [s.name, `<certificate ${s.name}>`])),
         keys: Object.fromEntries(specs.map((s) => [s.name, `<secret: private key of ${s.name}>`])),
         serviceAccount: { publicKeyPem: "<service-account public key>", privateKeyPem: "<secret: service-account private key>" },
-        // Shaped like a token so the renderers' format check passes; masked below wherever it would appear.
-        bootstrapToken: { id: "abcdef", secret: "0123456789abcdef" },
+        encryptionKeys: encryptionKeyNames.map((name) => ({ name, secret: `<secret: 32 random bytes of ${name}, base64>` })),
     };
 }
 
@@ -36,7 +38,6 @@ const MASKS: Record<string, string> = {
     "certificate-authority-data": "<base64 of the cluster CA certificate>",
     "client-certificate-data": "<base64 of the client certificate>",
     "client-key-data": "<secret: base64 of the client key>",
-    token: "<secret: bootstrap token>",
 };
 
 /** A kubeconfig with its credentials and embedded certificates replaced by labels. */
@@ -95,10 +96,10 @@ export function stageCertificateSpecs(cfg: StageConfig, apiServerPublicAddress: 
 export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, string> {
     const settings = controlPlaneSettings(cfg, planCluster(cfg));
     const specs = stageCertificateSpecs(cfg, PUBLIC_ADDRESS_PLACEHOLDER);
-    const material = placeholderMaterial(specs);
+    const material = placeholderMaterial(specs, cfg.secretsEncryptionKeys);
     const out: Record<string, string> = {
         "certificates.yaml": certificateTable(specs, cfg),
-        "bootstrap-rbac.yaml": renderBootstrapManifests({ tokenId: "<token id>", tokenSecret: "<secret: token secret>" }),
+        "bootstrap-rbac.yaml": renderBootstrapManifests(),
         "etcd-tls.env":
             Object.entries(etcdTlsEnvironment())
                 .map(([k, v]) => `${k}=${v}`)
@@ -114,7 +115,7 @@ export function renderControlPlaneArtifacts(cfg: StageConfig): Record<string, st
         ),
     };
     settings.controllers.forEach((controller, i) => {
-        const files = controllerFiles(material, settings, i);
+        const { files } = controllerFiles(material, settings, i);
         out[`controllers/${controller.hostname}/files.txt`] =
             files.map((f) => `${f.mode} ${f.path}${f.mode === "0600" ? " (secret)" : ""}`).join("\n") + "\n";
         for (const file of files) {

@@ -13,7 +13,7 @@ import { appsSettings, renderAppObjects } from "../k8s/apps";
 import { INGRESS_CLASS } from "../k8s/ingress";
 import { KubeObject, sortObjects } from "../k8s/objects";
 import { platformSettings, renderPlatformObjects } from "../k8s/platform";
-import { API_SERVER_PORT } from "../layout/cluster";
+import { API_SERVER_PORT, NAS_VOLUMES_DIR } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { SECRET_MASK } from "./mockRuntime";
 
@@ -34,7 +34,7 @@ export function cloudStandIns(cfg: StageConfig): CloudStandIns {
     return {
         nfs:
             cfg.storage.kind === "nas"
-                ? { server: "nas-mount-target.stand-in.nas.aliyuncs.com", path: "/" }
+                ? { server: "nas-mount-target.stand-in.nas.aliyuncs.com", path: NAS_VOLUMES_DIR }
                 : { server: "192.0.2.100", path: nodePaths.nfsExportDir },
     };
 }
@@ -54,6 +54,12 @@ export function renderClusterObjects(cfg: StageConfig, late: CloudStandIns = clo
             },
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: API_SERVER_PORT },
             nfs: late.nfs,
+            // Made by ClusterPki; a Secret's data is all secret to the provider, the CA bundle is base64 in the schema.
+            metricsServerTls: {
+                certificate: SECRET_PLACEHOLDER,
+                key: SECRET_PLACEHOLDER,
+                caBundle: Buffer.from("<the cluster CA certificate>").toString("base64"),
+            },
         }),
         ...renderAppObjects({
             ...apps,

@@ -4,6 +4,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { mockJoinRequestOutput } from "./mockCertificateRequest";
 
 function digest(text: string): Buffer {
     return crypto.createHash("sha256").update(text).digest();
@@ -50,12 +51,27 @@ function computedState(type: string, name: string, inputs: Record<string, unknow
             const length = Number(inputs.length ?? 16);
             return { result: Array.from({ length }, (_, i) => alphabet[bytes[i % bytes.length] % alphabet.length]).join("") };
         }
+        case "random:index/randomBytes:RandomBytes": {
+            const bytes = Buffer.concat([digest(name), digest(`${name}/2`)]).subarray(0, Number(inputs.length ?? 32));
+            return { base64: bytes.toString("base64"), hex: bytes.toString("hex") };
+        }
         case "command:remote:Command":
+            // A node's join script prints its certificate requests, a host key scan the node's key; others nothing to read.
+            return { stdout: mockJoinRequestOutput(inputs.stdin) ?? mockHostKeyScan(inputs.stdin) ?? "", stderr: "" };
         case "command:local:Command":
             return { stdout: "", stderr: "" };
         default:
             return {};
     }
+}
+
+/** What the host key scan of `stdin` (renderHostKeyScanScript) prints: an ED25519 key derived from the address. */
+function mockHostKeyScan(stdin: unknown): string | undefined {
+    const match = typeof stdin === "string" ? /^# Host key of (\S+), read from the bastion\.$/m.exec(stdin) : null;
+    if (!match) return undefined;
+    const field = (bytes: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, bytes.length]), bytes]);
+    const blob = Buffer.concat([field(Buffer.from("ssh-ed25519")), field(digest(`host key of ${match[1]}`))]);
+    return `ssh-ed25519 ${blob.toString("base64")}\n`;
 }
 
 /** The mocks every offline run uses. */

@@ -64,8 +64,10 @@ export function renderResources(run: ProgramRun): RenderedResource[] {
 export function renderIgnition(run: ProgramRun): Map<string, string> {
     const out = new Map<string, string>();
     for (const r of sortResources(run.resources)) {
-        if (r.type === "alicloud:ecs/instance:Instance" && typeof r.inputs.userData === "string") {
-            out.set(String(r.inputs.instanceName ?? r.name), Buffer.from(r.inputs.userData, "base64").toString("utf8"));
+        // The bastion's user data is a secret (its host key); under the mocks that key is a label, so it can be shown.
+        const userData = isSecretValue(r.inputs.userData) ? r.inputs.userData.value : r.inputs.userData;
+        if (r.type === "alicloud:ecs/instance:Instance" && typeof userData === "string") {
+            out.set(String(r.inputs.instanceName ?? r.name), Buffer.from(userData, "base64").toString("utf8"));
         }
     }
     return out;

@@ -35,3 +35,22 @@ export function hostIdentity(hostname: string, hosts: readonly HostEntry[]): Nod
         ],
     };
 }
+
+/** Where sshd finds its ED25519 host key (Fedora's sshd-keygen makes one there only if there is none). */
+export const SSH_HOST_KEY_PATH = "/etc/ssh/ssh_host_ed25519_key";
+
+/**
+ * sshd's ED25519 host key, made by the program: its public half is what the program verifies the host by before it
+ * sends anything over the internet (docs/security.md, "SSH host keys"). Only for a host that runs no pods.
+ */
+export function sshHostKey(key: { readonly privateKey: string; readonly publicKey: string }): NodeConfigPart {
+    if (!/^ssh-ed25519 [A-Za-z0-9+/=]+( .*)?$/.test(key.publicKey.trim())) {
+        throw new Error("Ignition input: sshHostKey.publicKey must be one ssh-ed25519 public key");
+    }
+    return {
+        files: [
+            { path: SSH_HOST_KEY_PATH, mode: 0o600, contents: key.privateKey.trim() + "\n", overwrite: true },
+            { path: `${SSH_HOST_KEY_PATH}.pub`, contents: key.publicKey.trim() + "\n", overwrite: true },
+        ],
+    };
+}

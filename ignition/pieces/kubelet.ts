@@ -1,7 +1,7 @@
 /**
  * The kubelet as a plain binary under systemd: a first-boot install unit that downloads the pinned kubelet and
  * CNI plugins and checks their sha256 before installing them, the KubeletConfiguration, and a `.path` unit that
- * starts the kubelet once its bootstrap kubeconfig has arrived over SSH (no token travels in user data).
+ * starts the kubelet once its join kubeconfig has arrived over SSH (no credential travels in user data).
  */
 import * as YAML from "yaml";
 import { NODE_SETUP, NodeConfigPart, SetupStep } from "../builder";
@@ -100,8 +100,8 @@ export function kubelet(settings: KubeletSettings): NodeConfigPart {
                 name: "kubelet.path",
                 enabled: true,
                 contents: unitFile({
-                    // The bootstrap kubeconfig when the node joins; the kubelet's own kubeconfig on every later boot
-                    // (the bootstrap kubeconfig lives on tmpfs and is gone after a reboot).
+                    // The join kubeconfig when the node joins; the kubelet's own kubeconfig on every later boot
+                    // (the join files live on tmpfs, and the program removes them once the kubelet has joined).
                     Unit: { Description: "Start kubelet when it has credentials" },
                     Path: { PathExists: [nodePaths.bootstrapKubeconfig, nodePaths.kubeletKubeconfig] },
                     Install: { WantedBy: "multi-user.target" },
@@ -195,10 +195,14 @@ function kubeletConfiguration(kubernetes: KubeletSettings["kubernetes"], taints:
             : {}),
         // systemd-resolved's upstream list; /etc/resolv.conf names its stub, which is unreachable from pods.
         resolvConf: "/run/systemd/resolve/resolv.conf",
+        // The client certificate: the kubelet renews it itself (a request for its own name, which kube-controller-manager
+        // approves). The serving certificate is the one the program signed for the node's name and address.
         rotateCertificates: true,
         shutdownGracePeriod: `${SHUTDOWN_GRACE_SECONDS}s`,
         shutdownGracePeriodCriticalPods: `${SHUTDOWN_GRACE_CRITICAL_SECONDS}s`,
         staticPodPath: nodePaths.staticPodDir,
+        tlsCertFile: nodePaths.kubeletServingCert,
+        tlsPrivateKeyFile: nodePaths.kubeletServingKey,
         // The default is under /usr, which is read-only on Fedora CoreOS.
         volumePluginDir: "/var/lib/kubelet/volumeplugins",
     });

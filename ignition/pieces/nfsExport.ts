@@ -5,6 +5,7 @@
  * enabled by a link Ignition writes ahead of time (dangling until the package arrives), and it waits for the
  * export's disk through a drop-in.
  */
+import { NFS_SQUASH_ID } from "../../layout/cluster";
 import { BootFile, NodeConfigPart } from "../builder";
 import { unitFile } from "../systemd";
 
@@ -52,8 +53,10 @@ function fedoraRepositories(mirrors: readonly string[]): BootFile[] {
  */
 export function nfsExport(exportDir: string, exportCidrs: readonly string[], fedoraMirrors?: readonly string[]): NodeConfigPart {
     if (exportCidrs.length === 0) throw new Error("Ignition input: nfsServer.exportCidrs is empty; no node could mount the export");
-    // no_root_squash: the provisioner creates a directory per volume as root and chowns it for the pod.
-    const clients = exportCidrs.map((cidr) => `${cidr}(rw,sync,no_subtree_check,no_root_squash)`);
+    // all_squash: whoever mounts the export (a node's root included) acts as nobody, which owns the export's root, so
+    // the provisioner still creates and removes its directories, and nothing can plant a root-owned or setuid file.
+    const squash = `all_squash,anonuid=${NFS_SQUASH_ID},anongid=${NFS_SQUASH_ID}`;
+    const clients = exportCidrs.map((cidr) => `${cidr}(rw,sync,no_subtree_check,${squash})`);
     return {
         // The image's `setup` package ships an empty /etc/exports.
         files: [
@@ -93,7 +96,16 @@ export function nfsExport(exportDir: string, exportCidrs: readonly string[], fed
             },
             {
                 name: "nfs-server.service",
-                dropins: [{ name: "10-export-disk.conf", contents: unitFile({ Unit: { RequiresMountsFor: exportDir } }) }],
+                dropins: [
+                    {
+                        name: "10-export-disk.conf",
+                        contents: unitFile({
+                            Unit: { RequiresMountsFor: exportDir },
+                            // The export's root belongs to the squashed identity, so the provisioner can make directories in it.
+                            Service: { ExecStartPre: `/usr/bin/chown ${NFS_SQUASH_ID}:${NFS_SQUASH_ID} ${exportDir}` },
+                        }),
+                    },
+                ],
             },
         ],
     };

@@ -4,7 +4,7 @@
  */
 import { renderIgnitionConfig } from "../builder";
 import { BastionIgnitionInput } from "../input";
-import { coreUser, hostIdentity } from "../pieces/identity";
+import { coreUser, hostIdentity, sshHostKey } from "../pieces/identity";
 import { osUpdates } from "../pieces/osUpdates";
 import { timeSync } from "../pieces/timeSync";
 
@@ -13,6 +13,7 @@ export function renderBastionIgnition(input: BastionIgnitionInput): string {
     return renderIgnitionConfig([
         coreUser(input.sshAuthorizedKeys),
         hostIdentity(input.hostname, input.hosts),
+        sshHostKey(input.sshHostKey),
         timeSync(input.ntpServers),
         osUpdates({ kind: "weekly_window" }, input.osUpdates.updateServerUrl),
     ]);

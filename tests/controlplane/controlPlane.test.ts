@@ -3,6 +3,7 @@
  * how secrets travel (only in remote commands through the bastion), the order of delivery, bootstrap, readiness
  * and provider, and that a second run would re-run no command.
  */
+import * as crypto from "crypto";
 import { parse } from "yaml";
 import { fakePublicIp } from "../../tools/mocks";
 import { ProgramRun, RecordedResource, maskSecrets } from "../../tools/mockRuntime";
@@ -87,21 +88,25 @@ describe("the API load balancer", () => {
     });
 });
 
+const sha256 = (text: string) => crypto.createHash("sha256").update(text).digest();
+
 describe("secrets", () => {
-    /** Every private key and the bootstrap token's secret of a run. */
+    /** Every private key and Secret encryption key of a run. */
     function secretsOf(run: ProgramRun): string[] {
         const keys = ofType(run, "tls:index/privateKey:PrivateKey").map((k) => `mock private key of ${k.name}`);
-        const token = /token: \w{6}\.(\w{16})/.exec(String(revealSecrets(run.outputs.bootstrapKubeconfig)))![1];
-        return [...keys, token];
+        const encryption = ofType(run, "random:index/randomBytes:RandomBytes").map((r) =>
+            Buffer.concat([sha256(r.name), sha256(`${r.name}/2`)]).toString("base64"),
+        );
+        return [...keys, ...encryption];
     }
     const containsAny = (text: string, secrets: string[]) => secrets.filter((s) => text.includes(s));
 
-    test("no private key or token appears anywhere in plain text: not in inputs, not in outputs", () => {
-        // dev: 3 CAs, 7 leaves + etcd server and peer of one controller, the service-account key, the bastion's
-        // deploy key, the token; prod adds two controllers' etcd pairs.
+    test("no private key or encryption key appears anywhere in plain text: not in inputs, not in outputs", () => {
+        // dev: 3 CAs, 10 leaves, a controller's etcd server and peer and kubelet client and serving certificates, the
+        // service-account key, the bastion's deploy key, one encryption key; prod adds two controllers' four.
         for (const [run, count] of [
-            [dev, 16],
-            [prod, 20],
+            [dev, 20],
+            [prod, 28],
         ] as const) {
             const secrets = secretsOf(run);
             expect(secrets).toHaveLength(count);
@@ -111,7 +116,7 @@ describe("secrets", () => {
             }
             expect(containsAny(withDecodedBase64(stringsOf(maskSecrets(run.outputs))), secrets)).toEqual([]);
             expect(isSecretValue(run.outputs.kubeconfig)).toBe(true);
-            expect(isSecretValue(run.outputs.bootstrapKubeconfig)).toBe(true);
+            expect(isSecretValue(run.outputs.breakGlassKubeconfig)).toBe(true);
             expect(isSecretValue(run.outputs.caCertPem)).toBe(false);
         }
     });
@@ -160,9 +165,24 @@ describe("secrets", () => {
             for (const j of others) {
                 expect(stdin(i)).not.toContain(`mock private key of pki-etcd-peer-${j}-key`);
             }
-            // The health-check key is the bastion's, never a controller's; the admin key is (admin.conf, bootstrap).
+            // The health-check key is the bastion's, never a controller's; no admin key rests on a controller.
             expect(stdin(i)).not.toContain("mock private key of pki-healthcheck-key");
-            expect(stdin(i)).toContain("mock private key of pki-admin-key");
+            expect(stdin(i)).not.toContain("mock private key of pki-admin-key");
+            expect(stdin(i)).not.toContain("mock private key of pki-break-glass-key");
+            expect(stdin(i)).toContain(`mock private key of pki-kubelet-serving-${i}-key`);
+        }
+        // Only the bootstrap carries the break-glass key, on the first controller, for the time it runs.
+        expect(withDecodedBase64(input(named(prod, "control-plane-bootstrap"), "stdin"))).toContain(
+            "mock private key of pki-break-glass-key",
+        );
+        for (const r of prod.resources.filter((r) => r.name !== "control-plane-bootstrap" && !r.type.startsWith("tls:"))) {
+            expect({
+                r: r.name,
+                has: withDecodedBase64(stringsOf(revealSecrets(r.inputs))).includes("mock private key of pki-break-glass-key"),
+            }).toEqual({
+                r: r.name,
+                has: false,
+            });
         }
     });
 });
@@ -236,7 +256,7 @@ describe("arguments", () => {
     // longer disagree with a separate plan; what is left to check is that there is one.
     test("an empty controller list is refused, naming the property", () => {
         const plan = planCluster(stageConfigFromFiles("prod"));
-        const controllers = plan.controllers.map((c) => ({ planned: c, instance: undefined as any }));
+        const controllers = plan.controllers.map((c) => ({ planned: c, instance: undefined as any, connection: { host: c.ip } }));
         expect(controlPlaneArgsProblems({ controllers })).toEqual([]);
         expect(controlPlaneArgsProblems({ controllers: [] })).toEqual(["controllers must list at least one controller"]);
     });

@@ -113,7 +113,7 @@ describe("what a node receives over SSH before its kubelet and etcd start", () =
     const material = placeholderClusterMaterial(settings);
 
     test("a controller: registry files first, etcd's settings before its certificates (restarting etcd when they change)", () => {
-        const files = controllerFiles(material, settings, 1);
+        const { files } = controllerFiles(material, settings, 1);
         const paths = files.map((f) => f.path);
         expect(paths.slice(0, 4)).toEqual([
             `${nodePaths.containerdHostsDir}/registry.k8s.io/hosts.toml`,

@@ -11,13 +11,17 @@ import {
     joinFiles,
     renderBootstrapManifests,
     renderBootstrapScript,
+    renderHostKeyScanScript,
     renderInstallScript,
+    renderJoinRequestScript,
+    renderJoinedScript,
     renderReadinessScript,
+    splitJoinRequests,
     teamKeysFiles,
 } from "../../controlplane";
 import { nodePaths } from "../../layout/node";
 import { placeholderClusterMaterial } from "./helpers/material";
-import { PkiMaterial, clusterCertificateSpecs } from "../../pki";
+import { PkiMaterial, certificateRequestProblems, clusterCertificateSpecs, kubeletClientSpec, kubeletServingSpec } from "../../pki";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../pki/helpers/openssl";
 import { TlsServer, startHealthzServer } from "../pki/helpers/tlsServer";
 import { attempt, requireTools, removeScratchDirs, scratchDir } from "../pki/helpers/tools";
@@ -184,11 +188,20 @@ describe("every node's files go through the same installer", () => {
     test("a worker joins with the files a controller's kubelet joins with, last of them and in the same order", () => {
         const settings = oneController("c");
         const material = placeholderClusterMaterial(settings);
-        const files = controllerFiles(material, settings, 0);
-        const [ca, kubeconfig] = files.slice(-2);
-        expect(files.slice(-2)).toEqual(joinFiles(ca.content, kubeconfig.content));
-        expect(joinFiles("CA", "KUBECONFIG").map((f) => [f.path, f.mode])).toEqual([
+        const { files } = controllerFiles(material, settings, 0);
+        const [ca, servingKey, servingCert, kubeconfig] = files.slice(-4);
+        expect(files.slice(-4)).toEqual(
+            joinFiles({
+                caCertPem: ca.content,
+                servingKeyPem: servingKey.content,
+                servingCertPem: servingCert.content,
+                kubeconfig: kubeconfig.content,
+            }),
+        );
+        // A worker's join is the same, without the serving key (the node made it).
+        expect(joinFiles({ caCertPem: "CA", servingCertPem: "CERT", kubeconfig: "KUBECONFIG" }).map((f) => [f.path, f.mode])).toEqual([
             [nodePaths.clusterCaCert, "0644"],
+            [nodePaths.kubeletServingCert, "0644"],
             [nodePaths.bootstrapKubeconfig, "0600"],
         ]);
     });
@@ -197,7 +210,7 @@ describe("every node's files go through the same installer", () => {
 describe("the one-shot bootstrap", () => {
     let dir: string;
     let podmanLog: string;
-    const token = { tokenId: "k3x9qa", tokenSecret: "0f1e2d3c4b5a6978" };
+    const breakGlass = "apiVersion: v1\nkind: Config\nusers:\n- user:\n    client-key-data: QlJFQUstR0xBU1MtS0VZ\n";
     const timing = { pullAttempts: 2, apiAttempts: 3, applyAttempts: 2, delaySeconds: 0 };
 
     /** A podman that records its calls: pulls work, /healthz answers after `unhealthy` failures, apply saves stdin. */
@@ -215,7 +228,11 @@ case "$*" in
     n=$(cat ${dir}/unhealthy)
     if [ "$n" -gt 0 ]; then echo $((n - 1)) > ${dir}/unhealthy; exit 1; fi
     exit 0 ;;
-  *apply*) cat > ${dir}/applied.yaml; exit 0 ;;
+  *apply*) cat > ${dir}/applied.yaml
+    # The break-glass kubeconfig, as the mounted file holds it while the script runs.
+    volume=$(echo "$*" | sed -n 's/.*-v \\([^:]*\\):\\/kubeconfig:ro.*/\\1/p')
+    echo "$volume" > ${dir}/volume; cp "$volume" ${dir}/kubeconfig-seen; stat -c %a "$volume" > ${dir}/kubeconfig-mode
+    exit 0 ;;
 esac
 exit 3
 `,
@@ -228,7 +245,7 @@ exit 3
             target: "controller c-0",
             manifests,
             markerPath: path.join(dir, "state/bootstrap.done"),
-            adminKubeconfigPath: "/etc/kubernetes/admin.conf",
+            breakGlassKubeconfig: breakGlass,
             kubectlImage: "registry.k8s.io/kubectl:v1.36.4",
             timing: t,
         });
@@ -240,7 +257,7 @@ exit 3
 
     test("waits for the apiserver, applies the objects once, and a re-run is a no-op", () => {
         const env = fakePodman(2);
-        const manifests = renderBootstrapManifests(token);
+        const manifests = renderBootstrapManifests();
         const first = bash(script(manifests), env);
         expect(first.stderr).toBe("");
         expect(first.status).toBe(0);
@@ -248,32 +265,36 @@ exit 3
         const calls = fs.readFileSync(podmanLog, "utf8").trim().split("\n");
         expect(calls.filter((c) => c.includes("--raw=/healthz"))).toHaveLength(3);
         expect(calls.filter((c) => c.includes(" apply "))).toHaveLength(1);
-        // kubectl runs against the local apiserver with the admin kubeconfig, read-only.
-        expect(calls.find((c) => c.includes(" apply "))).toContain(
-            "-v /etc/kubernetes/admin.conf:/kubeconfig:ro registry.k8s.io/kubectl:v1.36.4 --kubeconfig=/kubeconfig apply --server-side",
+        // kubectl runs against the local apiserver with the break-glass kubeconfig, read-only, from a private file that
+        // exists only while the script runs.
+        expect(calls.find((c) => c.includes(" apply "))).toMatch(
+            /-v \S+:\/kubeconfig:ro registry\.k8s\.io\/kubectl:v1\.36\.4 --kubeconfig=\/kubeconfig apply --server-side/,
         );
+        expect(fs.readFileSync(path.join(dir, "kubeconfig-seen"), "utf8")).toBe(breakGlass);
+        expect(fs.readFileSync(path.join(dir, "kubeconfig-mode"), "utf8").trim()).toBe("600");
+        expect(fs.existsSync(fs.readFileSync(path.join(dir, "volume"), "utf8").trim())).toBe(false);
 
         const again = bash(script(manifests), env);
         expect(again.status).toBe(0);
         expect(again.stdout).toContain("controller c-0: bootstrap already done");
         expect(fs.readFileSync(podmanLog, "utf8").trim().split("\n")).toHaveLength(calls.length);
-        // Nothing the command prints contains the token's secret.
-        expect(first.stdout + again.stdout).not.toContain(token.tokenSecret);
+        // Nothing the command prints contains the break-glass key.
+        expect(first.stdout + first.stderr + again.stdout).not.toContain("QlJFQUstR0xBU1MtS0VZ");
     });
 
-    test("new objects (a new token) are applied once more", () => {
+    test("changed objects (a new version of the program's RBAC) are applied once more", () => {
         const env = fakePodman(0);
-        expect(bash(script(renderBootstrapManifests(token)), env).status).toBe(0);
-        const rotated = renderBootstrapManifests({ tokenId: "zz9zz9", tokenSecret: "aaaabbbbccccdddd" });
-        const r = bash(script(rotated), env);
+        expect(bash(script(renderBootstrapManifests()), env).status).toBe(0);
+        const changed = `${renderBootstrapManifests()}---\nkind: ClusterRoleBinding\nmetadata:\n  name: added-later\n`;
+        const r = bash(script(changed), env);
         expect(r.status).toBe(0);
         expect(r.stdout).toContain("bootstrap RBAC applied");
-        expect(fs.readFileSync(path.join(dir, "applied.yaml"), "utf8")).toContain("bootstrap-token-zz9zz9");
+        expect(fs.readFileSync(path.join(dir, "applied.yaml"), "utf8")).toContain("added-later");
     });
 
     test("an apiserver that never answers fails within the bound, naming the controller and the step", () => {
         const env = fakePodman(1000);
-        const r = bash(script(renderBootstrapManifests(token)), env);
+        const r = bash(script(renderBootstrapManifests()), env);
         expect(r.status).toBe(1);
         expect(r.stderr).toContain(
             'controller c-0: step "wait for kube-apiserver": the local kube-apiserver did not answer /healthz within 0 s',
@@ -285,7 +306,7 @@ exit 3
                 .split("\n")
                 .filter((c) => c.includes("--raw=/healthz")),
         ).toHaveLength(3);
-        expect(r.stdout + r.stderr).not.toContain(token.tokenSecret);
+        expect(r.stdout + r.stderr).not.toContain("QlJFQUstR0xBU1MtS0VZ");
     });
 });
 
@@ -350,9 +371,9 @@ describe("the readiness wait (curl with the health-check certificate against a T
     test("the controllers' kubeconfigs work with kubectl against the apiserver's certificate", () => {
         requireTools("kubectl");
         const settings = oneController("readiness-test");
-        const files = controllerFiles(pki, settings, 0);
+        const { files } = controllerFiles(pki, settings, 0);
         const dir = scratchDir("kubeconfigs");
-        for (const kubeconfig of [nodePaths.adminKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
+        for (const kubeconfig of [nodePaths.bootstrapKubeconfig, nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig]) {
             const file = path.join(dir, path.basename(kubeconfig));
             fs.writeFileSync(file, files.find((f) => f.path === kubeconfig)!.content);
             // Same address the components use (127.0.0.1, which the apiserver certificate names), the test's port.
@@ -382,3 +403,66 @@ describe("the readiness wait (curl with the health-check certificate against a T
 });
 
 afterAll(removeScratchDirs);
+
+describe("a worker's join (the node's side)", () => {
+    test("makes its keys once and prints exactly the requests the program will sign; a re-run asks for the same keys", () => {
+        requireTools("bash", "openssl");
+        const dir = scratchDir("join");
+        const paths = { joinKey: path.join(dir, "run/join.key"), kubeletServingKey: path.join(dir, "lib/kubelet-serving.key") };
+        const script = renderJoinRequestScript({ target: "worker w-0", hostname: "w-0", ip: "10.10.16.7", paths });
+        const first = bash(script);
+        expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: "" });
+        const requests = splitJoinRequests(first.stdout);
+        expect(certificateRequestProblems("join", requests.join, kubeletClientSpec("w-0"))).toEqual([]);
+        expect(certificateRequestProblems("serving", requests.serving, kubeletServingSpec("w-0", "10.10.16.7"))).toEqual([]);
+        for (const key of Object.values(paths)) expect((fs.statSync(key).mode & 0o777).toString(8)).toBe("600");
+        const keys = Object.values(paths).map((k) => fs.readFileSync(k, "utf8"));
+        const again = splitJoinRequests(bash(script).stdout);
+        expect(Object.values(paths).map((k) => fs.readFileSync(k, "utf8"))).toEqual(keys);
+        const publicKey = (pem: string) => attempt("openssl", ["req", "-noout", "-pubkey"], { input: pem }).stdout;
+        expect(publicKey(again.serving)).toBe(publicKey(requests.serving));
+        // Nothing but the requests reaches the program.
+        expect(first.stdout).not.toContain("PRIVATE KEY");
+    });
+
+    test("the end of the join waits for the kubelet's own kubeconfig, then removes the join credential; a node that never joins fails, named", () => {
+        requireTools("bash");
+        const dir = scratchDir("joined");
+        const paths = {
+            kubeletKubeconfig: path.join(dir, "var/lib/kubelet/kubeconfig"),
+            bootstrapKubeconfig: path.join(dir, "run/bootstrap-kubeconfig"),
+            joinKey: path.join(dir, "run/join.key"),
+        };
+        fs.mkdirSync(path.join(dir, "run"), { recursive: true });
+        fs.writeFileSync(paths.bootstrapKubeconfig, "join");
+        fs.writeFileSync(paths.joinKey, "key");
+        const waiting = bash(renderJoinedScript({ target: "worker w-0", paths, attempts: 1 }));
+        expect(waiting.status).toBe(1);
+        expect(waiting.stderr).toContain(
+            'worker w-0: step "wait for the kubelet to join": the kubelet has no certificate of its own after 10 s',
+        );
+        expect(fs.existsSync(paths.joinKey)).toBe(true);
+        fs.mkdirSync(path.dirname(paths.kubeletKubeconfig), { recursive: true });
+        fs.writeFileSync(paths.kubeletKubeconfig, "own");
+        const done = bash(renderJoinedScript({ target: "worker w-0", paths, attempts: 1 }));
+        expect(done.status).toBe(0);
+        expect([paths.bootstrapKubeconfig, paths.joinKey].filter((f) => fs.existsSync(f))).toEqual([]);
+    });
+});
+
+describe("a node's host key, read from the bastion", () => {
+    test("prints the node's ED25519 key as ssh-ed25519 <key>, retrying while the node boots", () => {
+        requireTools("bash");
+        const bin = scratchDir("keyscan");
+        const calls = path.join(bin, "calls");
+        fs.writeFileSync(
+            path.join(bin, "ssh-keyscan"),
+            `#!/bin/bash\necho "$*" >> ${calls}\n[ "$(wc -l < ${calls})" -ge 2 ] && echo "10.10.16.7 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINode"\nexit 0\n`,
+            { mode: 0o755 },
+        );
+        const script = renderHostKeyScanScript("10.10.16.7").replace("retry 90 10 scan", "retry 3 0 scan");
+        const r = bash(script, { PATH: `${bin}:${process.env.PATH}` });
+        expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINode\n" });
+        expect(fs.readFileSync(calls, "utf8")).toContain("-t ed25519 -- 10.10.16.7");
+    });
+});

@@ -29,7 +29,7 @@ const material: PkiMaterial = placeholderMaterial(specs);
 type PodDoc = {
     metadata: { annotations: Record<string, string> };
     spec: {
-        containers: { image: string; command: string[]; volumeMounts: { mountPath: string }[] }[];
+        containers: { image: string; command: string[]; volumeMounts: { mountPath: string; readOnly?: boolean }[] }[];
         volumes: { hostPath: { path: string } }[];
     };
 };
@@ -41,13 +41,30 @@ const flagsOf = (pod: PodDoc) =>
 describe("kube-apiserver", () => {
     const flags = flagsOf(pods(1)[STATIC_POD_FILES.apiserver]);
 
-    test("authorizes with Node and RBAC, admits with NodeRestriction, accepts bootstrap tokens, refuses anonymous users", () => {
+    test("authorizes with Node and RBAC, admits with NodeRestriction and DenyServiceExternalIPs, refuses anonymous users and bootstrap tokens", () => {
         expect(flags).toMatchObject({
             "authorization-mode": "Node,RBAC",
-            "enable-admission-plugins": "NodeRestriction",
-            "enable-bootstrap-token-auth": "true",
+            "enable-admission-plugins": "NodeRestriction,DenyServiceExternalIPs",
             "anonymous-auth": "false",
+            "admission-control-config-file": "/etc/kubernetes/apiserver/admission.yaml",
         });
+        expect(flags["enable-bootstrap-token-auth"]).toBeUndefined();
+    });
+
+    test("verifies kubelets' serving certificates, encrypts Secrets (reloading new keys) and writes a rotated audit log", () => {
+        expect(flags).toMatchObject({
+            "kubelet-certificate-authority": "/etc/kubernetes/pki/ca.crt",
+            "encryption-provider-config": "/etc/kubernetes/apiserver/encryption-config.yaml",
+            "encryption-provider-config-automatic-reload": "true",
+            "audit-policy-file": "/etc/kubernetes/apiserver/audit-policy.yaml",
+            "audit-log-path": "/var/log/kube-apiserver/audit.log",
+            "audit-log-maxage": "30",
+            "audit-log-maxbackup": "10",
+            "audit-log-maxsize": "100",
+        });
+        const pod = pods(1)[STATIC_POD_FILES.apiserver];
+        // Only the audit log is writable.
+        expect(pod.spec.containers[0].volumeMounts.filter((m) => !m.readOnly).map((m) => m.mountPath)).toEqual(["/var/log/kube-apiserver"]);
     });
 
     test("talks to every etcd member over TLS and advertises its own controller's address", () => {
@@ -64,11 +81,15 @@ describe("kube-apiserver", () => {
 });
 
 describe("kube-controller-manager and kube-scheduler", () => {
-    test("the controller manager signs kubelet CSRs with the cluster CA and gives each node a /24 of the pod CIDR", () => {
+    test("the controller manager signs only kubelet client CSRs with the cluster CA and gives each node a /24 of the pod CIDR", () => {
         const flags = flagsOf(pods(0)[STATIC_POD_FILES.controllerManager]);
+        expect(Object.keys(flags).filter((f) => f.startsWith("cluster-signing"))).toEqual([
+            "cluster-signing-kubelet-client-cert-file",
+            "cluster-signing-kubelet-client-key-file",
+        ]);
         expect(flags).toMatchObject({
-            "cluster-signing-cert-file": "/etc/kubernetes/pki/ca.crt",
-            "cluster-signing-key-file": "/etc/kubernetes/pki/ca.key",
+            "cluster-signing-kubelet-client-cert-file": "/etc/kubernetes/pki/ca.crt",
+            "cluster-signing-kubelet-client-key-file": "/etc/kubernetes/pki/ca.key",
             "allocate-node-cidrs": "true",
             "cluster-cidr": "10.246.0.0/16",
             "node-cidr-mask-size": "24",
@@ -108,8 +129,10 @@ describe("the static pods as Kubernetes objects", () => {
         }
     });
 
-    test("every file a flag names is delivered to the controller and mounted into the pod", () => {
-        const delivered = new Set(controllerFiles(material, settings, 0).map((f) => f.path));
+    test("every file a flag names is delivered to the controller (or written into a directory made for it) and mounted into the pod", () => {
+        const { files, directories } = controllerFiles(material, settings, 0);
+        const delivered = new Set(files.map((f) => f.path));
+        const written = (value: string) => directories.some((d) => d.containerWritable && value.startsWith(`${d.path}/`));
         for (const [file, pod] of Object.entries(pods(0))) {
             const mounts = pod.spec.containers[0].volumeMounts.map((m) => m.mountPath);
             const hostPaths = pod.spec.volumes.map((v) => v.hostPath.path);
@@ -120,7 +143,7 @@ describe("the static pods as Kubernetes objects", () => {
                 const mounted =
                     mounts.some((m) => value === m || value.startsWith(`${m}/`)) &&
                     hostPaths.some((h) => value === h || value.startsWith(`${h}/`));
-                expect({ file, flag, value, delivered: delivered.has(value), mounted }).toEqual({
+                expect({ file, flag, value, delivered: delivered.has(value) || written(value), mounted }).toEqual({
                     file,
                     flag,
                     value,
@@ -132,18 +155,19 @@ describe("the static pods as Kubernetes objects", () => {
     });
 
     test("new certificates give new pods (the kubelet restarts a static pod whose manifest changed)", () => {
-        const pod = (m: PkiMaterial) => controllerFiles(m, settings, 0).find((f) => f.path.endsWith(STATIC_POD_FILES.scheduler))!.content;
+        const pod = (m: PkiMaterial) =>
+            controllerFiles(m, settings, 0).files.find((f) => f.path.endsWith(STATIC_POD_FILES.scheduler))!.content;
         const renewed = { ...material, certs: { ...material.certs, scheduler: "<renewed certificate>" } };
         const revision = (text: string) => (parse(text) as PodDoc).metadata.annotations[PKI_REVISION_ANNOTATION];
         expect(revision(pod(renewed))).not.toBe(revision(pod(material)));
-        // A new bootstrap token is not a reason to restart the control plane.
-        const newToken = { ...material, bootstrapToken: { id: "zzzzzz", secret: "zzzzzzzzzzzzzzzz" } };
-        expect(revision(pod(newToken))).toBe(revision(pod(material)));
+        // A new encryption key is not a reason to restart the control plane: kube-apiserver reloads the keys itself.
+        const newKey = { ...material, encryptionKeys: [{ name: "key-2", secret: "x" }, ...material.encryptionKeys] };
+        expect(revision(pod(newKey))).toBe(revision(pod(material)));
     });
 });
 
 describe("the files of a controller", () => {
-    const files = controllerFiles(material, settings, 2);
+    const { files, directories } = controllerFiles(material, settings, 2);
     const index = (path: string) => files.findIndex((f) => f.path === path);
 
     test("keys and credential-bearing kubeconfigs are 0600; nothing secret is world-readable", () => {
@@ -155,6 +179,17 @@ describe("the files of a controller", () => {
             }
         }
         expect(files.find((f) => f.path === "/etc/kubernetes/pki/ca.key")!.mode).toBe("0600");
+        expect(files.find((f) => f.path === "/etc/kubernetes/apiserver/encryption-config.yaml")!.mode).toBe("0600");
+        // The audit log's directory is root's alone, and labelled for the container that writes it.
+        expect(directories).toEqual([{ path: "/var/log/kube-apiserver", mode: "0700", owner: "root:root", containerWritable: true }]);
+    });
+
+    test("no admin credential rests on a controller; its kubelet joins as exactly its own node", () => {
+        expect(files.filter((f) => /O=|system:masters|cluster-admins/.test(f.content))).toEqual([]);
+        expect(files.map((f) => f.path)).not.toContain("/etc/kubernetes/admin.conf");
+        const join = parse(files.find((f) => f.path === nodePaths.bootstrapKubeconfig)!.content);
+        expect(join.users[0].name).toBe(`system:node:${settings.controllers[2].hostname}`);
+        expect(files.find((f) => f.path === nodePaths.kubeletServingCert)!.content).toBe("<certificate kubelet-serving-2>");
     });
 
     test("etcd's serving certificate comes after its key and CA; the bootstrap kubeconfig comes last of all", () => {
@@ -167,35 +202,22 @@ describe("the files of a controller", () => {
 
     test("controller 2 gets its own etcd pair and the components reach the local apiserver", () => {
         expect(files.find((f) => f.path === `${nodePaths.etcdPkiDir}/peer.key`)!.content).toBe("<secret: private key of etcd-peer-2>");
-        for (const path of [
-            nodePaths.controllerManagerKubeconfig,
-            nodePaths.schedulerKubeconfig,
-            nodePaths.adminKubeconfig,
-            nodePaths.bootstrapKubeconfig,
-        ]) {
+        for (const path of [nodePaths.controllerManagerKubeconfig, nodePaths.schedulerKubeconfig, nodePaths.bootstrapKubeconfig]) {
             expect(parse(files.find((f) => f.path === path)!.content).clusters[0].cluster.server).toBe("https://127.0.0.1:6443");
         }
     });
 });
 
 describe("bootstrap objects", () => {
-    test("the token Secret and the bindings TLS bootstrapping needs", () => {
-        const docs = parseAllDocuments(renderBootstrapManifests({ tokenId: "k3x9qa", tokenSecret: "0f1e2d3c4b5a6978" })).map((d) =>
-            d.toJS(),
-        );
-        expect(docs[0]).toMatchObject({
-            kind: "Secret",
-            type: "bootstrap.kubernetes.io/token",
-            metadata: { name: "bootstrap-token-k3x9qa", namespace: "kube-system" },
-            stringData: { "token-id": "k3x9qa", "token-secret": "0f1e2d3c4b5a6978", "usage-bootstrap-authentication": "true" },
-        });
-        const bindings = docs.slice(1).map((d) => `${d.subjects[0].kind}:${d.subjects[0].name} -> ${d.roleRef.name}`);
+    test("no token: kubelets renew only their own names, the apiserver reaches kubelets, the admin group is cluster-admin", () => {
+        const docs = parseAllDocuments(renderBootstrapManifests()).map((d) => d.toJS());
+        expect(docs.filter((d) => d.kind !== "ClusterRoleBinding")).toEqual([]);
+        const bindings = docs.map((d) => `${d.subjects[0].kind}:${d.subjects[0].name} -> ${d.roleRef.name}`);
         expect(bindings.sort()).toEqual(
             [
-                "Group:system:bootstrappers -> system:node-bootstrapper",
-                "Group:system:bootstrappers -> system:certificates.k8s.io:certificatesigningrequests:nodeclient",
                 "Group:system:nodes -> system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
                 "User:kube-apiserver-kubelet-client -> system:kubelet-api-admin",
+                "Group:platform:cluster-admins -> cluster-admin",
             ].sort(),
         );
     });

@@ -39,7 +39,7 @@ test("a misspelt kube-apiserver flag stops the control plane's boot with the bin
     const controller = rendered.plan.controllers[0].hostname;
     const node = await nodeRoot(rendered, controller, cleanup);
     const { controllerFiles, controlPlaneSettings } = await import("../../controlplane");
-    const pod = controllerFiles(rendered.material, controlPlaneSettings(rendered.cfg, rendered.plan), 0).find(
+    const pod = controllerFiles(rendered.material, controlPlaneSettings(rendered.cfg, rendered.plan), 0).files.find(
         (f) => f.path === `${nodePaths.staticPodDir}/${STATIC_POD_FILES.apiserver}`,
     )!;
     const [, ...args] = parse(pod.content).spec.containers[0].command as string[];

@@ -7,24 +7,26 @@
  * - the cluster layer (KubernetesPlatform and Apps) deployed by `pulumi up` through the Automation API, the
  *   Go-built CLI and the Go-built Kubernetes provider, then re-previewed, changed, interrupted, and destroyed.
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { cidr, nthAddress } from "../../config/cidr";
+import { NAS_VOLUMES_DIR } from "../../layout/cluster";
 import { FIELD_MANAGER } from "../../components/k8sObjects";
 import { PROJECT } from "../../config/schema";
-import { joinFiles, registryFiles, registrySettings } from "../../controlplane";
+import { CLUSTER_ADMINS_BINDING, encryptedPrefix, renderJoinedScript } from "../../controlplane";
 import { AppConfig } from "../../config/types";
 import { nodePaths } from "../../layout/node";
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/roles";
 import { engineConfigFor, listStages } from "../../tools/stageFiles";
-import { certOf, renderBootstrapKubeconfig, renderKubeconfig } from "../../pki";
+import { certOf, keyOf, kubeletServingSpec, renderKubeconfig } from "../../pki";
+import { signRequestWithOpenssl } from "../pki/helpers/openssl";
 import { versions } from "../../versions";
-import { BootedControlPlane, Override, bootControlPlane, kubectl, kubectlAttempt } from "./helpers/controlPlane";
-import { JoiningNode, joinNode, stopNode, unmountUnder } from "./helpers/node";
+import { BootedControlPlane, Override, bootControlPlane, etcdValue, kubectl, kubectlAttempt } from "./helpers/controlPlane";
+import { JoiningNode, WorkerJoin, joinNode, joinWorker, stopNode, tearDown } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { clusterLayerProgram } from "./helpers/program";
 import { RenderedStage, nodeRoot, renderStage } from "./helpers/render";
@@ -84,13 +86,34 @@ function stateObjects(deployment: { resources?: { type: string; urn: string; out
         .map((r) => `${r.outputs?.kind}/${r.outputs?.metadata?.namespace ?? ""}/${r.outputs?.metadata?.name}`);
 }
 
-/** Every committed stage; ENGINE_STAGES=dev,prod narrows a run (the default and CI take all). */
 /** `kubectl get` arguments for an object named as `stateObjects` names it (kind/namespace/name). */
 function getObject(object: string, ...output: string[]): string[] {
     const [kind, namespace, name] = object.split("/");
     return ["get", kind, name, ...(namespace ? ["-n", namespace] : []), ...output];
 }
 
+/** The certificate and the key of a kubelet's `kubelet-client-current.pem` (both in one file). */
+function certificateAndKey(pem: string): [string, string] {
+    const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(pem);
+    const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n/.exec(pem);
+    if (!cert || !key) throw new Error("not a certificate and key in one PEM file");
+    return [cert[0], key[0]];
+}
+
+/** A self-signed P-256 certificate `<stem>.crt` and key `<stem>.key` for `subject` (and `san`), valid 2 days. */
+function selfSignedCertificate(stem: string, subject: string, san?: string): void {
+    execFileSync(
+        "openssl",
+        [
+            ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", subject],
+            ...(san ? ["-addext", `subjectAltName=${san}`] : []),
+            ...["-keyout", `${stem}.key`, "-out", `${stem}.crt`],
+        ],
+        { stdio: "ignore" },
+    );
+}
+
+/** Every committed stage; ENGINE_STAGES=dev,prod narrows a run (the default and CI take all). */
 const STAGES = process.env.ENGINE_STAGES ? process.env.ENGINE_STAGES.split(",") : listStages();
 let tools: EngineTools;
 
@@ -107,6 +130,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     let rendered: RenderedStage;
     let cp: BootedControlPlane;
     let worker: JoiningNode;
+    let workerJoin: WorkerJoin;
     let workerName: string;
     let controller: JoiningNode;
     let ws: EngineWorkspace;
@@ -132,30 +156,10 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         const vswitch = cidr(rendered.cfg.network.nodeVswitches[planned.vswitchIndex].cidr);
         // Workers take an automatic address from the bottom of their vSwitch; this one takes the 10th.
         const host = vpc.addHost("w0", nthAddress(vswitch, 10), fs.readFileSync(node.at("/etc/hosts"), "utf8"));
-        const caCertPem = certOf(rendered.material, "ca");
-        worker = await joinNode(
-            node,
-            host,
-            // The registry mirrors, then what ClusterPki.bootstrapKubeconfig(plan.apiServerUrl) renders, delivered as
-            // NodePool delivers them.
-            [
-                ...registryFiles(registrySettings(rendered.cfg), false),
-                ...joinFiles(
-                    caCertPem,
-                    renderBootstrapKubeconfig({
-                        clusterName: rendered.cfg.namePrefix,
-                        server: rendered.plan.apiServerUrl,
-                        caCertPem,
-                        tokenId: rendered.material.bootstrapToken.id,
-                        tokenSecret: rendered.material.bootstrapToken.secret,
-                    }),
-                ),
-            ],
-            processes,
-            tools,
-            work,
-            probeMessage,
-        );
+        // As NodePool joins it: the node's own keys and requests, checked and signed for exactly its name and address; the
+        // registry mirrors with the join files.
+        workerJoin = joinWorker(rendered, node, host, work);
+        worker = await joinNode(node, host, workerJoin.files, processes, tools, work, probeMessage);
         await processes.waitFor(
             `node ${workerName} registered`,
             () => kubectlAttempt(tools, cp.adminKubeconfig, ["get", "node", workerName]).status === 0,
@@ -199,37 +203,22 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         }
         const tlsDir = path.join(work, "ingress-tls");
         fs.mkdirSync(tlsDir);
-        execFileSync(
-            "openssl",
-            [
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-nodes",
-                "-subj",
-                "/CN=engine.example.com",
-                "-days",
-                "2",
-                "-keyout",
-                path.join(tlsDir, "tls.key"),
-                "-out",
-                path.join(tlsDir, "tls.crt"),
-            ],
-            { stdio: "ignore" },
-        );
+        selfSignedCertificate(path.join(tlsDir, "tls"), "/CN=engine.example.com");
         const tlsKey = fs.readFileSync(path.join(tlsDir, "tls.key"), "utf8");
         secrets.push(tlsKey.split("\n")[1]);
         config[`${PROJECT}:ingressTlsCertificate`] = { value: fs.readFileSync(path.join(tlsDir, "tls.crt"), "utf8") };
         config[`${PROJECT}:ingressTlsKey`] = { value: tlsKey, secret: true };
         const program = clusterLayerProgram({
             kubeconfig: fs.readFileSync(cp.adminKubeconfig, "utf8"),
+            metricsServerTls: {
+                certPem: certOf(rendered.material, "metrics-server"),
+                keyPem: keyOf(rendered.material, "metrics-server"),
+                caCertPem: certOf(rendered.material, "ca"),
+            },
             nfs:
                 rendered.cfg.storage.kind === "nfs-server"
                     ? { server: rendered.plan.nfsServerAddress, path: nodePaths.nfsExportDir }
-                    : { server: `engine-stand-in.${rendered.cfg.region}.nas.aliyuncs.com`, path: "/" },
+                    : { server: `engine-stand-in.${rendered.cfg.region}.nas.aliyuncs.com`, path: NAS_VOLUMES_DIR },
         });
         stack = await engineStack(ws, stage, program, config);
     }, 1800000);
@@ -237,12 +226,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     afterAll(async () => {
         if (ws) stopStrayPlugins(ws);
         for (const node of [worker, controller]) if (node) await stopNode(node, processes);
-        await processes?.stopAll();
-        vpc?.destroy();
-        for (const dir of cleanup.reverse()) {
-            unmountUnder(dir);
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        await tearDown(processes, vpc, cleanup);
     }, 120000);
 
     test("the control plane runs the rendered flags and files; only node paths and listed machine settings differ", () => {
@@ -255,52 +239,143 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         expect(cp.processes).toHaveLength(rendered.plan.controllers.length * 4);
     });
 
-    test("the bootstrap applies the program's token and RBAC with the pinned kubectl once, and is a no-op the second time", () => {
+    test("the bootstrap applies the program's RBAC as break-glass with the pinned kubectl once, and is a no-op the second time", () => {
         expect([...new Set(cp.podmanImages)]).toEqual([versions.images.kubectl]);
         expect(cp.bootstrapOutput).toMatch(/bootstrap RBAC applied/);
         expect(cp.bootstrapOutput.split("--- second run ---")[1]).toMatch(/bootstrap already done/);
-        const secret = JSON.parse(
-            kubectl(tools, cp.adminKubeconfig, [
-                "-n",
-                "kube-system",
-                "get",
-                "secret",
-                `bootstrap-token-${rendered.material.bootstrapToken.id}`,
-                "-o",
-                "json",
-            ]),
-        );
-        expect(secret.type).toBe("bootstrap.kubernetes.io/token");
-        for (const binding of [
-            "kubelet-bootstrap",
-            "node-autoapprove-bootstrap",
-            "node-autoapprove-certificate-rotation",
-            "kube-apiserver-kubelet-api-admin",
-        ]) {
+        for (const binding of ["node-autoapprove-certificate-rotation", "kube-apiserver-kubelet-api-admin", CLUSTER_ADMINS_BINDING]) {
             expect(kubectl(tools, cp.adminKubeconfig, ["get", "clusterrolebinding", binding, "-o", "name"]).trim()).toBe(
                 `clusterrolebinding.rbac.authorization.k8s.io/${binding}`,
             );
         }
+        // No bootstrap token exists, and the API server does not take them.
+        expect(kubectl(tools, cp.adminKubeconfig, ["-n", "kube-system", "get", "secrets", "-o", "name"])).not.toMatch(/bootstrap-token-/);
+        // No admin credential is left on the controller.
+        expect(fs.existsSync(cp.controllers[0].node.at("/etc/kubernetes/admin.conf"))).toBe(false);
     });
 
-    test("a worker joins through TLS bootstrapping: its CSR is approved and signed by kube-controller-manager", () => {
+    test("a worker joins with a certificate for its own name only; its kubelet then gets one of its own key, approved for that name", () => {
         expect(
-            worker.overrides.filter((o) => !isPathOverride(o) && !MACHINE_OVERRIDES.some((r) => r.test(o.where))).map((o) => o.where),
+            [...workerJoin.overrides, ...worker.overrides]
+                .filter((o) => !isPathOverride(o) && !MACHINE_OVERRIDES.some((r) => r.test(o.where)))
+                .map((o) => o.where),
         ).toEqual([]);
         const csrs = JSON.parse(kubectl(tools, cp.adminKubeconfig, ["get", "csr", "-o", "json"])).items as any[];
-        const mine = csrs.filter((c) => c.spec.username === `system:bootstrap:${rendered.material.bootstrapToken.id}`);
+        // The kubelet asked as the identity of its join certificate, for its own name, and kube-controller-manager approved.
+        const mine = csrs.filter((c) => c.spec.username === `system:node:${workerName}`);
         expect(mine.length).toBeGreaterThan(0);
         for (const csr of mine) {
             expect(csr.spec.signerName).toBe("kubernetes.io/kube-apiserver-client-kubelet");
-            expect(csr.status.conditions.map((c: { type: string }) => c.type)).toContain("Approved");
+            expect(csr.status.conditions.map((c: { type: string; reason: string }) => `${c.type} ${c.reason}`)).toContain(
+                "Approved AutoApproved",
+            );
             expect(csr.status.certificate).toBeTruthy();
         }
-        // The issued certificate names the node and is signed by the cluster CA.
+        // The issued certificate names the node, is signed by the cluster CA, and is of a key other than the join key.
         const subject = execFileSync("openssl", ["x509", "-noout", "-subject", "-in", worker.clientCertificate], { encoding: "utf8" });
         expect(subject).toMatch(new RegExp(`CN\\s*=\\s*system:node:${workerName}`));
         const caFile = path.join(work, "cluster-ca.crt");
         fs.writeFileSync(caFile, certOf(rendered.material, "ca"));
         expect(execFileSync("openssl", ["verify", "-CAfile", caFile, worker.clientCertificate], { encoding: "utf8" })).toContain(": OK");
+        const publicKey = (args: string[]) => execFileSync("openssl", args, { encoding: "utf8" });
+        expect(publicKey(["x509", "-noout", "-pubkey", "-in", worker.clientCertificate])).not.toBe(
+            publicKey(["pkey", "-pubout", "-in", worker.node.at(nodePaths.joinKey)]),
+        );
+    });
+
+    /** A kubeconfig for `cert` (PEM) and the key in `keyFile`, against the API's EIP. */
+    function clientKubeconfig(name: string, certPem: string, keyPem: string): string {
+        const file = path.join(work, `${name}.kubeconfig`);
+        fs.writeFileSync(
+            file,
+            renderKubeconfig({
+                clusterName: rendered.cfg.namePrefix,
+                userName: name,
+                server: `https://${rendered.apiServerPublicAddress}:6443`,
+                caCertPem: certOf(rendered.material, "ca"),
+                credentials: { clientCertificatePem: certPem, clientKeyPem: keyPem },
+            }),
+            { mode: 0o600 },
+        );
+        return file;
+    }
+
+    /**
+     * Asks, with `kubeconfig`, for a kubelet client certificate for `nodeName` (a new key), as a kubelet does; returns
+     * kubectl's status and error.
+     */
+    function requestNodeCertificate(kubeconfig: string, csrName: string, nodeName: string): { status: number | null; stderr: string } {
+        const dir = fs.mkdtempSync(path.join(work, "csr-"));
+        execFileSync(
+            "openssl",
+            [
+                ...["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(dir, "k.pem")],
+                ...["-subj", `/O=system:nodes/CN=system:node:${nodeName}`, "-out", path.join(dir, "r.pem")],
+            ],
+            { stdio: "ignore" },
+        );
+        const request = fs.readFileSync(path.join(dir, "r.pem")).toString("base64");
+        const r = spawnSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", "create", "-f", "-"], {
+            encoding: "utf8",
+            input: JSON.stringify({
+                apiVersion: "certificates.k8s.io/v1",
+                kind: "CertificateSigningRequest",
+                metadata: { name: csrName },
+                spec: { request, signerName: "kubernetes.io/kube-apiserver-client-kubelet", usages: ["digital signature", "client auth"] },
+            }),
+        });
+        return { status: r.status, stderr: r.stderr };
+    }
+
+    const csrState = (name: string) => {
+        const csr = JSON.parse(kubectl(tools, cp.adminKubeconfig, ["get", "csr", name, "-o", "json"]));
+        return {
+            approved: (csr.status.conditions ?? []).some((c: { type: string }) => c.type === "Approved"),
+            issued: !!csr.status.certificate,
+        };
+    };
+
+    test("a join credential for one node cannot obtain another node's certificate; renewing its own name is approved (rotation)", async () => {
+        const join = fs.readFileSync(worker.node.at(nodePaths.bootstrapKubeconfig), "utf8");
+        const joinCert = Buffer.from(/client-certificate-data: (\S+)/.exec(join)![1], "base64").toString();
+        const joinKubeconfig = clientKubeconfig("join", joinCert, fs.readFileSync(worker.node.at(nodePaths.joinKey), "utf8"));
+        const suffix = crypto.randomBytes(3).toString("hex");
+        // Another worker's name and a controller's: the API server refuses to take the request at all (a node may only
+        // ask for its own name); and kube-controller-manager approves node names only for the node itself (no
+        // `nodeclient` binding exists: only a cluster admin, who may do anything, could approve such a request).
+        for (const [csr, other] of [
+            [`steal-controller-${suffix}`, cp.controllers[0].hostname],
+            [`steal-worker-${suffix}`, `${rendered.cfg.namePrefix}-worker-99`],
+        ]) {
+            const refused = requestNodeCertificate(joinKubeconfig, csr, other);
+            expect({ csr, status: refused.status }).toEqual({ csr, status: 1 });
+            expect(refused.stderr).toContain(`can only create a node CSR with CN=system:node:${workerName}`);
+        }
+        // What the kubelet does to rotate: a request for its own name with its current certificate.
+        const kubeletKubeconfig = clientKubeconfig("kubelet", ...certificateAndKey(fs.readFileSync(worker.clientCertificate, "utf8")));
+        expect(requestNodeCertificate(kubeletKubeconfig, `rotate-${suffix}`, workerName).status).toBe(0);
+        await processes.waitFor(
+            "kube-controller-manager approves the kubelet's renewal of its own name",
+            () => csrState(`rotate-${suffix}`).issued,
+            cp.processes,
+            60000,
+            1000,
+        );
+        expect(csrState(`rotate-${suffix}`)).toEqual({ approved: true, issued: true });
+        // The end of the join, as NodePool runs it (`<pool>-<i>-joined`): the kubelet has joined, so the join key and
+        // kubeconfig go; the join credential lives exactly as long as the join.
+        const paths = {
+            kubeletKubeconfig: worker.node.at(nodePaths.kubeletKubeconfig),
+            bootstrapKubeconfig: worker.node.at(nodePaths.bootstrapKubeconfig),
+            joinKey: worker.node.at(nodePaths.joinKey),
+        };
+        const joined = spawnSync("bash", ["-s"], {
+            input: renderJoinedScript({ target: `worker ${workerName}`, paths, attempts: 3 }),
+            encoding: "utf8",
+        });
+        expect({ status: joined.status, stderr: joined.stderr }).toEqual({ status: 0, stderr: "" });
+        expect(joined.stdout).toContain("joined; join credential removed");
+        expect([paths.bootstrapKubeconfig, paths.joinKey].filter((f) => fs.existsSync(f))).toEqual([]);
     });
 
     test("the node registers with its planned name, labels and taints (NodeRestriction admits them)", () => {
@@ -345,21 +420,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     });
 
     test("the node's certificate can do what the Node authorizer allows, and no more", () => {
-        const kubeconfig = path.join(work, "node.kubeconfig");
-        const pem = fs.readFileSync(worker.clientCertificate, "utf8");
-        const cert = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/)![0];
-        const key = pem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n/)![0];
-        fs.writeFileSync(
-            kubeconfig,
-            renderKubeconfig({
-                clusterName: rendered.cfg.namePrefix,
-                userName: workerName,
-                server: `https://${rendered.apiServerPublicAddress}:6443`,
-                caCertPem: certOf(rendered.material, "ca"),
-                credentials: { clientCertificatePem: cert, clientKeyPem: key },
-            }),
-            { mode: 0o600 },
-        );
+        const kubeconfig = clientKubeconfig(workerName, ...certificateAndKey(fs.readFileSync(worker.clientCertificate, "utf8")));
         expect(kubectl(tools, kubeconfig, ["get", "node", workerName, "-o", "name"]).trim()).toBe(`node/${workerName}`);
         const secrets = kubectlAttempt(tools, kubeconfig, ["get", "secrets", "--all-namespaces"]);
         expect(secrets.status).not.toBe(0);
@@ -394,6 +455,242 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         expect(apiserver.spec.priorityClassName).toBe("system-node-critical");
         expect(apiserver.spec.containers[0].image).toBe(versions.images.kubeApiserver);
     });
+
+    test("kube-apiserver verifies kubelets' serving certificates: the program-signed one is accepted, others are refused", async () => {
+        // Through the API server's node proxy, which dials the kubelet at its InternalIP with --kubelet-certificate-authority.
+        expect(kubectl(tools, cp.adminKubeconfig, ["get", "--raw", `/api/v1/nodes/${workerName}/proxy/healthz`])).toBe("ok");
+        // A "kubelet" at another address serving a self-signed certificate for its name and address, then one the cluster
+        // CA signed for another address: the API server refuses both.
+        const vswitch = cidr(rendered.cfg.network.nodeVswitches[0].cidr);
+        const fake = { name: `${rendered.cfg.namePrefix}-fake-kubelet`, ip: nthAddress(vswitch, 11) };
+        const host = vpc.addHost("fk", fake.ip, "127.0.0.1 localhost\n");
+        const dir = fs.mkdtempSync(path.join(work, "fake-kubelet-"));
+        selfSignedCertificate(path.join(dir, "self"), `/O=system:nodes/CN=system:node:${fake.name}`, `DNS:${fake.name},IP:${fake.ip}`);
+        // Signed by the cluster CA, but for another address.
+        execFileSync(
+            "openssl",
+            [
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                path.join(dir, "other.key"),
+                "-subj",
+                `/O=system:nodes/CN=system:node:${fake.name}`,
+                "-out",
+                path.join(dir, "other.csr"),
+            ],
+            { stdio: "ignore" },
+        );
+        fs.writeFileSync(
+            path.join(dir, "other.crt"),
+            signRequestWithOpenssl(
+                fs.readFileSync(path.join(dir, "other.csr"), "utf8"),
+                { ...kubeletServingSpec(fake.name, "10.255.0.1"), name: "fake-kubelet-other", lifetime: "leaf" },
+                rendered.ca,
+                rendered.cfg.pki,
+                dir,
+            ),
+        );
+        kubectl(
+            tools,
+            cp.adminKubeconfig,
+            ["create", "-f", "-"],
+            JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: fake.name } }),
+        );
+        try {
+            kubectl(tools, cp.adminKubeconfig, [
+                "patch",
+                "node",
+                fake.name,
+                "--subresource=status",
+                "--type=merge",
+                "-p",
+                JSON.stringify({
+                    status: {
+                        addresses: [{ type: "InternalIP", address: fake.ip }],
+                        daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+                    },
+                }),
+            ]);
+            for (const [cert, refusal] of [
+                ["self", /x509: certificate signed by unknown authority|failed to verify certificate/],
+                ["other", /x509: certificate is valid for 10\.255\.0\.1, not/],
+            ] as const) {
+                const server = processes.start(`fake-kubelet-${cert}`, host.etc, "openssl", [
+                    "s_server",
+                    "-quiet",
+                    "-www",
+                    "-accept",
+                    "10250",
+                    "-cert",
+                    path.join(dir, `${cert}.crt`),
+                    "-key",
+                    path.join(dir, `${cert}.key`),
+                ]);
+                try {
+                    let last = "";
+                    await processes
+                        .waitFor(
+                            `kube-apiserver refuses the ${cert} certificate`,
+                            () => {
+                                const r = kubectlAttempt(tools, cp.adminKubeconfig, [
+                                    "get",
+                                    "--raw",
+                                    `/api/v1/nodes/${fake.name}/proxy/healthz`,
+                                ]);
+                                last = r.stderr;
+                                return r.status !== 0 && refusal.test(r.stderr);
+                            },
+                            [server],
+                            30000,
+                            1000,
+                        )
+                        .catch((err: Error) => {
+                            throw new Error(`${err.message}\nlast answer: ${last}`);
+                        });
+                } finally {
+                    await processes.stop(server);
+                }
+            }
+        } finally {
+            kubectl(tools, cp.adminKubeconfig, ["delete", "node", fake.name]);
+        }
+    });
+
+    test("Secrets are ciphertext in etcd (k8s:enc:secretbox:v1:<key>:) and plain through the API", () => {
+        const value = `engine-${crypto.randomBytes(8).toString("hex")}`;
+        kubectl(tools, cp.adminKubeconfig, [
+            "-n",
+            "default",
+            "create",
+            "secret",
+            "generic",
+            "engine-encrypted",
+            `--from-literal=value=${value}`,
+        ]);
+        try {
+            const got = kubectl(tools, cp.adminKubeconfig, [
+                "-n",
+                "default",
+                "get",
+                "secret",
+                "engine-encrypted",
+                "-o",
+                "jsonpath={.data.value}",
+            ]);
+            expect(Buffer.from(got, "base64").toString()).toBe(value);
+            const stored = etcdValue(cp, "/registry/secrets/default/engine-encrypted");
+            expect(stored.subarray(0, encryptedPrefix(rendered.cfg.secretsEncryptionKeys[0]).length).toString()).toBe(
+                encryptedPrefix(rendered.cfg.secretsEncryptionKeys[0]),
+            );
+            expect(stored.includes(Buffer.from(value))).toBe(false);
+            // A ConfigMap is not encrypted (only Secrets are): the same read shows its value, so the check can fail.
+            kubectl(tools, cp.adminKubeconfig, ["-n", "default", "create", "configmap", "engine-plain", `--from-literal=value=${value}`]);
+            expect(etcdValue(cp, "/registry/configmaps/default/engine-plain").includes(Buffer.from(value))).toBe(true);
+        } finally {
+            kubectlAttempt(tools, cp.adminKubeconfig, ["-n", "default", "delete", "secret", "engine-encrypted"]);
+            kubectlAttempt(tools, cp.adminKubeconfig, ["-n", "default", "delete", "configmap", "engine-plain"]);
+        }
+    });
+
+    test("the audit log records who wrote what (request bodies), and only metadata of Secrets", async () => {
+        const marker = `audit-${crypto.randomBytes(6).toString("hex")}`;
+        kubectl(tools, cp.adminKubeconfig, ["-n", "default", "create", "configmap", marker, `--from-literal=marker=${marker}`]);
+        kubectl(tools, cp.adminKubeconfig, [
+            "-n",
+            "default",
+            "create",
+            "secret",
+            "generic",
+            marker,
+            `--from-literal=value=${marker}-secret`,
+        ]);
+        const log = cp.controllers.map((c) => c.node.at("/var/log/kube-apiserver/audit.log"));
+        const events = () =>
+            log
+                .filter((f) => fs.existsSync(f))
+                .flatMap((f) =>
+                    fs
+                        .readFileSync(f, "utf8")
+                        .split("\n")
+                        .filter((l) => l.includes(marker)),
+                )
+                .map((l) => JSON.parse(l));
+        await processes.waitFor(
+            "the writes in the audit log",
+            () => events().filter((e) => e.verb === "create").length >= 2,
+            cp.processes,
+            30000,
+            1000,
+        );
+        const created = events().filter((e) => e.verb === "create");
+        const configMap = created.find((e) => e.objectRef.resource === "configmaps")!;
+        expect(configMap).toMatchObject({
+            level: "Request",
+            user: { username: "admin", groups: expect.arrayContaining(["platform:cluster-admins"]) },
+        });
+        expect(configMap.requestObject.data).toEqual({ marker });
+        const secret = created.find((e) => e.objectRef.resource === "secrets")!;
+        expect(secret).toMatchObject({ level: "Metadata", objectRef: { name: marker, namespace: "default" } });
+        expect(JSON.stringify(events())).not.toContain(Buffer.from(`${marker}-secret`).toString("base64"));
+        expect(JSON.stringify(events())).not.toContain(`${marker}-secret`);
+        kubectl(tools, cp.adminKubeconfig, ["-n", "default", "delete", "configmap,secret", marker]);
+    });
+
+    test("the admin kubeconfig is revocable: without its RBAC binding it is refused, while break-glass still works", () => {
+        const binding = kubectl(tools, cp.breakGlassKubeconfig, ["get", "clusterrolebinding", CLUSTER_ADMINS_BINDING, "-o", "json"]);
+        kubectl(tools, cp.breakGlassKubeconfig, ["delete", "clusterrolebinding", CLUSTER_ADMINS_BINDING]);
+        try {
+            const refused = kubectlAttempt(tools, cp.adminKubeconfig, ["get", "namespaces"]);
+            expect(refused.status).not.toBe(0);
+            expect(refused.stderr).toMatch(/forbidden/i);
+            expect(kubectl(tools, cp.breakGlassKubeconfig, ["auth", "whoami", "-o", "jsonpath={.status.userInfo.groups}"])).toContain(
+                "system:masters",
+            );
+        } finally {
+            const restored = JSON.parse(binding);
+            delete restored.metadata.resourceVersion;
+            delete restored.metadata.uid;
+            delete restored.metadata.managedFields;
+            kubectl(tools, cp.breakGlassKubeconfig, ["create", "-f", "-"], JSON.stringify(restored));
+        }
+        expect(kubectlAttempt(tools, cp.adminKubeconfig, ["get", "namespaces"]).status).toBe(0);
+    });
+
+    test("admission: Services with external IPs are refused (CVE-2020-8554), and a namespace without labels enforces baseline", () => {
+        const service = {
+            apiVersion: "v1",
+            kind: "Service",
+            metadata: { name: "engine-external", namespace: "default" },
+            spec: { ports: [{ port: 80 }], externalIPs: ["203.0.113.10"] },
+        };
+        const r = spawnKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(service));
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(/externalIPs|ExternalIP/);
+        const privileged = {
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "engine-privileged", namespace: "default" },
+            spec: { containers: [{ name: "c", image: "engine.local/testpod:1", securityContext: { privileged: true } }] },
+        };
+        const p = spawnKubectl(["create", "--dry-run=server", "-f", "-"], JSON.stringify(privileged));
+        expect(p.status).not.toBe(0);
+        expect(p.stderr).toMatch(/violates PodSecurity "baseline:latest"/);
+    });
+
+    /** kubectl with stdin, returning status and outputs. */
+    function spawnKubectl(args: string[], input: string): { status: number | null; stdout: string; stderr: string } {
+        const r = spawnSync(tools.kubectl, [`--kubeconfig=${cp.adminKubeconfig}`, "--request-timeout=20s", ...args], {
+            input,
+            encoding: "utf8",
+        });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    }
 
     let firstUp: Map<string, ChangeOp>;
     let objectsAfterUp: string[];
@@ -431,6 +728,43 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
             expect(state.includes(Buffer.from(secret).toString("base64"))).toBe(false);
         }
         expect(state).toContain("ciphertext");
+    });
+
+    test("the apps namespace enforces restricted: the apps' own pods are admitted, an inline nfs volume or root is refused", () => {
+        const ns = JSON.parse(kubectl(tools, cp.adminKubeconfig, ["get", "namespace", "apps", "-o", "json"]));
+        expect(ns.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+        // Each app's pod template exactly as the program rendered it, as a pod: admitted.
+        const deployments = JSON.parse(kubectl(tools, cp.adminKubeconfig, ["-n", "apps", "get", "deployments", "-o", "json"]))
+            .items as any[];
+        expect(deployments.length).toBeGreaterThan(0);
+        const podOf = (d: any, name: string, change: (spec: any) => void = () => undefined) => {
+            const spec = JSON.parse(JSON.stringify(d.spec.template.spec));
+            change(spec);
+            return JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "apps" }, spec });
+        };
+        for (const d of deployments) {
+            const r = spawnKubectl(["create", "--dry-run=server", "-f", "-"], podOf(d, `${d.metadata.name}-check`));
+            expect({ app: d.metadata.name, status: r.status, stderr: r.stderr }).toEqual({ app: d.metadata.name, status: 0, stderr: "" });
+        }
+        const nfs = spawnKubectl(
+            ["create", "--dry-run=server", "-f", "-"],
+            podOf(deployments[0], "engine-nfs", (spec) => {
+                spec.volumes = [...(spec.volumes ?? []), { name: "export", nfs: { server: "192.0.2.100", path: "/" } }];
+            }),
+        );
+        expect(nfs.status).not.toBe(0);
+        expect(nfs.stderr).toMatch(
+            /violates PodSecurity "restricted:latest": restricted volume types \(volume "export" uses restricted volume type "nfs"\)/,
+        );
+        const root = spawnKubectl(
+            ["create", "--dry-run=server", "-f", "-"],
+            podOf(deployments[0], "engine-root", (spec) => {
+                spec.securityContext = { ...spec.securityContext, runAsNonRoot: false, runAsUser: 0 };
+                for (const c of spec.containers) delete c.securityContext.runAsNonRoot;
+            }),
+        );
+        expect(root.status).not.toBe(0);
+        expect(root.stderr).toMatch(/violates PodSecurity "restricted:latest":.*(runAsNonRoot|runAsUser=0)/);
     });
 
     test("objects an interrupted `up` created but did not record are adopted by the next `up`, without field conflicts", async () => {

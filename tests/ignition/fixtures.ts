@@ -58,6 +58,11 @@ export const bastionInput: BastionIgnitionInput = {
     hostname: "coreos-platform-prod-bastion",
     hosts: [],
     osUpdates: { updateServerUrl: UPDATE_SERVER_URL },
+    // Made by the program; a label in place of the private key (the policy's PEM search must not see a key here).
+    sshHostKey: {
+        privateKey: "<the bastion's host key, made by the program>",
+        publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfTheBastionInTheTestFixtures00000000000",
+    },
 };
 
 export const controllerInput: ControllerIgnitionInput = {

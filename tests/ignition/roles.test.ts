@@ -77,8 +77,8 @@ describe.each(Object.keys(ROLE_FIXTURES))("the %s config", (role) => {
         expect([...files.values()].length).toBeGreaterThan(3);
         for (const [file, { contents }] of files) {
             expect([file, fs.readFileSync(path.join(run.applied.root, file)).equals(contents)]).toEqual([file, true]);
-            // Scripts are executable; nothing else is, and nothing holds a secret that would call for 0600.
-            const expectedMode = file === "/usr/local/bin/node-setup" ? 0o755 : 0o644;
+            // Scripts are executable; nothing else is. The one secret is the bastion's SSH host key: root's alone.
+            const expectedMode = file === "/usr/local/bin/node-setup" ? 0o755 : file === "/etc/ssh/ssh_host_ed25519_key" ? 0o600 : 0o644;
             expect([file, rootFileMode(run.applied.root, file).toString(8)]).toEqual([file, expectedMode.toString(8)]);
         }
     });
@@ -318,10 +318,13 @@ function controllerChecks(get: () => RoleRun): void {
 }
 
 function nfsServerChecks(get: () => RoleRun): void {
-    it("exports the data disk to the node networks, read-write and without root squashing", () => {
+    it("exports the data disk to the node networks, read-write, every client squashed to nobody (no root for any client)", () => {
         const exports = get().file("/etc/exports").trim().split(/\s+/);
         expect(exports[0]).toBe(nodePaths.nfsExportDir);
-        expect(exports.slice(1).sort()).toEqual(NODE_CIDRS.map((c) => `${c}(rw,sync,no_subtree_check,no_root_squash)`).sort());
+        expect(exports.slice(1).sort()).toEqual(
+            NODE_CIDRS.map((c) => `${c}(rw,sync,no_subtree_check,all_squash,anonuid=65534,anongid=65534)`).sort(),
+        );
+        expect(get().file("/etc/exports")).not.toMatch(/no_root_squash|no_all_squash/);
     });
 
     it("layers nfs-utils with rpm-ostree (replacing the client-only package), reboots into it, and serves after its disk is mounted", () => {
@@ -343,6 +346,9 @@ function nfsServerChecks(get: () => RoleRun): void {
         const dropins = path.join(applied.root, "etc/systemd/system/nfs-server.service.d");
         const dropinUnits = fs.readdirSync(dropins).map((f) => parseUnit(fs.readFileSync(path.join(dropins, f), "utf8")));
         expect(dropinUnits.flatMap((d) => d.Unit?.RequiresMountsFor ?? [])).toContain(nodePaths.nfsExportDir);
+        // The export's root belongs to nobody, the identity every client is squashed to, so the provisioner can make
+        // and remove its directories.
+        expect(dropinUnits.flatMap((d) => d.Service?.ExecStartPre ?? [])).toEqual([`/usr/bin/chown 65534:65534 ${nodePaths.nfsExportDir}`]);
     });
 
     dataDiskChecks(get, { mountUnit: "var-srv-nfs.mount", mountPoint: nodePaths.nfsExportDir, diskId: NFS_DISK_ID });

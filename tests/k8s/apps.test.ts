@@ -62,7 +62,7 @@ describe("Spring Boot service", () => {
 
     it("gets its secret variables from a Secret, values kept out of the rendered text", () => {
         const plain = renderStage("dev");
-        expect(plain.filter((o) => o.kind === "Secret")).toEqual([]);
+        expect(plain.filter((o) => o.kind === "Secret" && o.metadata.namespace === "apps")).toEqual([]);
         expect((find(plain, "Deployment", "orders") as any).spec.template.spec.containers[0].envFrom).toBeUndefined();
 
         const objects = renderStage("dev", {
@@ -138,6 +138,50 @@ describe("Spring Boot service", () => {
     });
 });
 
+describe("the restricted Pod Security level (apps namespace)", () => {
+    it("runs every app as its non-root uid, without privileges, on a read-only root filesystem with writable emptyDirs", () => {
+        const objects = renderStage("dev");
+        expect((find(objects, "Namespace", "apps") as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+        for (const [name, uid, writable] of [
+            ["orders", 1000, ["/tmp"]],
+            ["web", 101, ["/tmp", "/var/cache/nginx", "/var/run"]],
+        ] as const) {
+            const pod = (find(objects, "Deployment", name, "apps") as any).spec.template.spec;
+            expect(pod.securityContext).toEqual({
+                runAsNonRoot: true,
+                runAsUser: uid,
+                runAsGroup: uid,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
+            expect(pod.containers[0].securityContext).toEqual({
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] },
+                readOnlyRootFilesystem: true,
+            });
+            const emptyDirs = pod.volumes.filter((v: any) => v.emptyDir).map((v: any) => v.name);
+            expect(pod.containers[0].volumeMounts.filter((m: any) => emptyDirs.includes(m.name)).map((m: any) => m.mountPath)).toEqual(
+                writable,
+            );
+        }
+    });
+
+    it("takes each app's uid and root filesystem from its options", () => {
+        const objects = renderStage("dev", {
+            apps: withApp("dev", "orders", (a) => Object.assign(a, { runAsUser: 185, readOnlyRootFilesystem: false })),
+        });
+        const pod = (find(objects, "Deployment", "orders", "apps") as any).spec.template.spec;
+        expect(pod.securityContext.runAsUser).toBe(185);
+        expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(false);
+        expect((find(objects, "Deployment", "web", "apps") as any).spec.template.spec.securityContext.runAsUser).toBe(101);
+    });
+
+    it("refuses root as an app's uid, naming the app's key", () => {
+        expect(() => renderStage("dev", { apps: withApp("dev", "orders", (a) => Object.assign(a, { runAsUser: 0 })) })).toThrow(
+            /apps\[0\]\.runAsUser = 0: must be a non-root uid/,
+        );
+    });
+});
+
 describe("gray release (staging's orders canary)", () => {
     const objects = renderStage("staging");
 
@@ -190,7 +234,13 @@ describe("React app", () => {
         const deployment = find(objects, "Deployment", "web", "apps") as any;
         const c = deployment.spec.template.spec.containers[0];
         expect(c.image).toBe("registry.cn-hangzhou.aliyuncs.com/example-shop/web:3.7.0");
-        expect(c.volumeMounts).toEqual([{ name: "nginx-conf", mountPath: "/etc/nginx/conf.d", readOnly: true }]);
+        expect(c.volumeMounts).toEqual([
+            { name: "nginx-conf", mountPath: "/etc/nginx/conf.d", readOnly: true },
+            // Where nginx writes, so the root filesystem can stay read-only.
+            { name: "writable-0", mountPath: "/tmp" },
+            { name: "writable-1", mountPath: "/var/cache/nginx" },
+            { name: "writable-2", mountPath: "/var/run" },
+        ]);
         const volume = deployment.spec.template.spec.volumes[0];
         expect(volume.configMap.name).toBe("web-nginx");
         const conf: string = (find(objects, "ConfigMap", "web-nginx", "apps") as any).data["app.conf"];
@@ -237,6 +287,7 @@ describe("stability", () => {
         expect(diffObjects(before, after)).toEqual([
             "ConfigMap apps/payments-config",
             "Deployment apps/payments",
+            "NetworkPolicy apps/payments",
             "PodDisruptionBudget apps/payments",
             "Service apps/payments",
         ]);

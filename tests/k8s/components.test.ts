@@ -48,6 +48,12 @@ function program(options: ProgramOptions = {}) {
             settings: platformSettings(cfg),
             apiServer: { host: planCluster(cfg).apiServerInternalAddress, port: options.apiServerPort ?? 6443 },
             nfs: { server: pulumi.output(late.nfs.server), path: options.nfsPath ?? late.nfs.path },
+            // As ClusterPki gives them: the key a secret.
+            metricsServerTls: {
+                certPem: pulumi.output("<certificate metrics-server>"),
+                keyPem: pulumi.secret("metrics-server key stand-in"),
+                caCertPem: pulumi.output("<the cluster CA certificate>"),
+            },
         });
         const apps = new Apps("apps", { provider, settings: appsSettings(cfg), ingressClassName: platform.ingressClassName });
         return {
@@ -99,6 +105,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
         expect(types).toEqual(
             new Set([
                 "kubernetes:core/v1:Namespace",
+                "kubernetes:core/v1:Secret",
                 "kubernetes:core/v1:ServiceAccount",
                 "kubernetes:core/v1:ConfigMap",
                 "kubernetes:core/v1:Service",
@@ -110,6 +117,7 @@ describe("KubernetesPlatform and Apps in the program (dev)", () => {
                 "kubernetes:apps/v1:Deployment",
                 "kubernetes:storage.k8s.io/v1:StorageClass",
                 "kubernetes:networking.k8s.io/v1:IngressClass",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy",
                 "kubernetes:networking.k8s.io/v1:Ingress",
                 "kubernetes:policy/v1:PodDisruptionBudget",
                 "kubernetes:apiregistration.k8s.io/v1:APIService",
@@ -186,7 +194,11 @@ describe("secrets", () => {
 
     it("sends app secrets and the TLS key only as Pulumi secrets", () => {
         const secrets = staging.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
-        expect(secrets.map((s) => s.name).sort()).toEqual(["apps-apps/orders-env", "cluster-ingress-nginx/ingress-default-tls"]);
+        expect(secrets.map((s) => s.name).sort()).toEqual([
+            "apps-apps/orders-env",
+            "cluster-ingress-nginx/ingress-default-tls",
+            "cluster-kube-system/metrics-server-tls",
+        ]);
         for (const s of secrets) {
             expect(isSecretValue(s.inputs.stringData)).toBe(true);
         }
@@ -209,14 +221,18 @@ describe("secrets", () => {
         const objects = objectsFromRecords(kubernetesResources(staging), isSecretValue);
         const files = manifestFiles(objects);
         expect([...files.keys()]).toEqual([
+            "apps-default-deny.yaml",
+            "apps-dns-and-outside.yaml",
             "apps-inventory.yaml",
             "apps-namespace.yaml",
             "apps-orders.yaml",
             "apps-web.yaml",
             "platform-coredns.yaml",
+            "platform-default-deny.yaml",
             "platform-flannel.yaml",
             "platform-fleetlock.yaml",
             "platform-ingress-nginx.yaml",
+            "platform-kube-network-policies.yaml",
             "platform-kube-proxy.yaml",
             "platform-metrics-server.yaml",
             "platform-nfs-provisioner.yaml",

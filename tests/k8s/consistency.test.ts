@@ -134,7 +134,8 @@ describe.each(STAGES)("stage %s", (stage) => {
         const env = envOf(provisioner.spec.template.spec.containers[0]);
         expect(env.PROVISIONER_NAME).toBe(defaults[0].provisioner);
         expect(provisioner.spec.template.spec.volumes[0].nfs.server).toBe(env.NFS_SERVER);
-        expect(env.NFS_PATH).toBe(cfg.storage.kind === "nas" ? "/" : "/var/srv/nfs");
+        // On NAS, a directory the bastion made for the squashed identity (the file system's root is root's).
+        expect(env.NFS_PATH).toBe(cfg.storage.kind === "nas" ? "/volumes" : "/var/srv/nfs");
     });
 
     it("has exactly one default IngressClass, the one every app route names", () => {
@@ -234,7 +235,8 @@ describe.each(STAGES)("stage %s", (stage) => {
                 find(objects, "ServiceAccount", spec.serviceAccountName, ns);
             }
             for (const v of spec.volumes ?? []) {
-                if (v.configMap) find(objects, "ConfigMap", v.configMap.name, ns);
+                // kube-root-ca.crt is published in every namespace by kube-controller-manager, not by the program.
+                if (v.configMap && v.configMap.name !== "kube-root-ca.crt") find(objects, "ConfigMap", v.configMap.name, ns);
                 if (v.secret) find(objects, "Secret", v.secret.secretName, ns);
             }
             for (const c of containersOf(w)) {
@@ -310,9 +312,13 @@ describe("ingress on the edge pool", () => {
         const objects = renderStage("prod");
         const ds = find(objects, "DaemonSet", "ingress-nginx-controller", "ingress-nginx") as any;
         const spec = ds.spec.template.spec;
-        expect(spec.hostNetwork).toBe(true);
+        // In the pod network (so network policy knows the gateway's pods), bound to the edge node's 80 and 443 by hostPort.
+        expect(spec.hostNetwork).toBeUndefined();
         expect(spec.nodeSelector).toEqual({ "node.kubernetes.io/edge": "true" });
-        expect(spec.containers[0].ports.map((p: any) => p.containerPort)).toEqual(expect.arrayContaining([80, 443]));
+        expect(spec.containers[0].ports.filter((p: any) => p.hostPort).map((p: any) => [p.containerPort, p.hostPort])).toEqual([
+            [80, 80],
+            [443, 443],
+        ]);
         expect(spec.containers[0].image).toBe(versions.images.ingressNginx);
         expect(objects.filter((o) => o.kind === "Service" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
         // hostNetwork is outside the baseline Pod Security level, so the namespace must admit privileged pods.
@@ -356,7 +362,7 @@ describe("ingress on the edge pool", () => {
         const objects = renderStage("dev", { ingress: { tlsSecretName: "shop-example-com" } });
         const args = (find(objects, "DaemonSet", "ingress-nginx-controller") as any).spec.template.spec.containers[0].args;
         expect(args).toContain("--default-ssl-certificate=$(POD_NAMESPACE)/shop-example-com");
-        expect(objects.filter((o) => o.kind === "Secret")).toEqual([]);
+        expect(objects.filter((o) => o.kind === "Secret" && o.metadata.namespace === "ingress-nginx")).toEqual([]);
         expect((find(objects, "Ingress", "orders", "apps") as any).spec.tls).toEqual([{ hosts: ["shop.dev.example.com"] }]);
     });
 

@@ -6,7 +6,6 @@
 import { fakePublicIp } from "../../tools/mocks";
 import { ProgramRun, RecordedResource } from "../../tools/mockRuntime";
 import { input, isSecretValue, named, ofType, revealSecrets, runControlPlane } from "../controlplane/helpers/program";
-import { parse } from "yaml";
 
 let dev: ProgramRun;
 beforeAll(async () => {
@@ -31,7 +30,9 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
 
     test("client certificates carry the identities Kubernetes authorizes, and only client use", () => {
         const expected: Record<string, { commonName: string; organization?: string }> = {
-            admin: { commonName: "admin", organization: "system:masters" },
+            admin: { commonName: "admin", organization: "platform:cluster-admins" },
+            "break-glass": { commonName: "break-glass", organization: "system:masters" },
+            "kubelet-client-0": { commonName: "system:node:coreos-platform-dev-controller-0", organization: "system:nodes" },
             "controller-manager": { commonName: "system:kube-controller-manager" },
             scheduler: { commonName: "system:kube-scheduler" },
             "apiserver-kubelet-client": { commonName: "kube-apiserver-kubelet-client" },
@@ -82,8 +83,9 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
                 signs: (leaf.inputs.allowedUses as string[]).includes("cert_signing"),
             }).toEqual({ leaf: leaf.name, isCa: false, signs: false });
         }
-        // 8 cluster-wide leaves, plus etcd server and peer of the one controller.
-        expect(ofType(dev, "tls:index/locallySignedCert:LocallySignedCert").length).toBe(10);
+        // 10 cluster-wide leaves, plus etcd server and peer and kubelet client and serving of the one controller. (Workers'
+        // and edge nodes' kubelet certificates are signed from their own requests, children of their pools.)
+        expect(ofType(dev, "tls:index/locallySignedCert:LocallySignedCert").filter((r) => r.parent === "pki").length).toBe(14);
     });
 
     test("lifetimes: CAs 3650 days and never renewed silently; leaves 365 days, renewed in their last 30", () => {
@@ -101,23 +103,18 @@ describe("certificates as @pulumi/tls resources (dev)", () => {
 
     test("keys: ECDSA P-256 for certificates, RSA 2048 for the service-account signer", () => {
         const keys = ofType(dev, "tls:index/privateKey:PrivateKey").filter((k) => k.parent === "pki");
-        expect(keys).toHaveLength(14);
+        expect(keys).toHaveLength(18);
         for (const key of keys.filter((k) => k.name !== "pki-service-account-key")) {
             expect({ key: key.name, ...key.inputs }).toEqual({ key: key.name, algorithm: "ECDSA", ecdsaCurve: "P256" });
         }
         expect(named(dev, "pki-service-account-key").inputs).toEqual({ algorithm: "RSA", rsaBits: 2048 });
     });
 
-    test("the bootstrap token is a 6-character id and a 16-character secret of [a-z0-9]", () => {
-        const chars = { special: false, upper: false, lower: true, numeric: true };
-        expect(named(dev, "pki-bootstrap-token-id").inputs).toEqual({ length: 6, ...chars });
-        expect(named(dev, "pki-bootstrap-token-secret").inputs).toEqual({ length: 16, ...chars });
-        const kubeconfig = parse(String(revealSecrets(dev.outputs.bootstrapKubeconfig)));
-        expect(kubeconfig.users[0].user.token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
-        expect(kubeconfig.clusters[0].cluster.server).toBe("https://10.10.31.251:6443");
-        expect(Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString()).toBe(
-            "mock certificate of pki-ca",
-        );
+    test("Secrets are encrypted with 32 random bytes per configured key name; there is no bootstrap token", () => {
+        expect(ofType(dev, "random:index/randomBytes:RandomBytes").map((r) => [r.name, r.inputs])).toEqual([
+            ["pki-secrets-encryption-key-1", { length: 32 }],
+        ]);
+        expect(dev.resources.filter((r) => r.name.includes("bootstrap-token"))).toEqual([]);
         expect(dev.outputs.caCertPem).toBe("mock certificate of pki-ca");
     });
 });
@@ -137,7 +134,8 @@ describe("stage settings", () => {
         const after = pki(three);
         const added = [...after.keys()].filter((k) => !before.has(k)).sort();
         expect(added).toEqual(
-            ["etcd-server-1", "etcd-peer-1", "etcd-server-2", "etcd-peer-2"]
+            ["1", "2"]
+                .flatMap((i) => [`kubelet-client-${i}`, `kubelet-serving-${i}`, `etcd-server-${i}`, `etcd-peer-${i}`])
                 .flatMap((s) => [`pki-${s}`, `pki-${s}-csr`, `pki-${s}-key`])
                 .sort(),
         );

@@ -40,7 +40,7 @@ const rootOf = (i: number) => path.join(work, `controller-${i}`);
 
 /** kube-apiserver's flags, from the rendered static pod of controller 0. */
 function apiserverFlags(): Record<string, string> {
-    const files = controllerFiles(material, settings, 0);
+    const { files } = controllerFiles(material, settings, 0);
     const pod = files.find((f) => f.path === `${nodePaths.staticPodDir}/${STATIC_POD_FILES.apiserver}`)!;
     const command: string[] = parse(pod.content).spec.containers[0].command;
     return Object.fromEntries(
@@ -88,7 +88,7 @@ beforeAll(async () => {
 
     const initialCluster = CONTROLLERS.map((c) => `${c.hostname}=https://${c.ip}:${PEER_PORT}`).join(",");
     CONTROLLERS.forEach((controller, i) => {
-        for (const file of controllerFiles(material, settings, i)) {
+        for (const file of controllerFiles(material, settings, i).files) {
             const target = path.join(rootOf(i), file.path);
             fs.mkdirSync(path.dirname(target), { recursive: true });
             fs.writeFileSync(target, file.content, { mode: parseInt(file.mode, 8) });

@@ -139,7 +139,10 @@ describe("certificates issued by openssl from the specs (prod: three controllers
 
     test("subjects carry the identities Kubernetes authorizes", () => {
         const subjectOf = (name: string) => x509(name, "-subject", "-nameopt", "RFC2253").trim();
-        expect(subjectOf("admin")).toBe("subject=O=system:masters,CN=admin");
+        // The team's admin group is bound to cluster-admin by RBAC (revocable); only break-glass is system:masters.
+        expect(subjectOf("admin")).toBe("subject=O=platform:cluster-admins,CN=admin");
+        expect(subjectOf("break-glass")).toBe("subject=O=system:masters,CN=break-glass");
+        expect(subjectOf("kubelet-serving-1")).toBe("subject=O=system:nodes,CN=system:node:coreos-platform-prod-controller-1");
         expect(subjectOf("controller-manager")).toBe("subject=CN=system:kube-controller-manager");
         expect(subjectOf("scheduler")).toBe("subject=CN=system:kube-scheduler");
         expect(subjectOf("front-proxy-client")).toBe("subject=CN=front-proxy-client");

@@ -2,12 +2,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import { joinKubeconfig } from "../../controlplane";
 import {
-    bootstrapTokenString,
+    certificateRequestProblems,
     clusterCertificateSpecs,
     etcdTlsEnvironment,
+    kubeletClientSpec,
+    kubeletServingSpec,
     pkiInputProblems,
-    renderBootstrapKubeconfig,
+    readCertificateRequest,
     renderKubeconfig,
     validityOf,
 } from "../../pki";
@@ -92,16 +95,18 @@ describe("specs", () => {
 
 describe("kubeconfigs", () => {
     const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const cert = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
 
-    test("the bootstrap kubeconfig carries the token and the CA, and kubectl reads it as such", () => {
+    test("a worker's join kubeconfig names its node, embeds the certificate and CA, and points at the key on the node", () => {
         requireTools("kubectl");
-        const text = renderBootstrapKubeconfig({
+        const text = joinKubeconfig({
+            clusterName: "coreos-platform-dev",
+            hostname: "coreos-platform-dev-worker-0",
             server: "https://10.10.31.251:6443",
             caCertPem: ca,
-            tokenId: "k3x9qa",
-            tokenSecret: "0f1e2d3c4b5a6978",
+            credentials: { clientCertificatePem: cert, clientKeyFile: "/run/coreos-platform/join.key" },
         });
-        const file = path.join(scratchDir("kubeconfig"), "bootstrap.conf");
+        const file = path.join(scratchDir("kubeconfig"), "join.conf");
         fs.writeFileSync(file, text);
         const view = attempt("kubectl", [
             "config",
@@ -110,40 +115,34 @@ describe("kubeconfigs", () => {
             "--kubeconfig",
             file,
             "-o",
-            "jsonpath={.users[0].user.token} {.clusters[0].cluster.server} {.current-context}",
+            "jsonpath={.users[0].user.client-key} {.clusters[0].cluster.server} {.current-context}",
         ]);
         expect(view.stderr).toBe("");
-        expect(view.stdout).toBe("k3x9qa.0f1e2d3c4b5a6978 https://10.10.31.251:6443 kubelet-bootstrap@kubernetes");
-        const minified = attempt("kubectl", [
+        expect(view.stdout).toBe(
+            "/run/coreos-platform/join.key https://10.10.31.251:6443 system:node:coreos-platform-dev-worker-0@coreos-platform-dev",
+        );
+        const data = attempt("kubectl", [
             "config",
             "view",
             "--raw",
-            "--minify",
             "--kubeconfig",
             file,
             "-o",
-            "jsonpath={.clusters[0].cluster.certificate-authority-data}",
+            "jsonpath={.users[0].user.client-certificate-data}",
         ]);
-        expect(Buffer.from(minified.stdout, "base64").toString()).toBe(ca);
+        expect(Buffer.from(data.stdout, "base64").toString()).toBe(cert);
+        // No key material in it: the key never leaves the node.
+        expect(text).not.toContain("client-key-data");
     });
 
-    test("a malformed token or a plain-http server is refused before anything is written", () => {
-        expect(() =>
-            renderBootstrapKubeconfig({
-                server: "https://10.0.0.1:6443",
-                caCertPem: ca,
-                tokenId: "ABCDEF",
-                tokenSecret: "0123456789abcdef",
-            }),
-        ).toThrow("bootstrap token must match [a-z0-9]{6}.[a-z0-9]{16}");
-        expect(() => bootstrapTokenString({ id: "abcdef", secret: "short" })).toThrow("secret of 5");
+    test("a plain-http server is refused before anything is written", () => {
         expect(() =>
             renderKubeconfig({
                 clusterName: "c",
                 userName: "admin",
                 server: "http://10.0.0.1:6443",
                 caCertPem: ca,
-                credentials: { token: "x" },
+                credentials: { clientCertificatePem: cert, clientKeyPem: "k" },
             }),
         ).toThrow('kubeconfig for admin: server "http://10.0.0.1:6443" must be https://<host>:<port>');
     });
@@ -166,6 +165,86 @@ describe("kubeconfigs", () => {
             },
         });
         expect(doc["current-context"]).toBe("admin@c");
+    });
+
+    test("the admin kubeconfig's group is bound by RBAC; only the break-glass certificate is system:masters", () => {
+        const specs = clusterCertificateSpecs({ ...input, apiServerPublicAddress: "203.0.113.50" });
+        expect(specs.find((s) => s.name === "admin")?.organization).toBe("platform:cluster-admins");
+        expect(specs.filter((s) => s.organization === "system:masters").map((s) => s.name)).toEqual(["break-glass"]);
+    });
+});
+
+describe("certificate requests of nodes (what the program signs)", () => {
+    const dir = () => scratchDir("csr");
+    /** A request made with openssl, as a node's join script makes it. */
+    function request(subject: string, san?: string, key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]): string {
+        const d = dir();
+        const r = attempt("openssl", [
+            "req",
+            "-new",
+            ...key,
+            "-nodes",
+            "-keyout",
+            path.join(d, "k.pem"),
+            "-subj",
+            subject,
+            ...(san ? ["-addext", `subjectAltName=${san}`] : []),
+            "-out",
+            path.join(d, "r.pem"),
+        ]);
+        expect(r.status).toBe(0);
+        return fs.readFileSync(path.join(d, "r.pem"), "utf8");
+    }
+    const node = "coreos-platform-dev-worker-0";
+
+    test("the node's own join and serving requests are signed", () => {
+        requireTools("openssl");
+        expect(certificateRequestProblems("join", request(`/O=system:nodes/CN=system:node:${node}`), kubeletClientSpec(node))).toEqual([]);
+        const serving = request(`/O=system:nodes/CN=system:node:${node}`, `DNS:${node},IP:10.10.16.7`);
+        expect(readCertificateRequest(serving)).toEqual(
+            expect.objectContaining({ dnsNames: [node], ipAddresses: ["10.10.16.7"], key: "ECDSA P-256" }),
+        );
+        expect(certificateRequestProblems("serving", serving, kubeletServingSpec(node, "10.10.16.7"))).toEqual([]);
+    });
+
+    test("a request for another node, a controller, an extra group, address or name is refused, naming what it asked for", () => {
+        requireTools("openssl");
+        const spec = kubeletClientSpec(node);
+        expect(certificateRequestProblems("r", request("/O=system:nodes/CN=system:node:coreos-platform-dev-controller-0"), spec)).toEqual([
+            'r asks for common name ["system:node:coreos-platform-dev-controller-0"], but only ["system:node:coreos-platform-dev-worker-0"] may be signed',
+        ]);
+        expect(certificateRequestProblems("r", request(`/O=system:nodes/O=system:masters/CN=system:node:${node}`), spec)).toEqual([
+            'r asks for organization ["system:nodes","system:masters"], but only ["system:nodes"] may be signed',
+        ]);
+        expect(
+            certificateRequestProblems(
+                "r",
+                request(`/O=system:nodes/CN=system:node:${node}`, `DNS:${node},IP:10.10.16.7,IP:10.10.31.250`),
+                kubeletServingSpec(node, "10.10.16.7"),
+            ),
+        ).toEqual(['r asks for IP addresses ["10.10.16.7","10.10.31.250"], but only ["10.10.16.7"] may be signed']);
+        expect(
+            certificateRequestProblems(
+                "r",
+                request(`/O=system:nodes/CN=system:node:${node}`, `DNS:${node},DNS:kubernetes.default`),
+                kubeletServingSpec(node, "10.10.16.7"),
+            ),
+        ).toEqual([
+            `r asks for DNS names ["${node}","kubernetes.default"], but only ["${node}"] may be signed`,
+            'r asks for IP addresses [], but only ["10.10.16.7"] may be signed',
+        ]);
+        expect(certificateRequestProblems("r", request(`/O=system:nodes/CN=system:node:${node}`, "URI:spiffe://x"), spec)).toEqual([
+            'r asks for other extensions ["a subject alternative name that is neither a DNS name nor an IP address"], but only [] may be signed',
+        ]);
+    });
+
+    test("a key other than P-256, or no request at all, is refused", () => {
+        requireTools("openssl");
+        const rsa = request(`/O=system:nodes/CN=system:node:${node}`, undefined, ["-newkey", "rsa:2048"]);
+        expect(certificateRequestProblems("r", rsa, kubeletClientSpec(node))).toEqual([
+            "r has a key of algorithm 1.2.840.113549.1.1.1; nodes make ECDSA P-256 keys",
+        ]);
+        expect(certificateRequestProblems("r", "", kubeletClientSpec(node))[0]).toMatch(/^r: not a PEM certificate request/);
     });
 });
 

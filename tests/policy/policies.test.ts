@@ -4,13 +4,16 @@
  */
 import * as zlib from "zlib";
 import * as alicloud from "@pulumi/alicloud";
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { stageIdentity } from "../../components/common";
 import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
 import { PROJECT } from "../../config/schema";
 import { ALIBABA_DEFAULT_EIP_QUOTA } from "../../config/schema";
-import { eipQuota, policies, privateKeyLocations } from "../../policy/policies";
+import { appsDefaultDeny, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
 import { limitStackCapture } from "../../stackCapture";
 import { RecordedResource, runProgram } from "../../tools/mockRuntime";
 import { PolicyRun, runPolicies } from "./adapter";
@@ -34,6 +37,20 @@ function userData(files: object[] = [], units: object[] = []): string {
 
 function gzipDataUrl(text: string): string {
     return `data:;base64,${zlib.gzipSync(Buffer.from(text)).toString("base64")}`;
+}
+
+/** The metrics APIService's spec without its TLS settings, which the crafted cases vary. */
+const METRICS_API_SERVICE = {
+    group: "metrics.k8s.io",
+    version: "v1beta1",
+    groupPriorityMinimum: 100,
+    versionPriority: 100,
+    service: { name: "metrics-server", namespace: "kube-system", port: 443 },
+};
+
+/** An Ignition file holding a private key, gzip-compressed (as the program's Ignition writes files), mode 0600. */
+function gzippedKeyFile(path: string): object {
+    return { path, mode: 384, contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" } };
 }
 
 /** Stands in for a component of the program, with its type token (the policies recognise components by type). */
@@ -110,6 +127,54 @@ function craftedProgram(
             { protocolType: "NFS", storageType: "Capacity", encryptType: 1 },
             { protect: true, retainOnDelete: true },
         );
+        // The bastion keeps its own SSH host key in its user data (it runs no pods).
+        const hostKeyFile = gzippedKeyFile("/etc/ssh/ssh_host_ed25519_key");
+        new alicloud.ecs.Instance(
+            "compliant-bastion",
+            instanceArgs(vswitch, { userData: userData([hostKeyFile]), tags: { role: "bastion" } }),
+        );
+        const exportsFile = { path: "/etc/exports", contents: { source: "data:,/var/srv/nfs%2010.10.16.0%2F20(rw,all_squash)%0A" } };
+        new alicloud.ecs.Instance("compliant-nfs-node", instanceArgs(vswitch, { userData: userData([exportsFile]) }));
+        const rule = { accessGroupName: "nodes", rwAccessType: "RDWR", fileSystemType: "standard" };
+        new alicloud.nas.AccessRule("compliant-nas-nodes", {
+            ...rule,
+            sourceCidrIp: "10.10.16.0/20",
+            userAccessType: "all_squash",
+            priority: 1,
+        });
+        new alicloud.nas.AccessRule("compliant-nas-bastion", {
+            ...rule,
+            sourceCidrIp: "10.10.0.5/32",
+            userAccessType: "no_squash",
+            priority: 2,
+        });
+        const bastion = { host: "198.18.0.1", user: "core", hostKey: "ssh-ed25519 AAAAbastion", privateKey: "k" };
+        new command.remote.Command("compliant-command", {
+            connection: { host: "10.10.16.7", user: "core", hostKey: "ssh-ed25519 AAAAnode", privateKey: "k", proxy: bastion },
+            create: "true",
+        });
+        new tls.CertRequest("pki-break-glass-csr", {
+            privateKeyPem: "k",
+            subject: { commonName: "break-glass", organization: "system:masters" },
+        });
+        new tls.CertRequest("pki-admin-csr", {
+            privateKeyPem: "k",
+            subject: { commonName: "admin", organization: "platform:cluster-admins" },
+        });
+        new k8s.apiregistration.v1.APIService("compliant-apiservice", { spec: { ...METRICS_API_SERVICE, caBundle: "Q0E=" } });
+        new k8s.networking.v1.NetworkPolicy("compliant-apps-default-deny", {
+            metadata: { name: "default-deny", namespace: "apps" },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        });
+        new k8s.core.v1.Namespace("compliant-apps", {
+            metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+        });
+        const workload = (args: string[]) => ({
+            selector: { matchLabels: { app: "m" } },
+            template: { metadata: { labels: { app: "m" } }, spec: { containers: [{ name: "m", image: "m", args }] } },
+        });
+        new k8s.apps.v1.Deployment("compliant-metrics-server", { spec: workload(["--kubelet-certificate-authority=/ca.crt"]) });
+        new k8s.Provider("compliant-provider", { kubeconfig: "apiVersion: v1\nkind: Config\n" });
         new alicloud.ecs.SecurityGroupRule("compliant-http-from-internet", {
             securityGroupId: network.securityGroupIds.edge,
             type: "ingress",
@@ -208,11 +273,7 @@ describe("crafted violations", () => {
                     const big = { path: "/etc/big", mode: 420, contents: { source: `data:,${"x".repeat(17000)}` } };
                     new ali.ecs.Instance("user-data-within-budget--17k", instanceArgs(vswitch, { userData: userData([big]) }));
 
-                    const keyFile = {
-                        path: "/etc/ssh/leaked",
-                        mode: 384,
-                        contents: { source: gzipDataUrl(KEY_TEXT), compression: "gzip" },
-                    };
+                    const keyFile = gzippedKeyFile("/etc/ssh/leaked");
                     new ali.ecs.Instance(
                         "user-data-without-private-keys--gzip-file",
                         instanceArgs(vswitch, { userData: userData([keyFile]) }),
@@ -232,6 +293,72 @@ describe("crafted violations", () => {
                         "user-data-without-private-keys--percent-encoded",
                         instanceArgs(vswitch, { userData: userData([percent]) }),
                     );
+                    // The host key file is allowed on the bastion only.
+                    const hostKey = gzippedKeyFile("/etc/ssh/ssh_host_ed25519_key");
+                    new ali.ecs.Instance(
+                        "user-data-without-private-keys--worker-host-key",
+                        instanceArgs(vswitch, { userData: userData([hostKey]) }),
+                    );
+
+                    const bastionHop = { host: "198.18.0.1", user: "core", hostKey: "ssh-ed25519 AAAAbastion", privateKey: "k" };
+                    new command.remote.Command("ssh-host-keys-verified--no-host-key", {
+                        connection: { host: "10.10.16.7", user: "core", privateKey: "k", proxy: bastionHop },
+                        create: "true",
+                    });
+                    new command.remote.Command("ssh-host-keys-verified--unverified-bastion", {
+                        connection: {
+                            host: "10.10.16.7",
+                            user: "core",
+                            hostKey: "ssh-ed25519 AAAAnode",
+                            privateKey: "k",
+                            proxy: { ...bastionHop, hostKey: undefined },
+                        },
+                        create: "true",
+                    });
+
+                    new tls.CertRequest("system-masters-only-break-glass--admin-csr", {
+                        privateKeyPem: "k",
+                        subject: { commonName: "admin", organization: "system:masters" },
+                    });
+
+                    const apiService = METRICS_API_SERVICE;
+                    new k8s.apiregistration.v1.APIService("kubernetes-tls-verified--skip", {
+                        spec: { ...apiService, insecureSkipTLSVerify: true },
+                    });
+                    new k8s.apiregistration.v1.APIService("kubernetes-tls-verified--no-ca-bundle", { spec: apiService });
+                    new k8s.apps.v1.Deployment("kubernetes-tls-verified--insecure-kubelet", {
+                        spec: {
+                            selector: { matchLabels: { app: "m" } },
+                            template: {
+                                metadata: { labels: { app: "m" } },
+                                spec: { containers: [{ name: "m", image: "m", args: ["--kubelet-insecure-tls"] }] },
+                            },
+                        },
+                    });
+                    new k8s.Provider("kubernetes-tls-verified--provider", {
+                        kubeconfig: "clusters:\n- cluster:\n    insecure-skip-tls-verify: true\n",
+                    });
+
+                    new ali.nas.AccessRule("shared-storage-squashes-clients--nas-no-squash", {
+                        accessGroupName: "nodes",
+                        sourceCidrIp: "10.10.16.0/20",
+                        rwAccessType: "RDWR",
+                        userAccessType: "no_squash",
+                        priority: 3,
+                        fileSystemType: "standard",
+                    });
+                    const exportsFile = {
+                        path: "/etc/exports",
+                        contents: { source: "data:,/var/srv/nfs%2010.10.16.0%2F20(rw,no_root_squash)%0A" },
+                    };
+                    new ali.ecs.Instance(
+                        "shared-storage-squashes-clients--exports",
+                        instanceArgs(vswitch, { userData: userData([exportsFile]) }),
+                    );
+
+                    new k8s.core.v1.Namespace("apps-namespace-restricted--baseline", {
+                        metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "baseline" } },
+                    });
                 }),
             })
         ).resources;
@@ -294,6 +421,29 @@ describe("crafted violations", () => {
         expect(defaulted.violations).toHaveLength(1);
         expect(defaulted.violations[0].message).toContain("quota is 20");
     });
+});
+
+test("apps-default-deny: an apps namespace whose policies only allow is reported, naming the namespace", async () => {
+    const run = await runProgram("dev", {
+        program: () => {
+            new k8s.core.v1.Namespace("apps-namespace", {
+                metadata: { name: "apps", labels: { "pod-security.kubernetes.io/enforce": "restricted" } },
+            });
+            // Selects every pod but allows everything in: no default deny.
+            new k8s.networking.v1.NetworkPolicy("allow-all", {
+                metadata: { name: "allow-all", namespace: "apps" },
+                spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{}], egress: [{}] },
+            });
+            return {};
+        },
+    });
+    const result = await runPolicies(run.resources, [appsDefaultDeny]);
+    expect(result.violations.map((v) => [v.policy, v.message])).toEqual([
+        [
+            "apps-default-deny",
+            "namespace apps (apps-namespace) has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)",
+        ],
+    ]);
 });
 
 describe("privateKeyLocations", () => {

@@ -4,7 +4,6 @@
  * real ClusterPki and ControlPlane, wired as index.ts wires them.
  */
 import * as alicloud from "@pulumi/alicloud";
-import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { PROJECT } from "../../../config/schema";
 import { planCluster } from "../../../config";
@@ -49,17 +48,14 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 imageId: "m-fcos",
                 vswitchId: "vsw-public",
             });
-            const connection = { host: bastionEip.address, user: "core", privateKey: deployKey.privateKeyOpenssh };
-            const bastion = {
-                connection,
-                connectionTo: (host: pulumi.Input<string>) => ({
-                    host,
-                    user: "core",
-                    privateKey: deployKey.privateKeyOpenssh,
-                    proxy: connection,
-                }),
-                ready: [bastionInstance],
+            const hostKey = new tls.PrivateKey("bastion-host-key", { algorithm: "ED25519" });
+            const connection = {
+                host: bastionEip.address,
+                user: "core",
+                hostKey: hostKey.publicKeyOpenssh,
+                privateKey: deployKey.privateKeyOpenssh,
             };
+            const bastion = { connection, ready: [bastionInstance] };
 
             const apiserverEip = eips.claim("apiserver");
             const pki = new ClusterPki("pki", {
@@ -69,6 +65,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 apiServerPublicAddress: apiserverEip.address,
                 controllers: plan.controllers,
                 validity: cfg.pki,
+                encryptionKeyNames: cfg.secretsEncryptionKeys,
             });
             const controllers = plan.controllers.map((c) => ({
                 planned: c,
@@ -78,6 +75,14 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                     vswitchId: `vsw-${c.vswitchIndex}`,
                     privateIp: c.ip,
                 }),
+                // As the controller pool gives them: through the bastion, the node's scanned host key pinned.
+                connection: {
+                    host: c.ip,
+                    user: "core",
+                    hostKey: `ssh-ed25519 host-key-of-${c.hostname}`,
+                    privateKey: deployKey.privateKeyOpenssh,
+                    proxy: connection,
+                },
             }));
             const controlPlane = new ControlPlane("control-plane", {
                 identity,
@@ -96,7 +101,7 @@ export function runControlPlane(stage: string, overrides: Record<string, unknown
                 kubeconfig: controlPlane.kubeconfig,
                 apiEndpoint: controlPlane.apiEndpoint,
                 caCertPem: pki.caCertPem,
-                bootstrapKubeconfig: pki.bootstrapKubeconfig(plan.apiServerUrl),
+                breakGlassKubeconfig: pki.breakGlassKubeconfig(plan.apiServerUrl),
             };
         },
     });

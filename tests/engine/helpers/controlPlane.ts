@@ -24,8 +24,8 @@ import {
     renderBootstrapScript,
     renderReadinessScript,
 } from "../../../controlplane";
-import { API_SERVER_PORT } from "../../../layout/cluster";
-import { nodePaths } from "../../../layout/node";
+import { API_SERVER_PORT, LOCAL_API_SERVER_URL } from "../../../layout/cluster";
+import { nodePaths, pkiFiles } from "../../../layout/node";
 import { certOf, keyOf, renderKubeconfig } from "../../../pki";
 import { versions } from "../../../versions";
 import { NodeRoot, RenderedStage, nodeRoot } from "./render";
@@ -56,8 +56,10 @@ export interface BootedController {
 /** A booted control plane. */
 export interface BootedControlPlane {
     readonly controllers: BootedController[];
-    /** Admin kubeconfig (file) for https://<EIP>:6443: what the stack output gives the team. */
+    /** Admin kubeconfig (file) for https://<EIP>:6443: what the stack output gives the team (RBAC-bound group). */
     readonly adminKubeconfig: string;
+    /** The break-glass kubeconfig (system:masters) for https://<EIP>:6443, as `npm run break-glass` prints it. */
+    readonly breakGlassKubeconfig: string;
     /** Every rendered value changed to run here. */
     readonly overrides: Override[];
     /** Every process, for waits. */
@@ -168,7 +170,9 @@ export async function bootControlPlane(
 
     for (const [i, planned] of plan.controllers.entries()) {
         const node = await nodeRoot(rendered, planned.hostname, cleanup);
-        for (const file of controllerFiles(material, settings, i)) {
+        const delivered = controllerFiles(material, settings, i);
+        for (const dir of delivered.directories) fs.mkdirSync(node.at(dir.path), { recursive: true, mode: parseInt(dir.mode, 8) });
+        for (const file of delivered.files) {
             node.write(file.path, file.content, file.mode);
         }
         const extra = i === 0 ? [plan.apiServerInternalAddress, rendered.apiServerPublicAddress] : [];
@@ -249,11 +253,20 @@ export async function bootControlPlane(
     const first = controllers[0];
     const imagesLog = path.join(work, "podman-images.log");
     const shim = podmanShim(path.join(work, "podman-shim"), tools.kubectl, imagesLog);
+    // The break-glass kubeconfig the program puts into the script (ClusterPki.breakGlassKubeconfig(LOCAL_API_SERVER_URL)).
+    const breakGlass = (server: string) =>
+        renderKubeconfig({
+            clusterName: cfg.namePrefix,
+            userName: "break-glass",
+            server,
+            caCertPem: certOf(material, "ca"),
+            credentials: { clientCertificatePem: certOf(material, "break-glass"), clientKeyPem: keyOf(material, "break-glass") },
+        });
     const bootstrapScript = renderBootstrapScript({
         target: `controller ${first.hostname}`,
-        manifests: renderBootstrapManifests({ tokenId: material.bootstrapToken.id, tokenSecret: material.bootstrapToken.secret }),
+        manifests: renderBootstrapManifests(),
         markerPath: first.node.at(nodePaths.bootstrapDoneMarker),
-        adminKubeconfigPath: first.node.at(nodePaths.adminKubeconfig),
+        breakGlassKubeconfig: breakGlass(LOCAL_API_SERVER_URL),
         kubectlImage: versions.images.kubectl,
     });
     const runBootstrap = () =>
@@ -297,11 +310,13 @@ export async function bootControlPlane(
         }),
         { mode: 0o600 },
     );
+    const breakGlassKubeconfig = path.join(work, "break-glass.kubeconfig");
+    fs.writeFileSync(breakGlassKubeconfig, breakGlass(`https://${rendered.apiServerPublicAddress}:${API_SERVER_PORT}`), { mode: 0o600 });
     const podmanImages = fs.existsSync(imagesLog) ? fs.readFileSync(imagesLog, "utf8").split("\n").filter(Boolean) : [];
     // A second run is a no-op (the marker), as on a re-run of `pulumi up`.
     const again = runBootstrap();
     const bootstrapOutput = `${bootstrap.stdout}${bootstrap.stderr}\n--- second run ---\n${again.stdout}${again.stderr}`;
-    return { controllers, adminKubeconfig, overrides, processes: started, bootstrapOutput, podmanImages };
+    return { controllers, adminKubeconfig, breakGlassKubeconfig, overrides, processes: started, bootstrapOutput, podmanImages };
 }
 
 /** Runs the built kubectl against the cluster with `kubeconfig`; returns stdout, throws with stderr. */
@@ -309,6 +324,8 @@ export function kubectl(tools: EngineTools, kubeconfig: string, args: readonly s
     return execFileSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", ...args], {
         encoding: "utf8",
         input,
+        // The API server's /metrics is several megabytes.
+        maxBuffer: 64 * 1024 * 1024,
         stdio: ["pipe", "pipe", "pipe"],
     });
 }
@@ -321,4 +338,19 @@ export function kubectlAttempt(
 ): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(tools.kubectl, [`--kubeconfig=${kubeconfig}`, "--request-timeout=20s", ...args], { encoding: "utf8" });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A key's raw value in etcd, read with etcdctl and kube-apiserver's own etcd client certificate on the first controller. */
+export function etcdValue(cp: BootedControlPlane, key: string): Buffer {
+    const c = cp.controllers[0];
+    const pki = (file: string) => c.node.at(`${nodePaths.pkiDir}/${file}`);
+    return execFileSync(
+        "ip",
+        [
+            ...["netns", "exec", c.host.netns, "etcdctl", "--endpoints", "https://127.0.0.1:2379"],
+            ...["--cacert", pki(pkiFiles.etcdCa), "--cert", pki(pkiFiles.etcdClient), "--key", pki(pkiFiles.etcdClientKey)],
+            ...["get", key, "--print-value-only"],
+        ],
+        { env: { ...process.env, ETCDCTL_API: "3" } },
+    );
 }

@@ -15,13 +15,23 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parse, stringify } from "yaml";
-import { NodeFile } from "../../../controlplane";
+import {
+    NodeFile,
+    joinFiles,
+    joinKubeconfig,
+    registryFiles,
+    registrySettings,
+    renderJoinRequestScript,
+    splitJoinRequests,
+} from "../../../controlplane";
+import { certificateRequestProblems, kubeletClientSpec, kubeletServingSpec } from "../../../pki";
+import { signRequestWithOpenssl } from "../../pki/helpers/openssl";
 import { nodePaths } from "../../../layout/node";
 import { versions } from "../../../versions";
 import { Override, parseFlags, rootPaths } from "./controlPlane";
 import { ociArchive } from "./image";
 import { Processes, Started } from "./processes";
-import { NodeRoot } from "./render";
+import { NodeRoot, RenderedStage } from "./render";
 import { EngineTools } from "./tools";
 import { VpcHost } from "./vpc";
 
@@ -149,6 +159,8 @@ export async function joinNode(
         setPath(config, key, value);
     };
     set("authentication.x509.clientCAFile", node.at(config.authentication.x509.clientCAFile), "paths");
+    set("tlsCertFile", node.at(config.tlsCertFile), "paths");
+    set("tlsPrivateKeyFile", node.at(config.tlsPrivateKeyFile), "paths");
     set("staticPodPath", node.at(config.staticPodPath), "paths");
     set("volumePluginDir", node.at(config.volumePluginDir), "paths");
     set("resolvConf", node.at(config.resolvConf), "paths");
@@ -263,5 +275,66 @@ export function unmountUnder(dir: string): void {
         } catch {
             // already gone with its parent
         }
+    }
+}
+
+/** A worker's join as the program does it, and what it took. */
+export interface WorkerJoin {
+    readonly files: NodeFile[];
+    readonly overrides: Override[];
+    /** The two requests the node's script printed (join, serving). */
+    readonly requests: { readonly join: string; readonly serving: string };
+}
+
+/**
+ * A worker's (or edge node's) join, as NodePool runs it: the program's join script runs on the node (bash, keys into
+ * the node's root), its two requests are checked by the program's own check and signed as ClusterPki.signNodeRequest
+ * signs them (openssl with the cluster CA, lifetimes from the stage's pki settings), and the join files are the registry
+ * mirrors' (`registryFiles`) then `joinFiles`/`joinKubeconfig`'s. The only difference, listed: the kubeconfig names the
+ * key's path in the node's root.
+ */
+export function joinWorker(rendered: RenderedStage, node: NodeRoot, host: VpcHost, work: string): WorkerJoin {
+    const paths = { joinKey: node.at(nodePaths.joinKey), kubeletServingKey: node.at(nodePaths.kubeletServingKey) };
+    const script = renderJoinRequestScript({ target: `worker ${node.name}`, hostname: node.name, ip: host.address, paths });
+    const stdout = execFileSync("bash", ["-s"], { input: script, encoding: "utf8" });
+    const requests = splitJoinRequests(stdout);
+    const clientSpec = kubeletClientSpec(node.name);
+    const servingSpec = kubeletServingSpec(node.name, host.address);
+    const problems = [
+        ...certificateRequestProblems("join request", requests.join, clientSpec),
+        ...certificateRequestProblems("serving request", requests.serving, servingSpec),
+    ];
+    if (problems.length > 0) throw new Error(`the program would refuse to sign: ${problems.join("; ")}`);
+    const sign = (pem: string, spec: typeof clientSpec, name: string) =>
+        signRequestWithOpenssl(pem, { ...spec, name, lifetime: "leaf" }, rendered.ca, rendered.cfg.pki, work);
+    const caCertPem = fs.readFileSync(rendered.ca.cert, "utf8");
+    const files = [
+        ...registryFiles(registrySettings(rendered.cfg), false),
+        ...joinFiles({
+            caCertPem,
+            servingCertPem: sign(requests.serving, servingSpec, `${node.name}-kubelet-serving`),
+            kubeconfig: joinKubeconfig({
+                clusterName: rendered.cfg.namePrefix,
+                hostname: node.name,
+                server: rendered.plan.apiServerUrl,
+                caCertPem,
+                credentials: {
+                    clientCertificatePem: sign(requests.join, clientSpec, `${node.name}-kubelet-client`),
+                    clientKeyFile: paths.joinKey,
+                },
+            }),
+        }),
+    ];
+    const overrides = [{ where: `${node.name} join kubeconfig client-key (paths)`, rendered: nodePaths.joinKey, run: paths.joinKey }];
+    return { files, overrides, requests };
+}
+
+/** The end of an engine test file: every process, the VPC's namespaces, and the scratch directories (mounts first). */
+export async function tearDown(processes: Processes | undefined, vpc: { destroy(): void } | undefined, cleanup: string[]): Promise<void> {
+    await processes?.stopAll();
+    vpc?.destroy();
+    for (const dir of cleanup.reverse()) {
+        unmountUnder(dir);
+        fs.rmSync(dir, { recursive: true, force: true });
     }
 }

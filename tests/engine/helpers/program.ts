@@ -1,8 +1,8 @@
 /**
  * The inline program the engine suite deploys: the program's cluster layer (`createClusterLayer`, exactly as
  * index.ts composes it) with the stage's config as the real engine hands it over (the real loader reads it), through
- * a Kubernetes provider pointed at the booted control plane. Alibaba resources cannot be created here, so what they
- * would give the layer is passed in: the NFS export.
+ * a Kubernetes provider pointed at the booted control plane. Alibaba and tls resources cannot be created here, so what
+ * they would give the layer is passed in: the NFS export, and metrics-server's certificate (openssl, same spec).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -16,6 +16,8 @@ export const SKIP_AWAIT = "pulumi.com/skipAwait";
 export interface CloudStandIns {
     readonly kubeconfig: string;
     readonly nfs: { readonly server: string; readonly path: string };
+    /** metrics-server's serving certificate and key, issued by openssl from the same spec, and the cluster CA. */
+    readonly metricsServerTls: { readonly certPem: string; readonly keyPem: string; readonly caCertPem: string };
 }
 
 /**
@@ -35,6 +37,10 @@ export function clusterLayerProgram(standIns: CloudStandIns): () => Promise<void
         pulumi.runtime.registerResourceTransform(skipAwait);
         const cfg = loadStageConfig();
         const provider = new k8s.Provider("cluster-provider", { kubeconfig: pulumi.secret(standIns.kubeconfig) });
-        createClusterLayer(cfg, planCluster(cfg), { provider, nfs: standIns.nfs });
+        createClusterLayer(cfg, planCluster(cfg), {
+            provider,
+            nfs: standIns.nfs,
+            metricsServerTls: { ...standIns.metricsServerTls, keyPem: pulumi.secret(standIns.metricsServerTls.keyPem) },
+        });
     };
 }

@@ -13,7 +13,7 @@ import { PkiMaterial } from "../../../pki";
 import { stageCertificateSpecs } from "../../../tools/controlPlaneFiles";
 import { PROJECT_DIR, stageConfigFromFiles } from "../../../tools/stageFiles";
 import { applyIgnition } from "../../../tools/ignitionTools";
-import { issueWithOpenssl, materialFromFiles } from "../../pki/helpers/openssl";
+import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../../pki/helpers/openssl";
 
 /** The stage under test. */
 export interface RenderedStage {
@@ -23,6 +23,8 @@ export interface RenderedStage {
     /** Node name -> the exact user data (raw Ignition JSON) the program gives that node. */
     readonly ignition: ReadonlyMap<string, string>;
     readonly material: PkiMaterial;
+    /** The cluster CA's files, to sign nodes' requests as ClusterPki.signNodeRequest does. */
+    readonly ca: IssuedFiles;
     /** The `apiserver` EIP stand-in: in the API server's certificate, routed to the first controller. */
     readonly apiServerPublicAddress: string;
 }
@@ -50,8 +52,9 @@ export function renderStage(stage: string, dir: string): RenderedStage {
     const specs = stageCertificateSpecs(cfg, ENGINE_EIP);
     const pkiDir = path.join(dir, "pki");
     fs.mkdirSync(pkiDir, { recursive: true });
-    const material = materialFromFiles(issueWithOpenssl(specs, cfg.pki, pkiDir), pkiDir);
-    return { stage, cfg, plan, ignition, material, apiServerPublicAddress: ENGINE_EIP };
+    const issued = issueWithOpenssl(specs, cfg.pki, pkiDir);
+    const material = materialFromFiles(issued, pkiDir, cfg.secretsEncryptionKeys);
+    return { stage, cfg, plan, ignition, material, ca: issued.get("ca")!, apiServerPublicAddress: ENGINE_EIP };
 }
 
 /** A node's root file system after Ignition's files stage: `root` stands for the node's "/". */

@@ -66,6 +66,8 @@ const MACHINE_TOOLS: Record<string, string> = {
     runc: "runc",
     curl: "curl",
     openssl: "openssl",
+    // Reads Secrets' raw values from etcd (3.4's etcdctl speaks etcd 3.6's v3 API).
+    etcdctl: "etcd-client",
     tar: "tar",
     bash: "bash",
 };

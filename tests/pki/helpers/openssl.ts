@@ -2,6 +2,7 @@
  * Turns the cluster's certificate specs (pki/specs.ts) into real keys and certificates with openssl, so the
  * tests can check chains, SANs and usages with openssl itself, and run etcd and curl with them.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { CertificateSpec, KeyAlgorithm, KeyUsage, PkiMaterial, PkiValidity, validityOf } from "../../../pki";
@@ -114,8 +115,54 @@ export function issueWithOpenssl(specs: readonly CertificateSpec<string>[], vali
     return issued;
 }
 
-/** The issued files plus a service-account key pair and a token, as the material the control plane renders from. */
-export function materialFromFiles(issued: Map<string, IssuedFiles>, dir: string): PkiMaterial {
+/**
+ * Signs a node's certificate request (a PEM a node's join script printed) as `spec` with the CA of `caFiles`, as
+ * `ClusterPki.signNodeRequest` does with @pulumi/tls: subject and names from the request (which the program checked
+ * against the spec first), usages and lifetime from the spec. Returns the certificate's PEM.
+ */
+export function signRequestWithOpenssl(
+    requestPem: string,
+    spec: Omit<CertificateSpec<string>, "key" | "isCa">,
+    caFiles: IssuedFiles,
+    validity: PkiValidity,
+    dir: string,
+): string {
+    const stem = path.join(dir, `${spec.name}-${crypto.randomBytes(4).toString("hex")}`);
+    fs.writeFileSync(`${stem}.csr`, requestPem);
+    fs.writeFileSync(`${stem}.cnf`, extensions({ ...spec, isCa: false, key: { algorithm: "ECDSA", curve: "P256" } }));
+    const days = String(validityOf(spec, validity).validityPeriodHours / 24);
+    run("openssl", [
+        "x509",
+        "-req",
+        "-in",
+        `${stem}.csr`,
+        "-CA",
+        caFiles.cert,
+        "-CAkey",
+        caFiles.key,
+        "-set_serial",
+        String(2000 + crypto.randomInt(1_000_000)),
+        "-days",
+        days,
+        "-extfile",
+        `${stem}.cnf`,
+        "-extensions",
+        "v3",
+        "-out",
+        `${stem}.crt`,
+    ]);
+    return fs.readFileSync(`${stem}.crt`, "utf8");
+}
+
+/**
+ * The issued files plus a service-account key pair and Secret encryption keys (32 random bytes each), as the material
+ * the control plane renders from.
+ */
+export function materialFromFiles(
+    issued: Map<string, IssuedFiles>,
+    dir: string,
+    encryptionKeyNames: readonly string[] = ["key-1"],
+): PkiMaterial {
     const saKey = path.join(dir, "service-account.key");
     generateKey({ algorithm: "RSA", bits: 2048 }, saKey);
     const read = (f: string) => fs.readFileSync(f, "utf8");
@@ -123,6 +170,6 @@ export function materialFromFiles(issued: Map<string, IssuedFiles>, dir: string)
         certs: Object.fromEntries([...issued].map(([name, f]) => [name, read(f.cert)])),
         keys: Object.fromEntries([...issued].map(([name, f]) => [name, read(f.key)])),
         serviceAccount: { privateKeyPem: read(saKey), publicKeyPem: run("openssl", ["pkey", "-in", saKey, "-pubout"]) },
-        bootstrapToken: { id: "k3x9qa", secret: "0f1e2d3c4b5a6978" },
+        encryptionKeys: encryptionKeyNames.map((name) => ({ name, secret: crypto.randomBytes(32).toString("base64") })),
     };
 }
