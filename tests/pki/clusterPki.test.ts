@@ -147,6 +147,8 @@ describe("stage settings", () => {
 
 test("every PKI resource is a child of the component", () => {
     const children = dev.resources.filter((r: RecordedResource) => r.type.startsWith("tls:") || r.type.startsWith("random:"));
-    expect(children.filter((r) => r.name !== "bastion-deploy-key").every((r) => r.parent === "pki")).toBe(true);
+    expect(children.filter((r) => !["bastion-deploy-key", "bastion-host-key"].includes(r.name)).every((r) => r.parent === "pki")).toBe(
+        true,
+    );
     expect(named(dev, "pki").type).toBe("platform:index:ClusterPki");
 });

@@ -136,7 +136,7 @@ describe("determinism and stability", () => {
         expect(JSON.stringify(renderResources(again))).toBe(JSON.stringify(renderResources(runs.get("staging")!)));
     });
 
-    test("adding one edge node adds its EIP, association, instance, join and OS-updates switch, and changes nothing else", async () => {
+    test("adding one edge node adds its EIP, association, instance, host key, join and OS-updates switch, and changes nothing else", async () => {
         const before = await runStage("dev", { edge: { count: 1 } });
         const after = await runStage("dev", { edge: { count: 2 } });
         const diff = diffRuns(before, after);
@@ -147,7 +147,12 @@ describe("determinism and stability", () => {
                 "alicloud:ecs/eipAddress:EipAddress::eips-edge-1",
                 "alicloud:ecs/eipAssociation:EipAssociation::edge-1-eip",
                 "alicloud:ecs/instance:Instance::edge-1",
+                "command:remote:Command::edge-1-host-key",
+                "command:remote:Command::edge-1-join-request",
+                "tls:index/locallySignedCert:LocallySignedCert::edge-1-kubelet-client",
+                "tls:index/locallySignedCert:LocallySignedCert::edge-1-kubelet-serving",
                 "command:remote:Command::edge-1-join",
+                "command:remote:Command::edge-1-joined",
                 "command:remote:Command::edge-1-ssh-keys",
                 "command:remote:Command::os-updates-edge-1",
             ].sort(),
@@ -164,7 +169,7 @@ describe("determinism and stability", () => {
         expect(diff.removed).toContain("alicloud:ecs/eipAddress:EipAddress::eips-edge-3");
     });
 
-    test("scaling workers 3 -> 4 adds exactly one instance and its three SSH deliveries (join, team keys, OS updates on), nothing else changes", async () => {
+    test("scaling workers 3 -> 4 adds exactly one instance, its host key, its join (requests, two certificates for its name, delivery, cleanup), team keys and OS updates on, nothing else changes", async () => {
         const before = await runStage("staging");
         const after = await runStage("staging", { workers: { count: 4 } });
         const diff = diffRuns(before, after);
@@ -172,8 +177,13 @@ describe("determinism and stability", () => {
             added: [
                 "alicloud:ecs/instance:Instance::workers-3",
                 "command:remote:Command::os-updates-worker-3",
+                "command:remote:Command::workers-3-host-key",
                 "command:remote:Command::workers-3-join",
+                "command:remote:Command::workers-3-join-request",
+                "command:remote:Command::workers-3-joined",
                 "command:remote:Command::workers-3-ssh-keys",
+                "tls:index/locallySignedCert:LocallySignedCert::workers-3-kubelet-client",
+                "tls:index/locallySignedCert:LocallySignedCert::workers-3-kubelet-serving",
             ],
             removed: [],
             changed: [],
@@ -263,8 +273,11 @@ describe("what protects state", () => {
             const nodes = 1 + cfg.controllers.count + cfg.workers.count + cfg.edge.count + (cfg.storage.kind === "nfs-server" ? 1 : 0);
             expect(deliveries).toHaveLength(nodes + cfg.controllers.count + cfg.workers.count + cfg.edge.count);
             for (const c of deliveries) {
-                const secret = !c.name.endsWith("-ssh-keys");
+                // Controllers' files carry their keys; a join carries only certificates (the node made its own keys).
+                const secret = /-files-\d+$/.test(c.name);
                 const stdin = String(revealSecrets(c.inputs.stdin));
+                if (!secret)
+                    expect({ command: c.name, key: /private key|PRIVATE KEY/.test(stdin) }).toEqual({ command: c.name, key: false });
                 expect({
                     command: c.name,
                     create: c.inputs.create,
