@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const RANKS: Readonly<Record<string, number>> = {
     layout: 0,
     "versions.ts": 0,
+    "stackCapture.ts": 0,
     config: 1,
     pki: 2,
     ignition: 3,
