@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 for tool in ip:iproute2 containerd:containerd ctr:containerd runc:runc curl:curl openssl:openssl ignition-validate:ignition \
-  systemd-analyze:systemd pgrep:procps; do
+  systemd-analyze:systemd pgrep:procps jq:jq; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
 done
 [ -x /usr/lib/dracut/modules.d/30ignition/ignition ] || missing+=(ignition)
