@@ -66,12 +66,10 @@ export interface EtcdMemberInput {
     readonly dataDiskId: string;
 }
 
-/** The NFS server's export. */
+/** The NFS server's export. Which networks may mount it is not here: that list arrives over SSH (it follows the config). */
 export interface NfsServerInput {
     /** The data disk (same rules as etcd's): mounted on /var/srv/nfs and exported. */
     readonly dataDiskId: string;
-    /** Networks allowed to mount the export (the node vSwitches). */
-    readonly exportCidrs: readonly string[];
 }
 
 /** The bastion: sshd, time and OS updates, nothing else. */

@@ -119,17 +119,16 @@ export function workerIgnitionInput(
     };
 }
 
-/** The NFS server's input: its export, on the data disk `dataDiskId`, to the node vSwitches. */
+/** The NFS server's input: its export on the data disk `dataDiskId` (the export list arrives over SSH). */
 export function nfsServerIgnitionInput(
     settings: NodeSettings,
     hostname: string,
-    exportCidrs: readonly string[],
     late: { readonly deployPublicKey: string; readonly dataDiskId: string },
 ): NfsServerIgnitionInput {
     return {
         role: "nfs-server",
         ...nodeBase(settings, hostname, late.deployPublicKey),
         osUpdates: { updateServerUrl: settings.updateServerUrl },
-        nfsServer: { dataDiskId: late.dataDiskId, exportCidrs },
+        nfsServer: { dataDiskId: late.dataDiskId },
     };
 }

@@ -11,8 +11,6 @@ import { unitFile } from "../systemd";
 import { etcdTlsEnvironment } from "../../pki/etcd";
 import { versions } from "../../versions";
 
-const ETCD_ENV_FILE = "/etc/etcd/etcd.env";
-
 /** The peer URL of a member: by name, which /etc/hosts resolves on every controller. */
 function etcdPeerUrl(memberName: string): string {
     return `https://${memberName}:${ETCD_PEER_PORT}`;
@@ -39,7 +37,7 @@ export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
     };
     const podmanRun = [
         "/usr/bin/podman run --name etcd --network host",
-        `--env-file ${ETCD_ENV_FILE}`,
+        `--env-file ${nodePaths.etcdEnvFile}`,
         `--volume ${nodePaths.etcdDataDir}:${nodePaths.etcdDataDir}:rw,Z`,
         `--volume ${nodePaths.etcdPkiDir}:${nodePaths.etcdPkiDir}:ro,Z`,
         versions.images.etcd,
@@ -48,7 +46,7 @@ export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
     return {
         files: [
             {
-                path: ETCD_ENV_FILE,
+                path: nodePaths.etcdEnvFile,
                 contents: Object.entries(env)
                     .map(([k, v]) => `${k}=${v}\n`)
                     .join(""),
@@ -77,7 +75,7 @@ export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
                 }),
             },
             {
-                name: "etcd-member.path",
+                name: nodeUnits.etcdPath,
                 enabled: true,
                 contents: unitFile({
                     Unit: { Description: "Start etcd when its certificates arrive" },
