@@ -13,21 +13,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { cidr, nthAddress } from "../../config/cidr";
+import { cidr } from "../../config/cidr";
 import { FIELD_MANAGER } from "../../components/k8sObjects";
 import { PROJECT } from "../../config/schema";
-import { joinFiles } from "../../controlplane";
 import { AppConfig } from "../../config/types";
 import { nodePaths } from "../../layout/node";
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/roles";
 import { engineConfigFor, listStages } from "../../tools/stageFiles";
-import { certOf, renderBootstrapKubeconfig, renderKubeconfig } from "../../pki";
+import { certOf, renderKubeconfig } from "../../pki";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, kubectl, kubectlAttempt } from "./helpers/controlPlane";
-import { JoiningNode, joinNode, stopNode, unmountUnder } from "./helpers/node";
+import { JoiningNode, joinFirstWorker, joinNode, stopNode, unmountUnder } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { clusterLayerProgram } from "./helpers/program";
-import { RenderedStage, nodeRoot, renderStage } from "./helpers/render";
+import { RenderedStage, renderStage } from "./helpers/render";
 import { EngineWorkspace, cliProcesses, engineStack, engineWorkspace, stateFileText, stopStrayPlugins } from "./helpers/stack";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
 import { Vpc } from "./helpers/vpc";
@@ -120,39 +119,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         cp = await bootControlPlane(rendered, vpc, processes, tools, work, cleanup);
 
         // The first worker (or edge node) joins with the program's join material.
-        const planned = rendered.plan.workers[0] ?? rendered.plan.edge[0];
-        workerName = planned.hostname;
-        const node = await nodeRoot(rendered, workerName, cleanup);
-        const vswitch = cidr(rendered.cfg.network.nodeVswitches[planned.vswitchIndex].cidr);
-        // Workers take an automatic address from the bottom of their vSwitch; this one takes the 10th.
-        const host = vpc.addHost("w0", nthAddress(vswitch, 10), fs.readFileSync(node.at("/etc/hosts"), "utf8"));
-        const caCertPem = certOf(rendered.material, "ca");
-        worker = await joinNode(
-            node,
-            host,
-            // What ClusterPki.bootstrapKubeconfig(plan.apiServerUrl) renders, delivered as NodePool delivers it.
-            joinFiles(
-                caCertPem,
-                renderBootstrapKubeconfig({
-                    clusterName: rendered.cfg.namePrefix,
-                    server: rendered.plan.apiServerUrl,
-                    caCertPem,
-                    tokenId: rendered.material.bootstrapToken.id,
-                    tokenSecret: rendered.material.bootstrapToken.secret,
-                }),
-            ),
-            processes,
-            tools,
-            work,
-            probeMessage,
-        );
-        await processes.waitFor(
-            `node ${workerName} registered`,
-            () => kubectlAttempt(tools, cp.adminKubeconfig, ["get", "node", workerName]).status === 0,
-            [...cp.processes, worker.containerd, worker.kubelet],
-            240000,
-            2000,
-        );
+        ({ worker, name: workerName } = await joinFirstWorker(rendered, vpc, cp, processes, tools, work, cleanup, probeMessage));
 
         // The first controller's kubelet joins too, with the files the control plane copied to it.
         controller = await joinNode(
