@@ -5,3 +5,4 @@ export * from "./files";
 export * from "./rbac";
 export * from "./scripts";
 export * from "./access";
+export * from "./etcdBackup";

@@ -33,6 +33,13 @@ export const nodePaths = {
     /** Controllers, over SSH: etcd's CA, server and peer certificates; server.crt's appearance starts etcd. */
     etcdPkiDir: "/etc/ssl/etcd",
     etcdDataDir: "/var/lib/etcd",
+    /** The etcd member's settings (Ignition), which the restore script reads too. */
+    etcdEnvFile: "/etc/etcd/etcd.env",
+    /** Over SSH: the backup and restore scripts (on Fedora CoreOS /usr/local is writable: /var/usrlocal). */
+    etcdBackupScript: "/usr/local/bin/etcd-backup",
+    etcdRestoreScript: "/usr/local/bin/etcd-restore",
+    /** Where a snapshot is written and checked before its upload (the root disk; removed after each run). */
+    etcdBackupWorkDir: "/var/lib/etcd-backup",
     /** The NFS server's export. */
     nfsExportDir: "/var/srv/nfs",
     /** Marker of the one-shot control-plane bootstrap (RBAC applied). */
@@ -45,6 +52,11 @@ export const nodePaths = {
 export const nodeUnits = {
     /** The controller's etcd member (ignition/pieces/etcdMember.ts); restarted when its trusted CA changes. */
     etcd: "etcd-member.service",
+    /** Starts etcd once its certificates exist; stopped with etcd before a restore. */
+    etcdPath: "etcd-member.path",
+    /** The scheduled etcd backup (controlplane/etcdBackup.ts), and its timer. */
+    etcdBackup: "etcd-backup.service",
+    etcdBackupTimer: "etcd-backup.timer",
 } as const;
 
 /** File names inside `nodePaths.pkiDir` and `nodePaths.etcdPkiDir`. */
