@@ -12,19 +12,17 @@
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ETCD_BACKUP_PREFIX } from "../../components/etcdBackup";
 import { physicalName, stageIdentity } from "../../components/common";
-import { cidr } from "../../config/cidr";
 import { ETCD_CLIENT_PORT } from "../../layout/cluster";
 import { nodePaths, pkiFiles } from "../../layout/node";
 import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
 import { BootedMember, Override, RUNNER_ADDRESS, etcdMemberEnv, podmanShim, startEtcd, startEtcdMembers } from "./helpers/controlPlane";
-import { unmountUnder } from "./helpers/node";
 import { OssStandIn } from "./helpers/ossStandIn";
 import { Processes } from "./helpers/processes";
-import { RenderedStage, deliveredFiles, renderStage, withVariables } from "./helpers/render";
+import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
+import { RenderedStage, deliveredFiles, withVariables } from "./helpers/render";
 import { ScriptRun, runOnHost } from "./helpers/scripts";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
 import { Vpc } from "./helpers/vpc";
@@ -36,7 +34,7 @@ const KEYS = 400;
 const value = (i: number) => `value-${i}-${"x".repeat(200)}`;
 
 describe(`etcd backup and restore, on the real etcd 3.6 of stage ${STAGE}`, () => {
-    const cleanup: string[] = [];
+    let scratch: StageScratch;
     let tools: EngineTools;
     let work: string;
     let processes: Processes;
@@ -92,12 +90,9 @@ describe(`etcd backup and restore, on the real etcd 3.6 of stage ${STAGE}`, () =
         if (!STAGE) throw new Error("no committed stage has three controllers; the restore test needs one");
         requireMachine();
         tools = engineTools();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `engine-etcd-${STAGE}-`));
-        cleanup.push(work);
-        processes = new Processes(path.join(work, "logs"));
-        rendered = renderStage(STAGE, work);
-        vpc = new Vpc(`r${STAGE.slice(0, 3)}${process.pid % 1000}`, cidr(rendered.cfg.network.vpcCidr).prefix);
-        members = await startEtcdMembers(rendered, vpc, processes, tools, cleanup, overrides);
+        scratch = stageScratch(STAGE, "etcd", "r");
+        ({ work, processes, rendered, vpc } = scratch);
+        members = await startEtcdMembers(rendered, vpc, processes, tools, scratch.cleanup, overrides);
         // This machine stands for the bucket and the metadata service: the controllers reach it, it reaches them.
         vpc.connectRunner(RUNNER_ADDRESS, ips());
         const role = physicalName(stageIdentity(rendered.cfg.project, rendered.cfg.stage), "etcd-backup");
@@ -145,12 +140,7 @@ describe(`etcd backup and restore, on the real etcd 3.6 of stage ${STAGE}`, () =
 
     afterAll(async () => {
         await oss?.close();
-        await processes?.stopAll();
-        vpc?.destroy();
-        for (const dir of cleanup.reverse()) {
-            unmountUnder(dir);
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        await cleanUp(scratch);
     }, 120000);
 
     test("only node paths, the bucket's endpoint and the metadata service's address differ from the render", () => {

@@ -16,21 +16,20 @@
  * Ready, as their kubelets would.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { KubeApi, kubeApiTarget } from "../../components/kubeApi";
 import { deleteNode, drainNode, waitUntilReady } from "../../components/nodeDrain";
 import { RollingPool } from "../../components/nodeRoll";
-import { cidr } from "../../config/cidr";
 import { nodeHostname } from "../../config/plan";
 import { NODE_ROLE_LABELS } from "../../layout/roles";
 import { listStages } from "../../tools/stageFiles";
 import { BootedControlPlane, bootControlPlane, kubectl } from "./helpers/controlPlane";
-import { JoiningNode, TESTPOD_IMAGE, joinFirstWorker, joinNode, stopNode, unmountUnder } from "./helpers/node";
+import { JoiningNode, TESTPOD_IMAGE, joinFirstWorker, joinNode, stopNode } from "./helpers/node";
 import { Processes } from "./helpers/processes";
-import { RenderedStage, renderStage } from "./helpers/render";
+import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
+import { RenderedStage } from "./helpers/render";
 import { EngineWorkspace, engineStack, engineWorkspace, stopStrayPlugins } from "./helpers/stack";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
 import { Vpc } from "./helpers/vpc";
@@ -40,7 +39,7 @@ const NAMESPACE = "roll-test";
 const POOL = 3;
 
 describe(`replacing workers of stage ${STAGE} on the real control plane and engine`, () => {
-    const cleanup: string[] = [];
+    let scratch: StageScratch;
     let tools: EngineTools;
     let work: string;
     let processes: Processes;
@@ -108,13 +107,10 @@ describe(`replacing workers of stage ${STAGE} on the real control plane and engi
     beforeAll(async () => {
         requireMachine();
         tools = engineTools();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `engine-roll-${STAGE}-`));
-        cleanup.push(work);
-        processes = new Processes(path.join(work, "logs"));
-        rendered = renderStage(STAGE, work);
-        vpc = new Vpc(`n${STAGE.slice(0, 3)}${process.pid % 1000}`, cidr(rendered.cfg.network.vpcCidr).prefix);
-        cp = await bootControlPlane(rendered, vpc, processes, tools, work, cleanup);
-        ({ worker, name: workerName } = await joinFirstWorker(rendered, vpc, cp, processes, tools, work, cleanup, "roll"));
+        scratch = stageScratch(STAGE, "roll", "n");
+        ({ work, processes, rendered, vpc } = scratch);
+        cp = await bootControlPlane(rendered, vpc, processes, tools, work, scratch.cleanup);
+        ({ worker, name: workerName } = await joinFirstWorker(rendered, vpc, cp, processes, tools, work, scratch.cleanup, "roll"));
         expect(workerName).toBe(hostname(0));
         admin = fs.readFileSync(cp.adminKubeconfig, "utf8");
         api = new KubeApi(kubeApiTarget(admin));
@@ -130,12 +126,7 @@ describe(`replacing workers of stage ${STAGE} on the real control plane and engi
         if (heartbeat) clearInterval(heartbeat);
         api?.close();
         if (worker) await stopNode(worker, processes);
-        await processes?.stopAll();
-        vpc?.destroy();
-        for (const dir of cleanup.reverse()) {
-            unmountUnder(dir);
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        await cleanUp(scratch);
     }, 120000);
 
     /** A running pod on the real worker (host network, the offline test image) that a budget keeps at one. */

@@ -10,10 +10,8 @@
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { cidr } from "../../config/cidr";
 import { FIELD_MANAGER } from "../../components/k8sObjects";
 import { PROJECT } from "../../config/schema";
 import { AppConfig } from "../../config/types";
@@ -23,10 +21,11 @@ import { engineConfigFor, listStages } from "../../tools/stageFiles";
 import { certOf, renderKubeconfig } from "../../pki";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, kubectl, kubectlAttempt } from "./helpers/controlPlane";
-import { JoiningNode, joinFirstWorker, joinNode, stopNode, unmountUnder } from "./helpers/node";
+import { JoiningNode, joinFirstWorker, joinNode, stopNode } from "./helpers/node";
 import { Processes } from "./helpers/processes";
+import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
 import { clusterLayerProgram } from "./helpers/program";
-import { RenderedStage, renderStage } from "./helpers/render";
+import { RenderedStage } from "./helpers/render";
 import { EngineWorkspace, cliProcesses, engineStack, engineWorkspace, stateFileText, stopStrayPlugins } from "./helpers/stack";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
 import { Vpc } from "./helpers/vpc";
@@ -99,7 +98,8 @@ beforeAll(() => {
 });
 
 describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
-    const cleanup: string[] = [];
+    let scratch: StageScratch;
+    let cleanup: string[];
     let work: string;
     let processes: Processes;
     let vpc: Vpc;
@@ -116,12 +116,8 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     const secrets: string[] = [];
 
     beforeAll(async () => {
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `engine-${stage}-`));
-        cleanup.push(work);
-        processes = new Processes(path.join(work, "logs"));
-        rendered = renderStage(stage, work);
-        const vpcPrefix = cidr(rendered.cfg.network.vpcCidr).prefix;
-        vpc = new Vpc(`e${stage.slice(0, 3)}${process.pid % 1000}`, vpcPrefix);
+        scratch = stageScratch(stage, "stage", "e");
+        ({ work, processes, rendered, vpc, cleanup } = scratch);
         cp = await bootControlPlane(rendered, vpc, processes, tools, work, cleanup);
 
         // The first worker (or edge node) joins with the program's join material.
@@ -200,12 +196,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     afterAll(async () => {
         if (ws) stopStrayPlugins(ws);
         for (const node of [worker, controller]) if (node) await stopNode(node, processes);
-        await processes?.stopAll();
-        vpc?.destroy();
-        for (const dir of cleanup.reverse()) {
-            unmountUnder(dir);
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        await cleanUp(scratch);
     }, 120000);
 
     test("the control plane runs the rendered flags and files; only node paths and listed machine settings differ", () => {
