@@ -50,7 +50,9 @@ export class Bastion extends pulumi.ComponentResource {
 
     constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Bastion", name, {}, opts);
-        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
+        // Controllers and the NFS node trust only the key they were created with (their user data is ignored afterwards):
+        // a new key would lock the program out of them.
+        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this, protect: true });
         const deployPublicKey = deployKey.publicKeyOpenssh.apply((key) => key.trim());
         const hostname = physicalName(args.identity, "bastion");
         // Only the deploy key in user data: the team's keys follow over SSH, so they can change without a new bastion.

@@ -5,11 +5,12 @@ import { renderNfsReadyScript } from "../controlplane";
 import type { SshConnection } from "./bastion";
 import { StorageConfig } from "../config/types";
 import { nodePaths } from "../layout/node";
-import { createDataDisk, physicalName } from "./common";
+import { createDataDisk, dailySnapshots, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
 import { nfsServerIgnitionInput } from "../ignition";
 import { PoolEnvironment } from "./nodePool";
-import { deliverTeamKeys } from "./nodeFiles";
+import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
+import { nfsExportFiles } from "../controlplane";
 import { LATE_VALUE_PLACEHOLDERS, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** Arguments of a `SharedStorage`. */
@@ -21,12 +22,17 @@ export interface SharedStorageArgs {
     readonly environment: PoolEnvironment;
     /** The stage's choice: Alibaba NAS, or an NFS server on its own ECS node. */
     readonly storage: StorageConfig;
+    /** Whether `pulumi destroy` (after `pulumi state unprotect`) leaves the data, and its snapshots, behind. */
+    readonly keepDataOnDestroy: boolean;
     readonly vpcId: pulumi.Input<string>;
     /** The first node vSwitch (`Network.nodeVswitches[0]`): where the mount target or the NFS node lives. */
     readonly vswitch: { readonly id: pulumi.Input<string>; readonly zone: string };
     /** nfs-server: the node's fixed private address in that vSwitch (planCluster's nfsServerAddress). */
     readonly nfsServerAddress: string;
-    /** The node vSwitch CIDRs: the only networks allowed to mount. */
+    /**
+     * The node vSwitch CIDRs: the only networks allowed to mount. They follow the config in place: NAS access rules
+     * are keyed by network, and the NFS node's export list is delivered over SSH and reloaded.
+     */
     readonly clientCidrs: readonly string[];
     /** nfs-server: security groups of the nodes and the bastion (the NFS node admits them). */
     readonly securityGroupIds: { readonly nodes: pulumi.Input<string>; readonly bastion: pulumi.Input<string> };
@@ -73,7 +79,7 @@ export class SharedStorage extends pulumi.ComponentResource {
         const s = args.storage;
         // Data is never deleted by a routine update (protect). Whether `pulumi destroy` of the stage (after an explicit
         // `pulumi state unprotect`) leaves it behind is the stage's choice: yes, except for throwaway stages.
-        const keep = { protect: true, retainOnDelete: s.keepDataOnDestroy };
+        const keep = { protect: true, retainOnDelete: args.keepDataOnDestroy };
         if (s.kind === "nas") {
             const fileSystem = new alicloud.nas.FileSystem(
                 `${name}-nas`,
@@ -97,8 +103,9 @@ export class SharedStorage extends pulumi.ComponentResource {
                     fileSystemType: "standard",
                     description: "Kubernetes node vSwitches",
                 },
-                // A kept mount target still uses its access group, which Alibaba then refuses to delete.
-                { parent: this, retainOnDelete: s.keepDataOnDestroy },
+                // Its name is unique in the account and the mount target records it: a replacement would collide with itself
+                // and take the mount target along. A kept mount target still uses it, which Alibaba then refuses to delete.
+                { parent: this, protect: true, deleteBeforeReplace: true, retainOnDelete: args.keepDataOnDestroy },
             );
             args.clientCidrs.forEach((cidr, i) => {
                 new alicloud.nas.AccessRule(
@@ -143,6 +150,7 @@ export class SharedStorage extends pulumi.ComponentResource {
             );
             createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
             const hostname = physicalName(identity, "nfs");
+            const snapshots = dailySnapshots(`${name}-snapshots`, identity, "nfs-snapshots", tags, this);
             const disk = createDataDisk(
                 `${name}-data`,
                 {
@@ -152,7 +160,8 @@ export class SharedStorage extends pulumi.ComponentResource {
                     category: s.diskCategory,
                     sizeGb: s.diskGb,
                     tags: { ...tags, data: "nfs" },
-                    keepOnDestroy: s.keepDataOnDestroy,
+                    keepOnDestroy: args.keepDataOnDestroy,
+                    snapshots: { policyId: snapshots.id, keepOnDestroy: args.keepDataOnDestroy },
                 },
                 this,
             );
@@ -160,7 +169,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 this,
                 name,
                 hostname,
-                (late) => nfsServerIgnitionInput(settings, hostname, args.clientCidrs, late),
+                (late) => nfsServerIgnitionInput(settings, hostname, late),
                 { deployPublicKey: bastion.deployPublicKey, dataDiskId: disk.disk.id },
                 LATE_VALUE_PLACEHOLDERS,
             );
@@ -193,11 +202,12 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
             );
             disk.attachTo(instance);
-            deliverTeamKeys(
-                `${name}-ssh-keys`,
-                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance },
-                settings.sshAuthorizedKeys,
-                bastion.ready,
+            const node = { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance };
+            deliverTeamKeys(`${name}-ssh-keys`, node, settings.sshAuthorizedKeys, bastion.ready, this);
+            // Not in Ignition, which runs once: a zone added later must reach the running server's export list.
+            installNodeFiles(
+                `${name}-exports`,
+                { ...node, files: nfsExportFiles(nodePaths.nfsExportDir, args.clientCidrs), secret: false, after: bastion.ready },
                 this,
             );
             this.server = pulumi.output(args.nfsServerAddress);

@@ -120,6 +120,8 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         mirrors: checked(mirrors, "mirrors"),
         pki: checked(v.pki, "pki"),
         storage: checked(v.storage, "storage"),
+        keepDataOnDestroy: checked(v.keepDataOnDestroy, "keepDataOnDestroy"),
+        etcdBackup: checked(v.etcdBackup, "etcdBackup"),
         ingress: {
             ...checked(v.ingress, "ingress"),
             ...(tlsCert ? { tls: { certificate: tlsCert, key: pulumi.secret(checked(v.ingressTlsKey, "ingressTlsKey")) } } : {}),

@@ -78,6 +78,9 @@ export interface StageConfig {
     readonly mirrors: MirrorsConfig;
     readonly pki: Parsed<"pki">;
     readonly storage: StorageConfig;
+    /** Whether `pulumi destroy` leaves the stage's data (storage, snapshots, etcd backups) behind; false for throwaway stages. */
+    readonly keepDataOnDestroy: boolean;
+    readonly etcdBackup: Parsed<"etcdBackup">;
     readonly ingress: Parsed<"ingress"> & {
         /** A certificate from config, turned into the ingress default-certificate Secret. */
         readonly tls?: { readonly certificate: string; readonly key: pulumi.Output<string> };

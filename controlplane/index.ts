@@ -6,3 +6,4 @@ export * from "./rbac";
 export * from "./scripts";
 export * from "./access";
 export * from "./registries";
+export * from "./etcdBackup";

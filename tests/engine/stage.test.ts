@@ -10,24 +10,22 @@
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { cidr, nthAddress } from "../../config/cidr";
 import { FIELD_MANAGER } from "../../components/k8sObjects";
 import { PROJECT } from "../../config/schema";
-import { joinFiles, registryFiles, registrySettings } from "../../controlplane";
 import { AppConfig } from "../../config/types";
 import { nodePaths } from "../../layout/node";
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/roles";
 import { engineConfigFor, listStages } from "../../tools/stageFiles";
-import { certOf, renderBootstrapKubeconfig, renderKubeconfig } from "../../pki";
+import { certOf, renderKubeconfig } from "../../pki";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, kubectl, kubectlAttempt } from "./helpers/controlPlane";
-import { JoiningNode, joinNode, stopNode, unmountUnder } from "./helpers/node";
+import { JoiningNode, joinFirstWorker, joinNode, stopNode } from "./helpers/node";
 import { Processes } from "./helpers/processes";
+import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
 import { clusterLayerProgram } from "./helpers/program";
-import { RenderedStage, nodeRoot, renderStage } from "./helpers/render";
+import { RenderedStage } from "./helpers/render";
 import { EngineWorkspace, cliProcesses, engineStack, engineWorkspace, stateFileText, stopStrayPlugins } from "./helpers/stack";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
 import { Vpc } from "./helpers/vpc";
@@ -100,7 +98,8 @@ beforeAll(() => {
 });
 
 describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
-    const cleanup: string[] = [];
+    let scratch: StageScratch;
+    let cleanup: string[];
     let work: string;
     let processes: Processes;
     let vpc: Vpc;
@@ -117,52 +116,13 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     const secrets: string[] = [];
 
     beforeAll(async () => {
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `engine-${stage}-`));
-        cleanup.push(work);
-        processes = new Processes(path.join(work, "logs"));
-        rendered = renderStage(stage, work);
-        const vpcPrefix = cidr(rendered.cfg.network.vpcCidr).prefix;
-        vpc = new Vpc(`e${stage.slice(0, 3)}${process.pid % 1000}`, vpcPrefix);
+        scratch = stageScratch(stage, "stage", "e");
+        ({ work, processes, rendered, vpc, cleanup } = scratch);
         cp = await bootControlPlane(rendered, vpc, processes, tools, work, cleanup);
 
-        // The first worker (or edge node) joins with the program's join material.
-        const planned = rendered.plan.workers[0] ?? rendered.plan.edge[0];
-        workerName = planned.hostname;
-        const node = await nodeRoot(rendered, workerName, cleanup);
-        const vswitch = cidr(rendered.cfg.network.nodeVswitches[planned.vswitchIndex].cidr);
-        // Workers take an automatic address from the bottom of their vSwitch; this one takes the 10th.
-        const host = vpc.addHost("w0", nthAddress(vswitch, 10), fs.readFileSync(node.at("/etc/hosts"), "utf8"));
-        const caCertPem = certOf(rendered.material, "ca");
-        worker = await joinNode(
-            node,
-            host,
-            // The registry mirrors, then what ClusterPki.bootstrapKubeconfig(plan.apiServerUrl) renders, delivered as
-            // NodePool delivers them.
-            [
-                ...registryFiles(registrySettings(rendered.cfg), false),
-                ...joinFiles(
-                    caCertPem,
-                    renderBootstrapKubeconfig({
-                        clusterName: rendered.cfg.namePrefix,
-                        server: rendered.plan.apiServerUrl,
-                        caCertPem,
-                        tokenId: rendered.material.bootstrapToken.id,
-                        tokenSecret: rendered.material.bootstrapToken.secret,
-                    }),
-                ),
-            ],
-            processes,
-            tools,
-            work,
-            probeMessage,
-        );
-        await processes.waitFor(
-            `node ${workerName} registered`,
-            () => kubectlAttempt(tools, cp.adminKubeconfig, ["get", "node", workerName]).status === 0,
-            [...cp.processes, worker.containerd, worker.kubelet],
-            240000,
-            2000,
-        );
+        // The first worker (or edge node) joins with the program's join material (the registry mirrors, then the CA and
+        // the bootstrap kubeconfig).
+        ({ worker, name: workerName } = await joinFirstWorker(rendered, vpc, cp, processes, tools, work, cleanup, probeMessage));
 
         // The first controller's kubelet joins too, with the files the control plane copied to it.
         controller = await joinNode(
@@ -237,12 +197,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     afterAll(async () => {
         if (ws) stopStrayPlugins(ws);
         for (const node of [worker, controller]) if (node) await stopNode(node, processes);
-        await processes?.stopAll();
-        vpc?.destroy();
-        for (const dir of cleanup.reverse()) {
-            unmountUnder(dir);
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        await cleanUp(scratch);
     }, 120000);
 
     test("the control plane runs the rendered flags and files; only node paths and listed machine settings differ", () => {
