@@ -49,7 +49,13 @@ const GUARDS: Readonly<Record<string, Guard | ((r: RecordedResource) => Guard)>>
         protect: "the mount target records it",
         deleteFirst: "its name is unique in the account",
     },
-    "alicloud:oss/bucket:Bucket": { protect: "etcd's backups", deleteFirst: "bucket names are global" },
+    "alicloud:oss/bucket:Bucket": (r) =>
+        r.parent === "mirrors"
+            ? {
+                  deleteFirst: "bucket names are global",
+                  replaceable: "the files mirror: copies of upstream downloads that `npm run mirror` makes again (docs/mirrors.md)",
+              }
+            : { protect: "etcd's backups", deleteFirst: "bucket names are global" },
     "tls:index/selfSignedCert:SelfSignedCert": { protect: "a CA: every kubeconfig, kubelet and etcd peer trusts it" },
     "tls:index/privateKey:PrivateKey": (r) =>
         CA_SPECS.test(r.name.replace(/-key$/, ""))
@@ -92,6 +98,7 @@ const DERIVED = [
     "alicloud:ecs/securityGroup:SecurityGroup",
     "alicloud:ecs/securityGroupRule:SecurityGroupRule",
     "alicloud:nas/accessRule:AccessRule",
+    "alicloud:oss/bucketAcl:BucketAcl",
     "alicloud:oss/bucketPolicy:BucketPolicy",
     "alicloud:oss/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "alicloud:ram/rolePolicyAttachment:RolePolicyAttachment",
