@@ -205,7 +205,7 @@ export class SharedStorage extends pulumi.ComponentResource {
             const node = { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance };
             deliverTeamKeys(`${name}-ssh-keys`, node, settings.sshAuthorizedKeys, bastion.ready, this);
             // Not in Ignition, which runs once: a zone added later must reach the running server's export list.
-            installNodeFiles(
+            const exports = installNodeFiles(
                 `${name}-exports`,
                 { ...node, files: nfsExportFiles(nodePaths.nfsExportDir, args.clientCidrs), secret: false, after: bastion.ready },
                 this,
@@ -214,7 +214,8 @@ export class SharedStorage extends pulumi.ComponentResource {
             this.path = nodePaths.nfsExportDir;
             this.nfsNode = { hostname, instance };
             // The NFS node layers nfs-utils and reboots on first boot: nothing that needs the export (the provisioner,
-            // the apps' volumes) is created until a node can mount it. Runs again for a new NFS node.
+            // the apps' volumes) is created until a node can mount it. Runs again for a new NFS node; after the export list
+            // has arrived (over SSH, not in Ignition), without which no node may mount.
             this.ready = [
                 new command.remote.Command(
                     `${name}-ready`,
@@ -225,7 +226,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                         triggers: [instance.id],
                         addPreviousOutputInEnv: false,
                     },
-                    { parent: this, dependsOn: [instance, args.checkFrom.instance, ...bastion.ready] },
+                    { parent: this, dependsOn: [instance, exports, args.checkFrom.instance, ...bastion.ready] },
                 ),
             ];
         }
