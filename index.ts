@@ -12,6 +12,7 @@ import { stageIdentity } from "./components/common";
 import { ControlPlane } from "./components/controlPlane";
 import { CoreOsImage } from "./components/coreosImage";
 import { EipPool } from "./components/eipPool";
+import { EtcdBackups } from "./components/etcdBackup";
 import { Network } from "./components/network";
 import { Mirrors } from "./components/mirrors";
 import { NodePool, PoolEnvironment } from "./components/nodePool";
@@ -96,6 +97,7 @@ export = function platform() {
         systemDiskGb: cfg.controllers.systemDiskGb,
         diskCategory: cfg.controllers.diskCategory,
         etcdDiskGb: cfg.controllers.etcdDiskGb,
+        keepDataOnDestroy: cfg.keepDataOnDestroy,
         roll: cfg.controllers.roll,
         securityGroupIds: [nodeGroup, network.securityGroupIds.controllers],
     });
@@ -113,6 +115,21 @@ export = function platform() {
         registries,
     });
 
+    // etcd's snapshots, off the cluster: the leader uploads one every few hours to the stage's bucket.
+    const etcdBackups = new EtcdBackups("etcd-backups", {
+        identity,
+        region: cfg.region,
+        vpcId: network.vpcId,
+        intervalHours: cfg.etcdBackup.intervalHours,
+        retentionDays: cfg.etcdBackup.retentionDays,
+        keepDataOnDestroy: cfg.keepDataOnDestroy,
+        controllers: controllers.nodes,
+        bastion,
+        after: [controlPlane.readiness],
+    });
+
+    // Joins wait for the API; a replaced worker or edge node is drained through it first (components/nodeRoll.ts).
+    const cluster = { kubeconfig: controlPlane.kubeconfig, ready: [controlPlane.readiness] };
     // Workers and edge nodes ask for certificates of their own names over SSH; the cluster CA signs exactly those.
     const join = { clusterName: pki.clusterName, caCertPem: pki.caCertPem, apiServerUrl: plan.apiServerUrl, signer: pki };
     const workers = new NodePool("workers", {
@@ -125,6 +142,9 @@ export = function platform() {
         labels: cfg.workers.labels,
         taints: cfg.workers.taints,
         join,
+        cluster,
+        rollBatch: cfg.workers.rollBatch,
+        drainTimeoutMinutes: cfg.workers.drainTimeoutMinutes,
         securityGroupIds: [nodeGroup],
     });
     const edge = new NodePool("edge", {
@@ -137,6 +157,9 @@ export = function platform() {
         labels: cfg.edge.labels,
         taints: cfg.edge.taints,
         join,
+        cluster,
+        rollBatch: cfg.edge.rollBatch,
+        drainTimeoutMinutes: cfg.edge.drainTimeoutMinutes,
         eipPool: eips,
         securityGroupIds: [nodeGroup, network.securityGroupIds.edge],
     });
@@ -144,6 +167,7 @@ export = function platform() {
     const storage = new SharedStorage("storage", {
         environment,
         storage: cfg.storage,
+        keepDataOnDestroy: cfg.keepDataOnDestroy,
         vpcId: network.vpcId,
         vswitch: network.nodeVswitches[0],
         nfsServerAddress: plan.nfsServerAddress,
@@ -156,7 +180,7 @@ export = function platform() {
         },
     });
 
-    const cluster = createClusterLayer(cfg, plan, {
+    const clusterLayer = createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
         metricsServerTls: pki.metricsServerTls,
@@ -168,7 +192,7 @@ export = function platform() {
         bastion,
         pools: { controller: controllers.nodes, worker: workers.nodes, edge: edge.nodes },
         nfsNode: storage.nfsNode,
-        after: [cluster.platform, cluster.apps],
+        after: [clusterLayer.platform, clusterLayer.apps],
     });
 
     return {
@@ -185,5 +209,6 @@ export = function platform() {
         workerIps: workers.privateIps,
         edgeIps: edge.privateIps,
         storageServer: storage.server,
+        etcdBackupBucket: etcdBackups.bucketName,
     };
 };

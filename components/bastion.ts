@@ -71,7 +71,9 @@ export class Bastion extends pulumi.ComponentResource {
 
     constructor(name: string, args: BastionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:index:Bastion", name, {}, opts);
-        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
+        // Controllers and the NFS node trust only the key they were created with (their user data is ignored afterwards):
+        // a new key would lock the program out of them.
+        const deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this, protect: true });
         const deployPublicKey = deployKey.publicKeyOpenssh.apply((key) => key.trim());
         const hostKey = new tls.PrivateKey(`${name}-host-key`, { algorithm: "ED25519" }, { parent: this });
         this.hostKey = hostKey.publicKeyOpenssh.apply((key) => key.trim());

@@ -85,7 +85,8 @@ export class ClusterPki extends pulumi.ComponentResource {
         this.issued = issued;
         this.validity = args.validity;
 
-        const serviceAccount = privateKey(`${name}-service-account-key`, SERVICE_ACCOUNT_KEY, this);
+        // Every service-account token in the cluster is signed by it: a new one invalidates them all.
+        const serviceAccount = privateKey(`${name}-service-account-key`, SERVICE_ACCOUNT_KEY, this, true);
         // secretbox takes a 32-byte key. Keyed by name, so adding a key for a rotation creates only that one.
         const encryptionKeys = pulumi.all(
             args.encryptionKeyNames.map((keyName) =>
@@ -219,7 +220,9 @@ export class ClusterPki extends pulumi.ComponentResource {
         validity: PkiValidity,
         issued: ReadonlyMap<string, Issued>,
     ): Issued {
-        const key = privateKey(`${name}-${spec.name}-key`, spec.key, this);
+        // A CA is a trust root (every kubeconfig, kubelet and etcd peer holds it): its key and certificate are replaced only
+        // on purpose, after `pulumi state unprotect` (docs/pki.md, "Rotating a CA"). Leaves are re-issued routinely.
+        const key = privateKey(`${name}-${spec.name}-key`, spec.key, this, spec.isCa);
         const keyPem = pulumi.secret(key.privateKeyPem);
         const subject = { commonName: spec.commonName, ...(spec.organization ? { organization: spec.organization } : {}) };
         const { validityPeriodHours, earlyRenewalHours } = validityOf(spec, validity);
@@ -235,7 +238,7 @@ export class ClusterPki extends pulumi.ComponentResource {
                     earlyRenewalHours,
                     setSubjectKeyId: true,
                 },
-                { parent: this },
+                { parent: this, protect: spec.isCa },
             );
             return { certPem: cert.certPem, keyPem };
         }
@@ -269,10 +272,10 @@ export class ClusterPki extends pulumi.ComponentResource {
     }
 }
 
-function privateKey(name: string, algorithm: KeyAlgorithm, parent: pulumi.Resource): tls.PrivateKey {
+function privateKey(name: string, algorithm: KeyAlgorithm, parent: pulumi.Resource, protect = false): tls.PrivateKey {
     return new tls.PrivateKey(
         name,
         algorithm.algorithm === "ECDSA" ? { algorithm: "ECDSA", ecdsaCurve: "P256" } : { algorithm: "RSA", rsaBits: algorithm.bits },
-        { parent },
+        { parent, protect },
     );
 }

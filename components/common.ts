@@ -12,6 +12,30 @@ export interface StageIdentity {
     readonly tags: Readonly<Record<string, string>>;
 }
 
+/**
+ * A daily automatic snapshot policy (03:00, kept `retentionDays`): the write-up snapshotted after every upgrade, and
+ * Zincati upgrades at any time.
+ */
+export function dailySnapshots(
+    name: string,
+    identity: StageIdentity,
+    physical: string,
+    tags: Readonly<Record<string, string>>,
+    parent: pulumi.Resource,
+): alicloud.ecs.AutoSnapshotPolicy {
+    return new alicloud.ecs.AutoSnapshotPolicy(
+        name,
+        {
+            autoSnapshotPolicyName: physicalName(identity, physical),
+            repeatWeekdays: ["1", "2", "3", "4", "5", "6", "7"],
+            timePoints: ["3"],
+            retentionDays: 14,
+            tags,
+        },
+        { parent },
+    );
+}
+
 /** The identity of a stage (`coreos-platform`, `dev`). */
 export function stageIdentity(project: string, stage: string): StageIdentity {
     return {
@@ -37,12 +61,15 @@ export interface DataDiskArgs {
     readonly tags: Readonly<Record<string, string>>;
     /** Whether `pulumi destroy` leaves it in the account. */
     readonly keepOnDestroy: boolean;
+    /** The automatic snapshot policy the disk is put under, and whether its snapshots outlive the disk. */
+    readonly snapshots: { readonly policyId: pulumi.Input<string>; readonly keepOnDestroy: boolean };
 }
 
 /**
- * A cloud disk that holds data: encrypted, snapshotted, `protect`ed (no `pulumi up` deletes or replaces it; only an
- * explicit `pulumi state unprotect` can), created apart from its instance so that it outlives a replacement. The
- * node's Ignition waits for it (it is attached after the instance exists) and formats it only if it is blank.
+ * A cloud disk that holds data: encrypted, snapshotted by the given policy, `protect`ed (no `pulumi up` deletes or
+ * replaces it; only an explicit `pulumi state unprotect` can), created apart from its instance so that it outlives a
+ * replacement. The node's Ignition waits for it (it is attached after the instance exists) and formats it only if it
+ * is blank. A throwaway stage's snapshots go with the disk, so that destroying it leaves nothing billed.
  */
 export function createDataDisk(
     name: string,
@@ -58,11 +85,16 @@ export function createDataDisk(
             category: args.category,
             size: args.sizeGb,
             encrypted: true,
-            enableAutoSnapshot: true,
-            deleteAutoSnapshot: false,
+            // Automatic snapshots are released with the disk unless the stage keeps its data.
+            deleteAutoSnapshot: !args.snapshots.keepOnDestroy,
             tags: args.tags,
         },
         { parent, protect: true, retainOnDelete: args.keepOnDestroy },
+    );
+    new alicloud.ecs.EcsAutoSnapshotPolicyAttachment(
+        `${name}-snapshots`,
+        { autoSnapshotPolicyId: args.snapshots.policyId, diskId: disk.id },
+        { parent },
     );
     return {
         disk,

@@ -111,7 +111,9 @@ export class ControlPlane extends pulumi.ComponentResource {
                 paymentType: "PayAsYouGo",
                 tags,
             },
-            { parent: this },
+            // Kubelets, kube-proxy and the apiserver certificate name its fixed address, and the apiserver EIP is bound to
+            // it: never replaced by accident, and a deliberate replacement frees the address before taking it again.
+            { parent: this, protect: true, deleteBeforeReplace: true },
         );
         const acl = new alicloud.slb.Acl(
             `${name}-acl`,
@@ -157,7 +159,13 @@ export class ControlPlane extends pulumi.ComponentResource {
             { loadBalancerId: lb.id, backendServers: args.controllers.map((c) => ({ serverId: c.instance.id, weight: 100, type: "ecs" })) },
             { parent: this },
         );
-        const eipAssociation = associateEip(`${name}-eip`, args.apiserverEip, { instanceId: lb.id, instanceType: "SlbInstance" }, this);
+        const eipAssociation = associateEip(
+            `${name}-eip`,
+            args.apiserverEip,
+            { instanceId: lb.id, instanceType: "SlbInstance" },
+            this,
+            true,
+        );
 
         // Files: each controller's keys, kubeconfigs, etcd certificates and static pods, over SSH through the bastion.
         // One controller after the other: a renewed certificate restarts that controller's static pods (and, for the

@@ -33,12 +33,22 @@ export interface EipTarget {
  * Binds a claimed EIP to its consumer; `name` is the association's logical name, a child of `parent`.
  * When the consumer is replaced, the old binding goes first: an EIP is bound to one thing at a time, and a
  * new binding made while the old one still exists fails (IncorrectEipStatus) until it times out.
+ *
+ * `protect` for a consumer that is itself never replaced (the NAT gateway, the API load balancer): its public
+ * address then cannot come off by accident. A bastion's or edge node's binding follows its instance, which is replaced
+ * with a new config; protecting it would make the engine refuse that replacement.
  */
-export function associateEip(name: string, eip: EipClaimHandle, target: EipTarget, parent: pulumi.Resource): alicloud.ecs.EipAssociation {
+export function associateEip(
+    name: string,
+    eip: EipClaimHandle,
+    target: EipTarget,
+    parent: pulumi.Resource,
+    protect = false,
+): alicloud.ecs.EipAssociation {
     return new alicloud.ecs.EipAssociation(
         name,
         { allocationId: eip.allocationId, instanceId: target.instanceId, instanceType: target.instanceType },
-        { parent, deleteBeforeReplace: true },
+        { parent, deleteBeforeReplace: true, protect },
     );
 }
 
@@ -76,7 +86,8 @@ export class EipPool extends pulumi.ComponentResource {
                         isp: "BGP",
                         tags: { ...args.identity.tags, "eip-claim": claim.name },
                     },
-                    { parent: this },
+                    // A new EIP is a new public address: DNS records, allow-lists and kubeconfigs name these.
+                    { parent: this, protect: true },
                 ),
             );
         }

@@ -171,13 +171,15 @@ export class Network extends pulumi.ComponentResource {
         const vpc = new alicloud.vpc.Network(
             `${name}-vpc`,
             { vpcName: physicalName(args.identity, "vpc"), cidrBlock: args.vpcCidr, description: "Kubernetes on Fedora CoreOS", tags },
-            { parent: this },
+            // Every fixed address (controllers, API load balancer, NFS node) lies in it: a new VPC is a new cluster.
+            { parent: this, protect: true },
         );
         const vswitch = (key: string, plan: { zone: string; cidr: string }) =>
             new alicloud.vpc.Switch(
                 `${name}-${key}`,
                 { vpcId: vpc.id, zoneId: plan.zone, cidrBlock: plan.cidr, vswitchName: physicalName(args.identity, key), tags },
-                { parent: this },
+                // The fixed addresses live in these CIDRs, and every instance in a vSwitch would go with it.
+                { parent: this, protect: true },
             );
         const publicVswitch = vswitch("public", args.publicVswitch);
         // Keyed by zone, not position, so that adding a zone never renames an existing vSwitch.
@@ -198,7 +200,8 @@ export class Network extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const natEip = associateEip(`${name}-nat-eip`, args.natEip, { instanceId: nat.id, instanceType: "Nat" }, this);
+        // The nodes' outbound address, which partners allow-list.
+        const natEip = associateEip(`${name}-nat-eip`, args.natEip, { instanceId: nat.id, instanceType: "Nat" }, this, true);
         this.outboundReady = args.nodeVswitches.map(
             (plan, i) =>
                 new alicloud.vpc.SnatEntry(

@@ -17,6 +17,8 @@ export interface NodeFilesArgs {
     readonly instance: pulumi.CustomResource;
     /** What must exist first: the bastion's readiness, an earlier delivery. */
     readonly after: readonly pulumi.Resource[];
+    /** Resource hooks of the command (a join command's drain and readiness wait: components/nodeRoll.ts). */
+    readonly hooks?: pulumi.ResourceHookBinding;
 }
 
 /**
@@ -37,7 +39,12 @@ export function installNodeFiles(name: string, args: NodeFilesArgs, parent: pulu
             // Nothing to undo: the files go with the node.
             addPreviousOutputInEnv: false,
         },
-        { parent, dependsOn: [args.instance, ...args.after], ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}) },
+        {
+            parent,
+            dependsOn: [args.instance, ...args.after],
+            ...(args.secret ? { additionalSecretOutputs: ["stdin"] } : {}),
+            ...(args.hooks ? { hooks: args.hooks } : {}),
+        },
     );
 }
 

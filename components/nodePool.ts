@@ -1,7 +1,7 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker } from "../config/plan";
+import { PlannedController, PlannedEdgeNode, PlannedNode, PlannedWorker, nodeHostname } from "../config/plan";
 import { NodeIgnitionInput, NodeSettings, controllerIgnitionInput, workerIgnitionInput } from "../ignition";
 import {
     RegistrySettings,
@@ -15,11 +15,12 @@ import {
 import { nodePaths } from "../layout/node";
 import { kubeletClientSpec, kubeletServingSpec } from "../pki";
 import type { ClusterPki } from "./clusterPki";
-import { NodeTaint } from "../layout/roles";
+import { NODE_ROLE_LABELS, NodeTaint } from "../layout/roles";
 import { Bastion, SshConnection } from "./bastion";
-import { StageIdentity, createDataDisk, physicalName } from "./common";
+import { StageIdentity, createDataDisk, dailySnapshots } from "./common";
 import { EipPool, associateEip } from "./eipPool";
 import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
+import { RollingPool } from "./nodeRoll";
 import { LATE_VALUE_PLACEHOLDERS, LateInputs, LateValues, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** What every pool of a stage shares, built once in index.ts (one bundle, as pulumi-eks's `CoreData`). */
@@ -54,6 +55,17 @@ export interface NodeJoin {
     readonly signer: Pick<ClusterPki, "signNodeRequest">;
 }
 
+/** The control plane as a pool of joining nodes needs it: to join, and to drain a node before its host goes. */
+export interface PoolCluster {
+    /** A kubeconfig that may cordon, evict and delete Nodes (the admin kubeconfig; secret). */
+    readonly kubeconfig: pulumi.Input<string>;
+    /**
+     * What a node's join waits for (the API's readiness). On `pulumi destroy` the joins, and so the drains, then go
+     * before the control plane does.
+     */
+    readonly ready: readonly pulumi.Resource[];
+}
+
 /** What every pool has, whatever its role. */
 interface PoolArgsBase {
     /** What every pool of the stage shares. */
@@ -75,6 +87,8 @@ export interface ControllerPoolArgs extends PoolArgsBase {
     readonly nodes: readonly PlannedController[];
     /** Size of each etcd data disk in GiB. */
     readonly etcdDiskGb: number;
+    /** Whether the etcd disks' snapshots outlive them (config `keepDataOnDestroy`; false for throwaway stages). */
+    readonly keepDataOnDestroy: boolean;
     /**
      * The controllers (by index) that take the current image, Ignition config, instance type and system disk in this
      * update, by replacement. Every other controller keeps what it was created with.
@@ -90,9 +104,15 @@ interface JoiningPoolArgs extends PoolArgsBase {
     readonly taints: readonly NodeTaint[];
     /** How the kubelets join; nothing of it is in user data. Controllers get theirs from the control plane. */
     readonly join: NodeJoin;
+    /** The control plane: what the joins wait for and what drains nodes. */
+    readonly cluster: PoolCluster;
+    /** Nodes replaced at a time when their config or image changes (config `<pool>.rollBatch`). */
+    readonly rollBatch: number;
+    /** How long draining one node may take (config `<pool>.drainTimeoutMinutes`). */
+    readonly drainTimeoutMinutes: number;
 }
 
-/** Workers: cattle, replaced when their Ignition config or image changes. */
+/** Workers: cattle, replaced (drained, in batches) when their Ignition config or image changes. */
 export interface WorkerPoolArgs extends JoiningPoolArgs {
     readonly role: "worker";
     /** The workers, from `planCluster`. */
@@ -120,7 +140,8 @@ export interface PoolNode<P extends PlannedNode = PlannedNode> {
 
 /**
  * A pool of Fedora CoreOS ECS instances that share one Ignition role, spread round-robin over the zones.
- * Workers and edge nodes are cattle: a new Ignition config replaces them. Controllers hold etcd: a routine update
+ * Workers and edge nodes are cattle: a new Ignition config or image replaces them, `rollBatch` at a time, each drained
+ * and deleted before its replacement exists (components/nodeRoll.ts). Controllers hold etcd: a routine update
  * never replaces them (user data and image are ignored after creation), their etcd data sits on a protected disk,
  * and their disks are snapshotted daily.
  */
@@ -138,12 +159,15 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             case "controller":
                 created = this.controllers(name, pool);
                 break;
-            case "worker":
-                created = pool.nodes.map((node) => this.joiningNode(name, pool, node));
+            case "worker": {
+                const rolling = this.rollingPool(name, pool);
+                created = pool.nodes.map((node) => this.joiningNode(name, pool, node, rolling));
                 break;
-            case "edge":
+            }
+            case "edge": {
+                const rolling = this.rollingPool(name, pool);
                 created = pool.nodes.map((node) => {
-                    const joined = this.joiningNode(name, pool, node);
+                    const joined = this.joiningNode(name, pool, node, rolling);
                     associateEip(
                         `${name}-${node.index}-eip`,
                         pool.eipPool.claim(node.eipClaim),
@@ -153,6 +177,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                     return joined;
                 });
                 break;
+            }
         }
         // Each node was made from one element of args.nodes, in order, so its plan has that element's type.
         this.nodes = created as PoolNode<A["nodes"][number]>[];
@@ -164,18 +189,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
     /** Controllers: a snapshot policy, and per controller an etcd disk, the instance and the disk's attachment. */
     private controllers(name: string, args: ControllerPoolArgs): PoolNode<PlannedController>[] {
         const tags = this.tags(args);
-        const snapshots = new alicloud.ecs.AutoSnapshotPolicy(
-            `${name}-snapshots`,
-            {
-                autoSnapshotPolicyName: physicalName(args.environment.identity, "controller-snapshots"),
-                // Daily at 03:00 (the write-up snapshotted after every upgrade; Zincati upgrades at any time).
-                repeatWeekdays: ["1", "2", "3", "4", "5", "6", "7"],
-                timePoints: ["3"],
-                retentionDays: 14,
-                tags,
-            },
-            { parent: this },
-        );
+        const snapshots = dailySnapshots(`${name}-snapshots`, args.environment.identity, "controller-snapshots", tags, this);
         return args.nodes.map((node) => {
             const key = `${name}-${node.index}`;
             const etcdDisk = createDataDisk(
@@ -188,6 +202,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                     sizeGb: args.etcdDiskGb,
                     tags: { ...tags, data: "etcd" },
                     keepOnDestroy: false,
+                    snapshots: { policyId: snapshots.id, keepOnDestroy: args.keepDataOnDestroy },
                 },
                 this,
             );
@@ -196,30 +211,49 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 late: { deployPublicKey: args.environment.bastion.deployPublicKey, dataDiskId: etcdDisk.disk.id },
                 placeholders: LATE_VALUE_PLACEHOLDERS,
                 options: controllerUpdates(args.roll.includes(node.index)),
-                systemDiskSnapshots: snapshots.id,
+                // A throwaway stage's system disks get no snapshots: ECS keeps them after the instance is released.
+                systemDiskSnapshots: args.keepDataOnDestroy ? snapshots.id : undefined,
             });
             etcdDisk.attachTo(instance);
-            new alicloud.ecs.EcsAutoSnapshotPolicyAttachment(
-                `${key}-etcd-snapshots`,
-                { autoSnapshotPolicyId: snapshots.id, diskId: etcdDisk.disk.id },
-                { parent: this },
-            );
             return { planned: node, instance, connection };
         });
     }
 
-    /** A worker or edge node: the instance, and its join over SSH. */
+    /**
+     * The hooks and batches of a pool of joining nodes. Which of its nodes exist already comes from Alibaba's instance
+     * list (by the stage's tags and the role): only those are replaced batch after batch; new nodes are created at once.
+     */
+    private rollingPool(name: string, args: WorkerPoolArgs | EdgePoolArgs): RollingPool {
+        const identity = args.environment.identity;
+        const pool = args.role === "worker" ? "workers" : "edge";
+        const instances = alicloud.ecs.getInstancesOutput({ tags: { ...identity.tags, role: args.role } }, { parent: this });
+        return new RollingPool({
+            pool: name,
+            roleLabel: NODE_ROLE_LABELS[args.role],
+            hostnameOf: (index) => nodeHostname(identity.namePrefix, pool, index),
+            rollBatch: args.rollBatch,
+            drainTimeoutMinutes: args.drainTimeoutMinutes,
+            kubeconfig: args.cluster.kubeconfig,
+            // The mock runtime's invoke answers without `instances`: nothing exists yet.
+            existing: instances.apply((found) => (found.instances ?? []).map((i) => i.name)),
+        });
+    }
+
+    /** A worker or edge node: the instance, and its join over SSH, which drains the node before its host goes. */
     private joiningNode<P extends PlannedWorker | PlannedEdgeNode>(
         name: string,
         args: WorkerPoolArgs | EdgePoolArgs,
         node: P,
+        rolling: RollingPool,
     ): PoolNode<P> {
         const env = args.environment;
         const { instance, connection } = this.instance<LateValues>(name, args, node, {
             build: (late) => workerIgnitionInput(env.settings, args.role, node.hostname, args, late.deployPublicKey),
             late: { deployPublicKey: env.bastion.deployPublicKey },
             placeholders: LATE_VALUE_PLACEHOLDERS,
-            options: REPLACED_ON_NEW_CONFIG,
+            // One host per node name: the old instance (drained by its join's hook) goes before the new one exists.
+            options: { ...REPLACED_ON_NEW_CONFIG, deleteBeforeReplace: true },
+            after: rolling.instanceDependsOn(node.index),
         });
         // The join (docs/security.md, "Joining"): the node makes its join and serving keys and prints the two requests,
         // the cluster CA signs them once they ask for exactly this node, and the certificates go back with the CA and the
@@ -254,7 +288,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             this,
         );
         const delivered = installNodeFiles(
-            `${key}-join`,
+            rolling.joinName(node.index),
             {
                 target,
                 connection,
@@ -278,7 +312,8 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                     })),
                 secret: false,
                 instance,
-                after: [requests],
+                after: [requests, ...env.bastion.ready, ...args.cluster.ready],
+                hooks: rolling.joinHooks,
             },
             this,
         );
@@ -294,6 +329,7 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
             },
             { parent: this, dependsOn: [delivered] },
         );
+        rolling.joined(node.index, delivered);
         return { planned: node, instance, connection };
     }
 
@@ -328,7 +364,11 @@ export class NodePool<A extends NodePoolArgs = NodePoolArgs> extends pulumi.Comp
                 userData: userData.base64,
                 tags: { ...this.tags(args), node: node.hostname },
             },
-            { parent: this, dependsOn: [...env.bootAfter], ...how.options },
+            {
+                parent: this,
+                dependsOn: pulumi.output(how.after ?? []).apply((after) => [...env.bootAfter, ...after]),
+                ...how.options,
+            },
         );
         const hostKey = env.bastion.scanHostKey(`${key}-host-key`, instance.privateIp, instance, this);
         const connection = env.bastion.connectionTo(instance.privateIp, hostKey);
@@ -355,6 +395,8 @@ interface InstanceSpec<L extends LateValues> {
     /** Same-length stand-ins for `late`, for the size check at preview. */
     readonly placeholders: L;
     readonly options: pulumi.CustomResourceOptions;
+    /** What the instance waits for besides the environment's `bootAfter` (the previous batch of a roll). */
+    readonly after?: pulumi.Input<pulumi.Resource[]>;
     /** The snapshot policy of the system disk (controllers). */
     readonly systemDiskSnapshots?: pulumi.Input<string>;
 }

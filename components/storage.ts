@@ -6,11 +6,12 @@ import type { SshConnection } from "./bastion";
 import { StorageConfig } from "../config/types";
 import { NAS_VOLUMES_DIR, NFS_SQUASH_ID } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
-import { createDataDisk, physicalName } from "./common";
+import { createDataDisk, dailySnapshots, physicalName } from "./common";
 import { IngressRule, createIngressRules } from "./network";
 import { nfsServerIgnitionInput } from "../ignition";
 import { PoolEnvironment } from "./nodePool";
-import { deliverTeamKeys } from "./nodeFiles";
+import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
+import { nfsExportFiles } from "../controlplane";
 import { LATE_VALUE_PLACEHOLDERS, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** Arguments of a `SharedStorage`. */
@@ -22,12 +23,17 @@ export interface SharedStorageArgs {
     readonly environment: PoolEnvironment;
     /** The stage's choice: Alibaba NAS, or an NFS server on its own ECS node. */
     readonly storage: StorageConfig;
+    /** Whether `pulumi destroy` (after `pulumi state unprotect`) leaves the data, and its snapshots, behind. */
+    readonly keepDataOnDestroy: boolean;
     readonly vpcId: pulumi.Input<string>;
     /** The first node vSwitch (`Network.nodeVswitches[0]`): where the mount target or the NFS node lives. */
     readonly vswitch: { readonly id: pulumi.Input<string>; readonly zone: string };
     /** nfs-server: the node's fixed private address in that vSwitch (planCluster's nfsServerAddress). */
     readonly nfsServerAddress: string;
-    /** The node vSwitch CIDRs: the only networks allowed to mount. */
+    /**
+     * The node vSwitch CIDRs: the only networks allowed to mount. They follow the config in place: NAS access rules
+     * are keyed by network, and the NFS node's export list is delivered over SSH and reloaded.
+     */
     readonly clientCidrs: readonly string[];
     /** nfs-server: security groups of the nodes and the bastion (the NFS node admits them). */
     readonly securityGroupIds: { readonly nodes: pulumi.Input<string>; readonly bastion: pulumi.Input<string> };
@@ -74,7 +80,7 @@ export class SharedStorage extends pulumi.ComponentResource {
         const s = args.storage;
         // Data is never deleted by a routine update (protect). Whether `pulumi destroy` of the stage (after an explicit
         // `pulumi state unprotect`) leaves it behind is the stage's choice: yes, except for throwaway stages.
-        const keep = { protect: true, retainOnDelete: s.keepDataOnDestroy };
+        const keep = { protect: true, retainOnDelete: args.keepDataOnDestroy };
         if (s.kind === "nas") {
             const fileSystem = new alicloud.nas.FileSystem(
                 `${name}-nas`,
@@ -98,8 +104,9 @@ export class SharedStorage extends pulumi.ComponentResource {
                     fileSystemType: "standard",
                     description: "Kubernetes node vSwitches",
                 },
-                // A kept mount target still uses its access group, which Alibaba then refuses to delete.
-                { parent: this, retainOnDelete: s.keepDataOnDestroy },
+                // Its name is unique in the account and the mount target records it: a replacement would collide with itself
+                // and take the mount target along. A kept mount target still uses it, which Alibaba then refuses to delete.
+                { parent: this, protect: true, deleteBeforeReplace: true, retainOnDelete: args.keepDataOnDestroy },
             );
             args.clientCidrs.forEach((cidr, i) => {
                 new alicloud.nas.AccessRule(
@@ -171,6 +178,7 @@ export class SharedStorage extends pulumi.ComponentResource {
             );
             createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
             const hostname = physicalName(identity, "nfs");
+            const snapshots = dailySnapshots(`${name}-snapshots`, identity, "nfs-snapshots", tags, this);
             const disk = createDataDisk(
                 `${name}-data`,
                 {
@@ -180,7 +188,8 @@ export class SharedStorage extends pulumi.ComponentResource {
                     category: s.diskCategory,
                     sizeGb: s.diskGb,
                     tags: { ...tags, data: "nfs" },
-                    keepOnDestroy: s.keepDataOnDestroy,
+                    keepOnDestroy: args.keepDataOnDestroy,
+                    snapshots: { policyId: snapshots.id, keepOnDestroy: args.keepDataOnDestroy },
                 },
                 this,
             );
@@ -188,7 +197,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 this,
                 name,
                 hostname,
-                (late) => nfsServerIgnitionInput(settings, hostname, args.clientCidrs, late),
+                (late) => nfsServerIgnitionInput(settings, hostname, late),
                 { deployPublicKey: bastion.deployPublicKey, dataDiskId: disk.disk.id },
                 LATE_VALUE_PLACEHOLDERS,
             );
@@ -223,18 +232,20 @@ export class SharedStorage extends pulumi.ComponentResource {
             disk.attachTo(instance);
             const hostKey = bastion.scanHostKey(`${name}-host-key`, args.nfsServerAddress, instance, this);
             const connection = bastion.connectionTo(args.nfsServerAddress, hostKey);
-            deliverTeamKeys(
-                `${name}-ssh-keys`,
-                { target: `NFS server ${hostname}`, connection, instance },
-                settings.sshAuthorizedKeys,
-                bastion.ready,
+            const node = { target: `NFS server ${hostname}`, connection, instance };
+            deliverTeamKeys(`${name}-ssh-keys`, node, settings.sshAuthorizedKeys, bastion.ready, this);
+            // Not in Ignition, which runs once: a zone added later must reach the running server's export list.
+            const exports = installNodeFiles(
+                `${name}-exports`,
+                { ...node, files: nfsExportFiles(nodePaths.nfsExportDir, args.clientCidrs), secret: false, after: bastion.ready },
                 this,
             );
             this.server = pulumi.output(args.nfsServerAddress);
             this.path = nodePaths.nfsExportDir;
             this.nfsNode = { hostname, instance, connection };
             // The NFS node layers nfs-utils and reboots on first boot: nothing that needs the export (the provisioner,
-            // the apps' volumes) is created until a node can mount it. Runs again for a new NFS node.
+            // the apps' volumes) is created until a node can mount it. Runs again for a new NFS node; after the export list
+            // has arrived (over SSH, not in Ignition), without which no node may mount.
             this.ready = [
                 new command.remote.Command(
                     `${name}-ready`,
@@ -245,7 +256,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                         triggers: [instance.id],
                         addPreviousOutputInEnv: false,
                     },
-                    { parent: this, dependsOn: [instance, args.checkFrom.instance, ...bastion.ready] },
+                    { parent: this, dependsOn: [instance, exports, args.checkFrom.instance, ...bastion.ready] },
                 ),
             ];
         }

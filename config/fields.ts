@@ -8,9 +8,22 @@ export const cidrText = z.string({ error: "must be a string like 10.0.0.0/16" })
 
 export const instanceType = z.string().regex(/^ecs\.[a-z0-9-]+\.[a-z0-9]+$/, { error: "must be an ECS instance type like ecs.g7.large" });
 
-const diskCategory = z.enum(["cloud_essd", "cloud_essd_entry", "cloud_auto", "cloud_ssd", "cloud_efficiency"], {
-    error: "must be one of cloud_essd, cloud_essd_entry, cloud_auto, cloud_ssd, cloud_efficiency",
-});
+/**
+ * Every disk category of a pool (and of the NFS node) is also its nodes' system disk category, and the program always
+ * encrypts system disks. Alibaba encrypts a system disk at instance creation only on ESSDs ("Disks that can be encrypted
+ * during ECS instance creation: enhanced SSDs (ESSDs)"; the other categories only when a custom image is copied), so
+ * ECS would refuse the instance: the loader says so first, naming the categories.
+ */
+const NOT_ENCRYPTABLE_AS_SYSTEM_DISK = ["cloud_essd_entry", "cloud_auto", "cloud_ssd", "cloud_efficiency"] as const;
+const diskCategory = z
+    .enum(["cloud_essd", ...NOT_ENCRYPTABLE_AS_SYSTEM_DISK], {
+        error: "must be one of cloud_essd, cloud_essd_entry, cloud_auto, cloud_ssd, cloud_efficiency",
+    })
+    .refine((category) => category === "cloud_essd", {
+        error:
+            `must be cloud_essd: it is also the nodes' system disk category, system disks are always encrypted, and Alibaba encrypts ` +
+            `a system disk at instance creation only on ESSDs (${NOT_ENCRYPTABLE_AS_SYSTEM_DISK.join(", ")} cannot be)`,
+    });
 
 const systemDiskGb = (dflt: number) =>
     z
@@ -69,6 +82,25 @@ export function poolSchema(
         instanceType: instanceType.default(defaults.instanceType),
         systemDiskGb: systemDiskGb(defaults.systemDiskGb),
         diskCategory: diskCategory.default("cloud_essd"),
+    };
+}
+
+/**
+ * How a pool whose nodes are replaced when their config changes (workers, edge) is rolled: `rollBatch` nodes at a
+ * time, each one drained (PodDisruptionBudgets respected) within `drainTimeoutMinutes` before its instance goes.
+ */
+export function rollingSchema(defaultBatch: number) {
+    return {
+        rollBatch: z
+            .int({ error: "must be a whole number of nodes" })
+            .min(1, { error: "must be between 1 and 100 nodes" })
+            .max(100, { error: "must be between 1 and 100 nodes" })
+            .default(defaultBatch),
+        drainTimeoutMinutes: z
+            .int({ error: "must be a whole number of minutes" })
+            .min(1, { error: "must be between 1 and 120 minutes" })
+            .max(120, { error: "must be between 1 and 120 minutes" })
+            .default(15),
     };
 }
 
@@ -178,9 +210,6 @@ export const app = z.discriminatedUnion("kind", [springBootApp, reactApp], {
     error: "must have kind spring-boot or react",
 });
 
-/** Short-lived stages (pull-request stacks) set it false, so that destroying them leaves no disk behind. */
-const keepDataOnDestroy = z.boolean({ error: "must be true or false" }).default(true);
-
 export const storage = z.discriminatedUnion(
     "kind",
     [
@@ -190,7 +219,6 @@ export const storage = z.discriminatedUnion(
                 .enum(["Capacity", "Performance", "Premium"], { error: "must be Capacity, Performance or Premium" })
                 .default("Capacity"),
             reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
-            keepDataOnDestroy,
         }),
         z.strictObject({
             kind: z.literal("nfs-server"),
@@ -202,7 +230,6 @@ export const storage = z.discriminatedUnion(
                 .default(100),
             diskCategory: diskCategory.default("cloud_essd"),
             reclaimPolicy: z.enum(["Retain", "Delete"], { error: "must be Retain or Delete" }).default("Retain"),
-            keepDataOnDestroy,
         }),
     ],
     { error: "must have kind nas or nfs-server" },

@@ -121,6 +121,8 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
         pki: checked(v.pki, "pki"),
         secretsEncryptionKeys: checked(v.secretsEncryptionKeys, "secretsEncryptionKeys"),
         storage: checked(v.storage, "storage"),
+        keepDataOnDestroy: checked(v.keepDataOnDestroy, "keepDataOnDestroy"),
+        etcdBackup: checked(v.etcdBackup, "etcdBackup"),
         ingress: {
             ...checked(v.ingress, "ingress"),
             ...(tlsCert ? { tls: { certificate: tlsCert, key: pulumi.secret(checked(v.ingressTlsKey, "ingressTlsKey")) } } : {}),

@@ -58,6 +58,11 @@ export interface ClusterPlan {
 
 const SINGULAR: Record<PoolName, string> = { controllers: "controller", workers: "worker", edge: "edge" };
 
+/** The hostname (= Node name) of node `index` of a pool: `<project>-<stage>-<role>-<index>`. */
+export function nodeHostname(namePrefix: string, pool: PoolName, index: number): string {
+    return `${namePrefix}-${SINGULAR[pool]}-${index}`;
+}
+
 /**
  * Plans every node. Fixed addresses sit at the top of their vSwitch, below the three addresses Alibaba
  * reserves at its end, because ECS hands out automatic addresses from the bottom.
@@ -70,7 +75,7 @@ export function planCluster(cfg: StageConfig): ClusterPlan {
         const vswitchIndex = i % zoneCount;
         return {
             index: i,
-            hostname: `${cfg.namePrefix}-${SINGULAR[pool]}-${i}`,
+            hostname: nodeHostname(cfg.namePrefix, pool, i),
             zone: cfg.network.nodeVswitches[vswitchIndex].zone,
             vswitchIndex,
         };

@@ -185,6 +185,15 @@ export function checkPools(v: KeyValues, pods: Cidr | undefined, report: Report)
             );
         }
     }
+    // Ingress runs on every edge node: a batch as large as the pool would take it down for the whole replacement.
+    const edge: PoolConfig | undefined = v.edge;
+    if (edge && edge.count >= 2 && edge.rollBatch >= edge.count) {
+        report(
+            "edge.rollBatch",
+            edge.rollBatch,
+            `must be less than edge.count (${edge.count}): ingress must keep at least one edge node serving while the others are replaced`,
+        );
+    }
     if (counts.workers === 0 && counts.edge === 0) {
         report(
             "workers.count",

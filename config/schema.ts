@@ -17,6 +17,7 @@ import {
     mirrorUrl,
     poolSchema,
     registryHost,
+    rollingSchema,
     storage,
     taint,
 } from "./fields";
@@ -179,9 +180,10 @@ export const KEYS = {
     workers: {
         type: "object",
         description:
-            "The worker pool: {count (0-1000), instanceType, systemDiskGb, diskCategory, labels, taints}. Workers are replaced when their Ignition changes.",
+            "The worker pool: {count (0-1000), instanceType, systemDiskGb, diskCategory, labels, taints, rollBatch, drainTimeoutMinutes}. Workers are replaced when their Ignition config or image changes: rollBatch at a time (default 2) in one pulumi up, each drained first (PodDisruptionBudgets respected, at most drainTimeoutMinutes, default 15).",
         schema: z.strictObject({
             ...poolSchema({ count: 2, min: 0, max: 1000, instanceType: "ecs.g7.xlarge", systemDiskGb: 100 }),
+            ...rollingSchema(2),
             labels: z.record(labelKey, labelValue).default({}),
             taints: z.array(taint).default([]),
         }),
@@ -189,9 +191,10 @@ export const KEYS = {
     edge: {
         type: "object",
         description:
-            "The edge pool that runs ingress and holds one EIP per node (claims edge-0, edge-1, ...): {count, instanceType, systemDiskGb, diskCategory, labels, taints}.",
+            "The edge pool that runs ingress and holds one EIP per node (claims edge-0, edge-1, ...): {count, instanceType, systemDiskGb, diskCategory, labels, taints, rollBatch, drainTimeoutMinutes}. Replaced like workers, rollBatch at a time (default 1; fewer than count, so that ingress keeps serving).",
         schema: z.strictObject({
             ...poolSchema({ count: 1, min: 0, max: 100, instanceType: "ecs.c7.large", systemDiskGb: 50 }),
+            ...rollingSchema(1),
             labels: z.record(labelKey, labelValue).default({}),
             taints: z.array(taint).default([]),
         }),
@@ -276,9 +279,34 @@ export const KEYS = {
     storage: {
         type: "object",
         description:
-            "The NFS server behind the default StorageClass: {kind: nas, nasStorageType} (Alibaba NAS) or {kind: nfs-server, instanceType, diskGb, diskCategory} (an ECS node with its own disk); both take reclaimPolicy (default Retain) and keepDataOnDestroy (default true: pulumi destroy leaves the data; false only for throwaway stages).",
+            "The NFS server behind the default StorageClass: {kind: nas, nasStorageType} (Alibaba NAS) or {kind: nfs-server, instanceType, diskGb, diskCategory} (an ECS node with its own disk); both take reclaimPolicy (default Retain).",
         default: { kind: "nas" },
         schema: storage,
+    },
+    keepDataOnDestroy: {
+        type: "boolean",
+        description:
+            "Whether pulumi destroy (after pulumi state unprotect) leaves the stage's data in the account: the NFS data disk or NAS file system, the disks' automatic snapshots and the etcd backup bucket. Default true; false only for throwaway stages (pull-request stacks), whose destroy then deletes all of it.",
+        default: true,
+        schema: z.boolean({ error: "must be true or false" }),
+    },
+    etcdBackup: {
+        type: "object",
+        description:
+            "etcd backups to an OSS bucket the stage creates (versioned, encrypted, reachable only from the stage's VPC): {intervalHours (default 6: a snapshot every 6 hours, from the etcd leader), retentionDays (default 30: older snapshots and versions expire)}.",
+        schema: z.strictObject({
+            intervalHours: z
+                .int({ error: "must be a whole number of hours" })
+                .refine((h) => [1, 2, 3, 4, 6, 8, 12, 24].includes(h), {
+                    error: "must divide a day: 1, 2, 3, 4, 6, 8, 12 or 24 hours (the timer fires at the same hours every day)",
+                })
+                .default(6),
+            retentionDays: z
+                .int({ error: "must be a whole number of days" })
+                .min(1, { error: "must be between 1 and 3650 days" })
+                .max(3650, { error: "must be between 1 and 3650 days" })
+                .default(30),
+        }),
     },
     ingress: {
         type: "object",
@@ -338,6 +366,8 @@ export const REMOVED_KEYS: Readonly<Record<string, string>> = {
     nodeVswitchCidrs: "was removed: the vSwitches are derived from vpcCidr (CHANGES.md); delete it from the stage file",
     clusterDomain: "was removed: the cluster domain is always cluster.local (CHANGES.md); delete it from the stage file",
     "ingress.mode": "was removed: ingress always runs on the edge nodes' host network (CHANGES.md); delete it from the stage file",
+    "storage.keepDataOnDestroy":
+        "was moved: it covers all of the stage's data (snapshots and etcd backups too), so it is the top-level key keepDataOnDestroy (CHANGES.md)",
 };
 
 /** The default of a key as Pulumi.yaml declares it (object keys: their schema applied to `{}`). */

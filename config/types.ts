@@ -80,6 +80,9 @@ export interface StageConfig {
     /** Names of the keys that encrypt Secrets in etcd, the one that encrypts first. */
     readonly secretsEncryptionKeys: readonly string[];
     readonly storage: StorageConfig;
+    /** Whether `pulumi destroy` leaves the stage's data (storage, snapshots, etcd backups) behind; false for throwaway stages. */
+    readonly keepDataOnDestroy: boolean;
+    readonly etcdBackup: Parsed<"etcdBackup">;
     readonly ingress: Parsed<"ingress"> & {
         /** A certificate from config, turned into the ingress default-certificate Secret. */
         readonly tls?: { readonly certificate: string; readonly key: pulumi.Output<string> };

@@ -5,7 +5,7 @@
  * when the bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
-import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, LOCAL_API_SERVER_URL } from "../layout/cluster";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, LOCAL_API_SERVER_URL, NFS_SQUASH_ID } from "../layout/cluster";
 import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { etcdTlsEnvironment } from "../pki/etcd";
 import { KubeconfigCredentials, renderKubeconfig } from "../pki/kubeconfig";
@@ -19,13 +19,15 @@ import { ControlPlaneSettings } from "./settings";
 /** One file on a node. */
 export interface NodeFile {
     readonly path: string;
-    /** 0600 for anything secret (keys, kubeconfigs with credentials), 0644 for certificates and manifests. */
-    readonly mode: "0600" | "0644";
+    /** 0600 for anything secret (keys, kubeconfigs with credentials), 0644 for certificates and manifests, 0700 for root's scripts. */
+    readonly mode: "0600" | "0644" | "0700";
     readonly content: string;
     /** Read by a static pod through a hostPath: labelled container_file_t where SELinux is enforcing. */
     readonly containerReadable: boolean;
     /** A unit to restart when this file changes: one that reads it only when it starts. */
     readonly restarts?: string;
+    /** A unit to reload when this file changes (one whose reload re-reads it without interrupting its clients). */
+    readonly reloads?: string;
     /** "user:group" when the file is not root's (a user's SSH keys). Defaults to root. */
     readonly owner?: string;
 }
@@ -44,6 +46,8 @@ export interface NodeDirectory {
 export interface NodeFiles {
     readonly directories?: readonly NodeDirectory[];
     readonly files: readonly NodeFile[];
+    /** Units (among the files) to enable and start: systemd re-reads its units first when any file changed. */
+    readonly enable?: readonly string[];
 }
 
 /** What a kubelet joins the cluster with. */
@@ -127,6 +131,27 @@ export function osUpdatesOnFiles(): NodeFiles {
                     "# Turned on by the program once the stage has converged (first boot turned updates off).\n[updates]\nenabled = true\n",
                 containerReadable: false,
                 restarts: nodeUnits.zincati,
+            },
+        ],
+    };
+}
+
+/** The NFS server's export list, delivered over SSH so that it follows the config (a new zone, a new vSwitch). */
+export function nfsExportFiles(exportDir: string, clientCidrs: readonly string[]): NodeFiles {
+    if (clientCidrs.length === 0) throw new Error("NFS exports: no client network; no node could mount the export");
+    // all_squash: whoever mounts the export (a node's root included) acts as nobody, which owns the export's root, so
+    // the provisioner still creates and removes its directories, and nothing can plant a root-owned or setuid file.
+    const squash = `all_squash,anonuid=${NFS_SQUASH_ID},anongid=${NFS_SQUASH_ID}`;
+    const clients = clientCidrs.map((cidr) => `${cidr}(rw,sync,no_subtree_check,${squash})`);
+    return {
+        files: [
+            {
+                path: "/etc/exports",
+                mode: "0644",
+                content: `${exportDir} ${clients.join(" ")}\n`,
+                containerReadable: false,
+                // nfs-server's reload is `exportfs -r`: the new list applies without dropping mounted clients.
+                reloads: "nfs-server.service",
             },
         ],
     };
@@ -279,5 +304,5 @@ export function controllerFiles(material: PkiMaterial, settings: ControlPlaneSet
         }),
     ];
     // kube-apiserver writes its audit log here (and rotates it); only root reads it.
-    return { directories: [{ path: nodePaths.auditLogDir, mode: "0700", owner: "root:root", containerWritable: true }], files };
+    return { directories: [{ path: nodePaths.auditLogDir, mode: "0700", owner: "root:root", containerWritable: true }], files, enable: [] };
 }

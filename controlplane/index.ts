@@ -7,3 +7,4 @@ export * from "./scripts";
 export * from "./access";
 export * from "./registries";
 export * from "./apiserverConfig";
+export * from "./etcdBackup";

@@ -19,11 +19,23 @@ export function shellQuote(value: string): string {
 const HEREDOC_END = "PLATFORM_EOF";
 
 /** A base64 heredoc: survives any content (no delimiter clash, exact bytes, no trailing-newline games). */
-function heredoc(content: string): string {
+export function heredoc(content: string): string {
     return `<<'${HEREDOC_END}'\n${Buffer.from(content).toString("base64")}\n${HEREDOC_END}`;
 }
 
-const HELPERS = `retry() {
+/**
+ * The files an install script (`renderInstallScript`) installs, by path: its `install_file` lines read back. For
+ * checks of what a delivery puts on a node (the policy pack, the engine suite).
+ */
+export function installedFiles(script: string): Map<string, string> {
+    const files = new Map<string, string>();
+    const pattern = new RegExp(`^install_file '([^']+)' .*<<'${HEREDOC_END}'\\n([A-Za-z0-9+/=]+)\\n${HEREDOC_END}$`, "gm");
+    for (const m of script.matchAll(pattern)) files.set(m[1], Buffer.from(m[2], "base64").toString("utf8"));
+    return files;
+}
+
+/** `retry ATTEMPTS DELAY COMMAND...` and `fail MESSAGE`, which every script has. */
+export const HELPERS = `retry() {
     local attempts=$1 delay=$2 i
     shift 2
     for ((i = 1; ; i++)); do
@@ -37,7 +49,8 @@ fail() {
     exit 1
 }`;
 
-function prologue(what: string): string {
+/** Strict mode, private files, and a trap that names `what` and the step that failed. */
+export function prologue(what: string): string {
     return [
         "set -Eeuo pipefail",
         "umask 077",
@@ -66,7 +79,7 @@ export function renderInstallScript(input: InstallScriptInput): string {
     );
     const install = input.files.map(
         (f) =>
-            `step=${shellQuote(`install ${f.path}`)}\ninstall_file ${shellQuote(f.path)} ${f.mode} ${f.containerReadable ? "container" : "host"} ${f.restarts ?? "-"} ${shellQuote(f.owner ?? "-")} ${heredoc(f.content)}`,
+            `step=${shellQuote(`install ${f.path}`)}\ninstall_file ${shellQuote(f.path)} ${f.mode} ${f.containerReadable ? "container" : "host"} ${f.restarts ?? "-"} ${f.reloads ?? "-"} ${shellQuote(f.owner ?? "-")} ${heredoc(f.content)}`,
     );
     return `#!/bin/bash
 # Installs ${input.files.length} files on ${input.target}.
@@ -85,7 +98,7 @@ owned_by() {
     [ "$2" = - ] || [ "$(stat -c %U:%G -- "$1")" = "$2" ]
 }
 install_file() {
-    local path=$1 mode=$2 label=$3 restart=$4 owner=$5 dir tmp
+    local path=$1 mode=$2 label=$3 restart=$4 reload=$5 owner=$6 dir tmp
     dir=$(dirname -- "$path")
     mkdir -p -- "$dir"
     tmp=$(mktemp -- "\${dir}/.install.XXXXXX")
@@ -107,18 +120,36 @@ install_file() {
         if [ "$restart" != - ]; then
             restarts="\${restarts} \${restart}"
         fi
+        if [ "$reload" != - ]; then
+            reloads="\${reloads} \${reload}"
+        fi
     fi
 }
 main() {
 ${prologue(input.target)}
 changed=0
 restarts=
+reloads=
 ${[...directories, ...install].join("\n")}
 for unit in $(printf '%s\n' $restarts | sort -u); do
     step="restart \${unit}"
     systemctl try-restart "$unit"
     echo "restarted \${unit}"
 done
+for unit in $(printf '%s\n' $reloads | sort -u); do
+    step="reload \${unit}"
+    systemctl try-reload-or-restart "$unit"
+    echo "reloaded \${unit}"
+done${
+        input.enable && input.enable.length > 0
+            ? `
+if ((changed > 0)); then
+    step="systemctl daemon-reload"
+    systemctl daemon-reload
+fi
+${input.enable.map((unit) => `step=${shellQuote(`enable ${unit}`)}\nsystemctl enable --now ${shellQuote(unit)}`).join("\n")}`
+            : ""
+    }
 step=done
 echo "\${what}: \${changed} of ${input.files.length} files changed"
 }

@@ -73,5 +73,5 @@ build kubernetes "-X $kver.gitVersion=$KUBERNETES_VERSION -X $kver.gitMajor=1 -X
   -X $kver.gitTreeState=clean" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
-build etcd "" .
+build etcd "" . go.etcd.io/etcd/etcdutl/v3 go.etcd.io/etcd/etcdctl/v3
 build testpod "" .

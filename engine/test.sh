@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 source tools/packages.sh
 ensure_packages "the engine suite" fail ip:iproute2 nsenter:util-linux containerd:containerd ctr:containerd runc:runc \
-  curl:curl openssl:openssl pgrep:procps etcdctl:etcd-client ignition-validate:ignition systemd-analyze:systemd \
+  curl:curl openssl:openssl pgrep:procps jq:jq etcdctl:etcd-client ignition-validate:ignition systemd-analyze:systemd \
   /usr/lib/dracut/modules.d/30ignition/ignition:ignition
 
 tools_file=$(mktemp)

@@ -66,7 +66,7 @@ export interface EtcdMemberInput {
     readonly dataDiskId: string;
 }
 
-/** The NFS server's export. */
+/** The NFS server's export. Which networks may mount it is not here: that list arrives over SSH (it follows the config). */
 export interface NfsServerInput {
     /**
      * Base URLs of Fedora mirrors for layering nfs-utils, in the order tried (absent: the image's repositories, which
@@ -75,8 +75,6 @@ export interface NfsServerInput {
     readonly fedoraMirrors?: readonly string[];
     /** The data disk (same rules as etcd's): mounted on /var/srv/nfs and exported. */
     readonly dataDiskId: string;
-    /** Networks allowed to mount the export (the node vSwitches). */
-    readonly exportCidrs: readonly string[];
 }
 
 /** The bastion: sshd, time and OS updates, nothing else. */

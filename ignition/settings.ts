@@ -126,11 +126,10 @@ export function workerIgnitionInput(
     };
 }
 
-/** The NFS server's input: its export, on the data disk `dataDiskId`, to the node vSwitches. */
+/** The NFS server's input: its export on the data disk `dataDiskId` (the export list arrives over SSH). */
 export function nfsServerIgnitionInput(
     settings: NodeSettings,
     hostname: string,
-    exportCidrs: readonly string[],
     late: { readonly deployPublicKey: string; readonly dataDiskId: string },
 ): NfsServerIgnitionInput {
     return {
@@ -139,7 +138,6 @@ export function nfsServerIgnitionInput(
         osUpdates: { updateServerUrl: settings.updateServerUrl },
         nfsServer: {
             dataDiskId: late.dataDiskId,
-            exportCidrs,
             ...(settings.fedoraMirrors ? { fedoraMirrors: settings.fedoraMirrors } : {}),
         },
     };

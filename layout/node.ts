@@ -43,13 +43,21 @@ export const nodePaths = {
     /** Controllers, over SSH: etcd's CA, server and peer certificates; server.crt's appearance starts etcd. */
     etcdPkiDir: "/etc/ssl/etcd",
     etcdDataDir: "/var/lib/etcd",
+    /** Over SSH: the backup and restore scripts (on Fedora CoreOS /usr/local is writable: /var/usrlocal). */
+    etcdBackupScript: "/usr/local/bin/etcd-backup",
+    etcdRestoreScript: "/usr/local/bin/etcd-restore",
+    /** Where a snapshot is written and checked before its upload (the root disk; removed after each run). */
+    etcdBackupWorkDir: "/var/lib/etcd-backup",
     /** The NFS server's export. */
     nfsExportDir: "/var/srv/nfs",
     /** Marker of the one-shot control-plane bootstrap (RBAC applied). */
     bootstrapDoneMarker: "/var/lib/coreos-platform/bootstrap.done",
     /** Over SSH: the team's SSH keys (Fedora CoreOS's sshd reads every file of authorized_keys.d). */
     teamKeysFile: "/home/core/.ssh/authorized_keys.d/platform-team",
-    /** Controllers, over SSH: etcd's settings (podman's --env-file), before etcd's certificates start it. */
+    /**
+     * Controllers, over SSH: etcd's settings (podman's --env-file), before etcd's certificates start it; the restore
+     * script reads them too.
+     */
     etcdEnvFile: "/etc/etcd/etcd.env",
     /**
      * containerd's registry host configuration (its CRI's `config_path`): over SSH, one `<registry>/hosts.toml` per
@@ -71,6 +79,11 @@ export const nodeUnits = {
     etcd: "etcd-member.service",
     /** Fedora CoreOS's update agent; restarted when the program turns updates on. */
     zincati: "zincati.service",
+    /** Starts etcd once its certificates exist; stopped with etcd before a restore. */
+    etcdPath: "etcd-member.path",
+    /** The scheduled etcd backup (controlplane/etcdBackup.ts), and its timer. */
+    etcdBackup: "etcd-backup.service",
+    etcdBackupTimer: "etcd-backup.timer",
 } as const;
 
 /** File names inside `nodePaths.pkiDir` and `nodePaths.etcdPkiDir`. */

@@ -19,6 +19,7 @@ import { ALIBABA_DEFAULT_EIP_QUOTA } from "../config/schema";
 import { USER_DATA_LIMIT } from "../ignition/input";
 import { API_SERVER_PORT } from "../layout/cluster";
 import { ignitionContents } from "../ignition/reader";
+import { installedFiles } from "../controlplane/scripts";
 
 /** Resource type tokens the policies inspect. */
 export const TYPES = {
@@ -430,10 +431,20 @@ export const kubernetesTlsVerified: ResourceValidationPolicy = {
 export const sharedStorageSquashed: ResourceValidationPolicy = {
     name: "shared-storage-squashes-clients",
     description:
-        "NAS access rules squash their clients (all_squash or root_squash); only a single address (the bastion, /32) may keep root. An NFS server's /etc/exports (in user data) never says no_root_squash or no_all_squash.",
+        "NAS access rules squash their clients (all_squash or root_squash); only a single address (the bastion, /32) may keep root. An NFS server's /etc/exports (delivered over SSH, or in user data) never says no_root_squash or no_all_squash.",
     enforcementLevel: "mandatory",
-    validateResource: forTypes([TYPES.nasAccessRule, TYPES.instance], (args, reportViolation) => {
+    validateResource: forTypes([TYPES.nasAccessRule, TYPES.instance, TYPES.remoteCommand], (args, reportViolation) => {
         const p = args.props;
+        const rootForClients = (exportsText: string | undefined) =>
+            exportsText !== undefined && /no_root_squash|no_all_squash/.test(exportsText);
+        if (args.type === TYPES.remoteCommand) {
+            if (typeof p.stdin === "string" && rootForClients(installedFiles(p.stdin).get("/etc/exports"))) {
+                reportViolation(
+                    `command ${args.name}: the /etc/exports it installs gives root to its clients (no_root_squash); export with all_squash`,
+                );
+            }
+            return;
+        }
         if (args.type === TYPES.nasAccessRule) {
             if (p.userAccessType === "no_squash" && !/\/32$/.test(String(p.sourceCidrIp))) {
                 reportViolation(
@@ -454,7 +465,7 @@ export const sharedStorageSquashed: ResourceValidationPolicy = {
         } catch {
             return;
         }
-        if (exportsText !== undefined && /no_root_squash|no_all_squash/.test(exportsText)) {
+        if (rootForClients(exportsText)) {
             reportViolation(`instance ${args.name}: /etc/exports gives root to its clients (no_root_squash); export with all_squash`);
         }
     }),

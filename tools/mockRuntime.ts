@@ -37,6 +37,8 @@ export interface RecordedResource {
     readonly replaceOnChanges: string[];
     readonly retainOnDelete: boolean;
     readonly deleteBeforeReplace: boolean;
+    /** Resource hooks by when they run (`beforeDelete`, `afterCreate`, ...), by hook name; absent when none. */
+    readonly hooks?: Readonly<Record<string, readonly string[]>>;
     /** The explicit provider reference, if one was passed. */
     readonly provider?: string;
 }
@@ -64,6 +66,8 @@ export interface RunOptions {
     readonly program?: () => Record<string, unknown>;
     /** Project directory holding Pulumi.yaml and the stage files. */
     readonly dir?: string;
+    /** What the cloud answers instead of `platformMocks` (a test's view of an existing stage). */
+    readonly mocks?: pulumi.runtime.Mocks;
 }
 
 /** True for a secret as the engine receives it. */
@@ -133,6 +137,31 @@ interface RegisterResourceRequest {
     getReplaceonchangesList(): string[];
     getRetainondelete(): boolean | undefined;
     getDeletebeforereplace(): boolean | undefined;
+    getHooks(): ResourceHooksBinding | undefined;
+}
+
+/** The hook names a registration binds (the engine's ResourceHooksBinding). */
+interface ResourceHooksBinding {
+    getBeforeCreateList(): string[];
+    getAfterCreateList(): string[];
+    getBeforeUpdateList(): string[];
+    getAfterUpdateList(): string[];
+    getBeforeDeleteList(): string[];
+    getAfterDeleteList(): string[];
+}
+
+function hookNames(binding: ResourceHooksBinding | undefined): Record<string, string[]> | undefined {
+    if (!binding) return undefined;
+    const all: Record<string, string[]> = {
+        beforeCreate: binding.getBeforeCreateList(),
+        afterCreate: binding.getAfterCreateList(),
+        beforeUpdate: binding.getBeforeUpdateList(),
+        afterUpdate: binding.getAfterUpdateList(),
+        beforeDelete: binding.getBeforeDeleteList(),
+        afterDelete: binding.getAfterDeleteList(),
+    };
+    const bound = Object.fromEntries(Object.entries(all).filter(([, names]) => names.length > 0));
+    return Object.keys(bound).length > 0 ? bound : undefined;
 }
 
 /** The SDK's mock monitor, recording every registration request (also served over gRPC by sdkEntry.ts). */
@@ -162,9 +191,15 @@ export class RecordingMonitor extends MockMonitor {
             replaceOnChanges: req.getReplaceonchangesList(),
             retainOnDelete: req.getRetainondelete() === true,
             deleteBeforeReplace: req.getDeletebeforereplace() === true,
+            ...(hookNames(req.getHooks()) ? { hooks: hookNames(req.getHooks()) } : {}),
             provider: provider ? provider.split("::")[3] : undefined,
         });
         return super.registerResource(req, callback);
+    }
+
+    /** Hooks are program code the engine calls back; offline nothing calls them, so registering one only succeeds. */
+    registerResourceHook(_req: unknown, callback: (err: unknown, resp: unknown) => void): void {
+        callback(null, {});
     }
 }
 
@@ -187,8 +222,9 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
     try {
         const preview = options.preview ?? true;
         const engineConfig = engineConfigFor(stage, options.overrides, options.dir);
-        await pulumi.runtime.setMocks(platformMocks, PROJECT, stage, preview);
-        const monitor = new RecordingMonitor(platformMocks);
+        const mocks = options.mocks ?? platformMocks;
+        await pulumi.runtime.setMocks(mocks, PROJECT, stage, preview);
+        const monitor = new RecordingMonitor(mocks);
         // setMockOptions resets the features setMocks turned on (secrets among them): without restoring them,
         // secrets would reach the monitor as plain values.
         const features = Object.fromEntries(Object.entries(state.getStore()).filter(([k]) => k.startsWith("supports")));
@@ -210,6 +246,10 @@ export async function runProgram(stage: string, options: RunOptions = {}): Promi
         return { stage, resources: monitor.records, outputs, stackTraceLimits: [...monitor.stackTraceLimits].sort((a, b) => a - b) };
     } finally {
         Error.stackTraceLimit = hostStackTraceLimit;
+        // Registering a hook starts the SDK's callback server (a gRPC listener); it would keep the process alive.
+        const store = state.getStore();
+        store.callbacks?.shutdown();
+        store.callbacks = undefined;
         process.off("unhandledRejection", onRejection);
         running = false;
     }

@@ -80,6 +80,10 @@ export const platformMocks: pulumi.runtime.Mocks = {
         return { id: mockId(args.type, args.name), state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs) } };
     },
     call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        // The account the provider's credentials belong to: a stand-in of Alibaba's 16-digit form.
+        if (args.token === "alicloud:index/getCallerIdentity:getCallerIdentity") {
+            return { accountId: "1234567890123456", arn: "acs:ram::1234567890123456:root", identityType: "Account" };
+        }
         return args.inputs;
     },
 };

@@ -33,6 +33,8 @@ export interface RenderedResource {
     replaceOnChanges: string[];
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
+    /** Resource hooks (program code the engine calls), by when they run; absent when none. */
+    hooks?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Stable order (type, then name), so two renders of the same config are byte-identical. */
@@ -57,6 +59,7 @@ export function renderResources(run: ProgramRun): RenderedResource[] {
         replaceOnChanges: r.replaceOnChanges,
         retainOnDelete: r.retainOnDelete,
         deleteBeforeReplace: r.deleteBeforeReplace,
+        ...(r.hooks ? { hooks: r.hooks } : {}),
     }));
 }
 
@@ -110,8 +113,10 @@ export function renderTree(run: ProgramRun): string {
             const flags = [
                 r.protect ? "protect" : "",
                 r.retainOnDelete ? "retainOnDelete" : "",
+                r.deleteBeforeReplace ? "deleteBeforeReplace" : "",
                 r.ignoreChanges.length ? `ignoreChanges=${r.ignoreChanges.join(",")}` : "",
                 r.replaceOnChanges.length ? `replaceOnChanges=${r.replaceOnChanges.join(",")}` : "",
+                ...Object.entries(r.hooks ?? {}).map(([when, names]) => `${when}=${names.join(",")}`),
             ].filter(Boolean);
             lines.push(
                 `${"    ".repeat(depth)}+ ${r.type.split(":").pop()} ${r.name}${shown.length ? `  ${shown.join(" ")}` : ""}${flags.length ? `  [${flags.join(" ")}]` : ""}`,

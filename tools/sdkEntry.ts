@@ -92,6 +92,9 @@ function monitorService(monitor: RecordingMonitor): import("@grpc/grpc-js").Unty
         registerPackage: forward("registerPackage"),
         registerResourceOutputs: (call: Call, callback: Callback) =>
             monitor.registerResourceOutputs(call.request, (err: import("@grpc/grpc-js").ServiceError | null) => callback(err, new Empty())),
+        // The drain hooks of the worker and edge joins (components/nodeRoll.ts): recorded, never called offline.
+        registerResourceHook: (call: Call, callback: Callback) =>
+            monitor.registerResourceHook(call.request, (err) => callback(err as import("@grpc/grpc-js").ServiceError | null, new Empty())),
         signalAndWaitForShutdown: (_call: Call, callback: Callback) => callback(null, new Empty()),
     };
 }

@@ -42,7 +42,7 @@ export function etcdMember(): NodeConfigPart {
                 }),
             },
             {
-                name: "etcd-member.path",
+                name: nodeUnits.etcdPath,
                 enabled: true,
                 contents: unitFile({
                     Unit: { Description: "Start etcd when its certificates arrive" },

@@ -3,7 +3,8 @@
  * package (nfs-utils-coreos, which conflicts with nfs-utils: fedora-coreos-tracker #2116; nfs-client-utils from
  * Fedora 44), so a first-boot unit layers the full nfs-utils with rpm-ostree and reboots into it. nfs-server is
  * enabled by a link Ignition writes ahead of time (dangling until the package arrives), and it waits for the
- * export's disk through a drop-in.
+ * export's disk through a drop-in. The export list (/etc/exports) is not here: Ignition runs once, and the list must
+ * follow the config, so it is delivered over SSH (controlplane/files.ts `nfsExportFiles`).
  */
 import { NFS_SQUASH_ID } from "../../layout/cluster";
 import { BootFile, NodeConfigPart } from "../builder";
@@ -48,21 +49,12 @@ function fedoraRepositories(mirrors: readonly string[]): BootFile[] {
 }
 
 /**
- * /etc/exports, the layering unit, nfs-server's enablement and its drop-in for the export's disk; with Fedora mirrors,
- * the repositories the layering reads.
+ * The layering unit, nfs-server's enablement and its drop-in for the export's disk; with Fedora mirrors, the
+ * repositories the layering reads.
  */
-export function nfsExport(exportDir: string, exportCidrs: readonly string[], fedoraMirrors?: readonly string[]): NodeConfigPart {
-    if (exportCidrs.length === 0) throw new Error("Ignition input: nfsServer.exportCidrs is empty; no node could mount the export");
-    // all_squash: whoever mounts the export (a node's root included) acts as nobody, which owns the export's root, so
-    // the provisioner still creates and removes its directories, and nothing can plant a root-owned or setuid file.
-    const squash = `all_squash,anonuid=${NFS_SQUASH_ID},anongid=${NFS_SQUASH_ID}`;
-    const clients = exportCidrs.map((cidr) => `${cidr}(rw,sync,no_subtree_check,${squash})`);
+export function nfsExport(exportDir: string, fedoraMirrors?: readonly string[]): NodeConfigPart {
     return {
-        // The image's `setup` package ships an empty /etc/exports.
-        files: [
-            { path: "/etc/exports", contents: `${exportDir} ${clients.join(" ")}\n`, overwrite: true },
-            ...(fedoraMirrors ? fedoraRepositories(fedoraMirrors) : []),
-        ],
+        ...(fedoraMirrors ? { files: fedoraRepositories(fedoraMirrors) } : {}),
         // nfs-server.service exists only after the reboot into the layered deployment; this enables it for that boot.
         links: [
             {

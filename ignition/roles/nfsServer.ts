@@ -23,7 +23,7 @@ export function renderNfsServerIgnition(input: NfsServerIgnitionInput): string {
         // Layering downloads packages: the same wait for networking and DNS as the kubelet's.
         waitForNetwork(networkProbeHost(input), [NFS_LAYER_UNIT]),
         dataDisk({ diskId: nfsServer.dataDiskId, label: "nfs-data", mountPoint: nodePaths.nfsExportDir }),
-        nfsExport(nodePaths.nfsExportDir, nfsServer.exportCidrs, nfsServer.fedoraMirrors),
+        nfsExport(nodePaths.nfsExportDir, nfsServer.fedoraMirrors),
         osUpdates({ kind: "weekly_window" }, input.osUpdates.updateServerUrl),
     ]);
 }

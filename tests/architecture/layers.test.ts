@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const RANKS: Readonly<Record<string, number>> = {
     layout: 0,
     "versions.ts": 0,
+    // Imports nothing; index.ts and the tools call it before they register resources.
     "stackCapture.ts": 0,
     config: 1,
     pki: 2,

@@ -105,6 +105,11 @@ describe("CIDR rules", () => {
         );
         expectProblem({ [key("clusterDomain")]: "cluster.local" }, "clusterDomain", "always cluster.local");
         expectProblem({ [key("ingress")]: { mode: "hostNetwork" } }, "ingress.mode", "was removed");
+        expectProblem(
+            { [key("storage")]: { kind: "nfs-server", keepDataOnDestroy: false } },
+            "storage.keepDataOnDestroy",
+            "the top-level key keepDataOnDestroy",
+        );
     });
 
     test("pod or service CIDR overlapping the VPC or each other", () => {
@@ -155,6 +160,48 @@ describe("zones and pools", () => {
 
     test("EIP bandwidth within what pay-by-traffic EIPs take", () => {
         expectProblem({ [key("eipBandwidthMbps")]: 300 }, "eipBandwidthMbps", "300", "1 and 200");
+    });
+
+    test("a disk category that cannot be an encrypted system disk is refused, naming those that cannot", () => {
+        for (const [pool, value] of [
+            ["workers", { diskCategory: "cloud_efficiency" }],
+            ["edge", { diskCategory: "cloud_ssd" }],
+            ["controllers", { diskCategory: "cloud_essd_entry" }],
+            ["storage", { kind: "nfs-server", diskCategory: "cloud_auto" }],
+        ] as const) {
+            expectProblem(
+                { [key(pool)]: value },
+                `${pool}.diskCategory`,
+                value.diskCategory,
+                "must be cloud_essd",
+                "Alibaba encrypts a system disk at instance creation only on ESSDs",
+                "cloud_essd_entry, cloud_auto, cloud_ssd, cloud_efficiency cannot be",
+            );
+        }
+        expectProblem({ [key("workers")]: { diskCategory: "cloud" } }, "workers.diskCategory", "must be one of cloud_essd");
+    });
+
+    test("replacement batches: at least one node; edge nodes fewer than the pool, so that ingress keeps serving", () => {
+        expectProblem({ [key("workers")]: { rollBatch: 0 } }, "workers.rollBatch", "between 1 and 100");
+        expectProblem({ [key("workers")]: { drainTimeoutMinutes: 0 } }, "workers.drainTimeoutMinutes", "between 1 and 120");
+        expectProblem(
+            { [key("edge")]: { count: 2, rollBatch: 2 }, [key("eipQuota")]: 20 },
+            "edge.rollBatch",
+            "2",
+            "less than edge.count (2)",
+            "ingress must keep at least one edge node serving",
+        );
+        // One edge node can only be replaced alone; the defaults: workers two at a time, edge nodes one.
+        const dev = stageConfigFromFiles("dev");
+        expect([dev.edge.count, dev.edge.rollBatch, dev.workers.rollBatch, dev.workers.drainTimeoutMinutes]).toEqual([1, 1, 2, 15]);
+        expect(stageConfigFromFiles("dev", { [key("edge")]: { count: 3, rollBatch: 2 }, [key("eipQuota")]: 20 }).edge.rollBatch).toBe(2);
+    });
+
+    test("etcd backups: an interval that divides a day, a retention in days", () => {
+        expectProblem({ [key("etcdBackup")]: { intervalHours: 5 } }, "etcdBackup.intervalHours", "5", "must divide a day");
+        expectProblem({ [key("etcdBackup")]: { retentionDays: 0 } }, "etcdBackup.retentionDays", "between 1 and 3650");
+        expect(stageConfigFromFiles("dev").etcdBackup).toEqual({ intervalHours: 6, retentionDays: 30 });
+        expect(stageConfigFromFiles("dev").keepDataOnDestroy).toBe(true);
     });
 
     test("a label the NodeRestriction plugin would refuse", () => {

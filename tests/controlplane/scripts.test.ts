@@ -122,6 +122,42 @@ describe("the file installer", () => {
         ]);
     });
 
+    test("reloads a unit whose file changed (NFS exports: clients stay mounted), and enables the units it is told to", () => {
+        const bin = scratchDir("systemctl-reload");
+        const log = `${bin}/calls`;
+        fs.writeFileSync(`${bin}/systemctl`, `#!/bin/sh\necho "$@" >> '${log}'\n`, { mode: 0o755 });
+        const exports: NodeFile = {
+            path: `${root}/etc/exports`,
+            mode: "0644",
+            content: "/var/srv/nfs 10.0.16.0/20(rw)\n",
+            containerReadable: false,
+            reloads: "nfs-server.service",
+        };
+        const timer: NodeFile = {
+            path: `${root}/etc/systemd/system/x.timer`,
+            mode: "0644",
+            content: "[Timer]\n",
+            containerReadable: false,
+        };
+        const env = { PATH: `${bin}:${process.env.PATH}` };
+        const run = (files: NodeFile[]) => bash(renderInstallScript({ target: "NFS server n", files, enable: ["x.timer"] }), env);
+        expect(run([exports, timer]).stdout).toContain("reloaded nfs-server.service");
+        expect(run([exports, timer]).stdout).not.toContain("reloaded");
+        run([{ ...exports, content: "/var/srv/nfs 10.0.16.0/20(rw) 10.0.32.0/20(rw)\n" }, timer]);
+        expect(fs.readFileSync(log, "utf8").trim().split("\n")).toEqual([
+            // First run: two files changed, so systemd re-reads its units before enabling the timer.
+            "try-reload-or-restart nfs-server.service",
+            "daemon-reload",
+            "enable --now x.timer",
+            // Nothing changed: the timer is enabled again (a no-op), nothing reloaded.
+            "enable --now x.timer",
+            // The exports changed: reloaded, and units re-read.
+            "try-reload-or-restart nfs-server.service",
+            "daemon-reload",
+            "enable --now x.timer",
+        ]);
+    });
+
     test("a failure names the controller and the step, and prints no file content", () => {
         fs.writeFileSync(`${root}/blocker`, "a file where a directory should be");
         const bad: NodeFile = { path: `${root}/blocker/x.key`, mode: "0600", content: "TOPSECRET-KEY", containerReadable: false };

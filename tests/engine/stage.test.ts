@@ -10,7 +10,6 @@
 import { execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { cidr, nthAddress } from "../../config/cidr";
@@ -26,10 +25,11 @@ import { certOf, keyOf, kubeletServingSpec, renderKubeconfig } from "../../pki";
 import { signRequestWithOpenssl } from "../pki/helpers/openssl";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, etcdValue, kubectl, kubectlAttempt } from "./helpers/controlPlane";
-import { JoiningNode, WorkerJoin, joinNode, joinWorker, stopNode, tearDown } from "./helpers/node";
+import { JoiningNode, WorkerJoin, joinFirstWorker, joinNode, stopNode } from "./helpers/node";
 import { Processes } from "./helpers/processes";
+import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
 import { clusterLayerProgram } from "./helpers/program";
-import { RenderedStage, nodeRoot, renderStage } from "./helpers/render";
+import { RenderedStage } from "./helpers/render";
 import { EngineWorkspace, cliProcesses, engineStack, engineWorkspace, stateFileText, stopStrayPlugins } from "./helpers/stack";
 import { EngineTools, engineTools, requireMachine } from "./helpers/tools";
 import { Vpc } from "./helpers/vpc";
@@ -123,7 +123,8 @@ beforeAll(() => {
 });
 
 describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
-    const cleanup: string[] = [];
+    let scratch: StageScratch;
+    let cleanup: string[];
     let work: string;
     let processes: Processes;
     let vpc: Vpc;
@@ -141,32 +142,17 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     const secrets: string[] = [];
 
     beforeAll(async () => {
-        work = fs.mkdtempSync(path.join(os.tmpdir(), `engine-${stage}-`));
-        cleanup.push(work);
-        processes = new Processes(path.join(work, "logs"));
-        rendered = renderStage(stage, work);
-        const vpcPrefix = cidr(rendered.cfg.network.vpcCidr).prefix;
-        vpc = new Vpc(`e${stage.slice(0, 3)}${process.pid % 1000}`, vpcPrefix);
+        scratch = stageScratch(stage, "stage", "e");
+        ({ work, processes, rendered, vpc, cleanup } = scratch);
         cp = await bootControlPlane(rendered, vpc, processes, tools, work, cleanup);
 
-        // The first worker (or edge node) joins with the program's join material.
-        const planned = rendered.plan.workers[0] ?? rendered.plan.edge[0];
-        workerName = planned.hostname;
-        const node = await nodeRoot(rendered, workerName, cleanup);
-        const vswitch = cidr(rendered.cfg.network.nodeVswitches[planned.vswitchIndex].cidr);
-        // Workers take an automatic address from the bottom of their vSwitch; this one takes the 10th.
-        const host = vpc.addHost("w0", nthAddress(vswitch, 10), fs.readFileSync(node.at("/etc/hosts"), "utf8"));
-        // As NodePool joins it: the node's own keys and requests, checked and signed for exactly its name and address; the
-        // registry mirrors with the join files.
-        workerJoin = joinWorker(rendered, node, host, work);
-        worker = await joinNode(node, host, workerJoin.files, processes, tools, work, probeMessage);
-        await processes.waitFor(
-            `node ${workerName} registered`,
-            () => kubectlAttempt(tools, cp.adminKubeconfig, ["get", "node", workerName]).status === 0,
-            [...cp.processes, worker.containerd, worker.kubelet],
-            240000,
-            2000,
-        );
+        // The first worker (or edge node) joins as NodePool joins it: the node's own keys and requests, checked and signed for
+        // exactly its name and address; the registry mirrors with the join files.
+        ({
+            worker,
+            name: workerName,
+            join: workerJoin,
+        } = await joinFirstWorker(rendered, vpc, cp, processes, tools, work, cleanup, probeMessage));
 
         // The first controller's kubelet joins too, with the files the control plane copied to it.
         controller = await joinNode(
@@ -226,7 +212,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     afterAll(async () => {
         if (ws) stopStrayPlugins(ws);
         for (const node of [worker, controller]) if (node) await stopNode(node, processes);
-        await tearDown(processes, vpc, cleanup);
+        await cleanUp(scratch);
     }, 120000);
 
     test("the control plane runs the rendered flags and files; only node paths and listed machine settings differ", () => {

@@ -29,7 +29,6 @@ export const FLEETLOCK_URL = "http://10.96.0.15/";
 export const UPDATE_SERVER_URL = "http://10.0.0.5:8080/";
 export const ETCD_DISK_ID = "d-bp1f3m2x7k9q4w8e5r6t";
 export const NFS_DISK_ID = "d-bp14k2n8c5v7z3x9m1q0";
-export const NODE_CIDRS = ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"];
 /** The stage's file mirror (an OSS bucket's internal endpoint), tried before the upstream. */
 export const FILE_MIRROR = "https://coreos-platform-prod-mirror.oss-cn-hangzhou-internal.aliyuncs.com";
 export const FEDORA_MIRROR = "http://mirrors.cloud.aliyuncs.com/fedora";
@@ -103,7 +102,7 @@ export const nfsServerInput: NfsServerIgnitionInput = {
     role: "nfs-server",
     hostname: "coreos-platform-prod-nfs-server",
     osUpdates: { updateServerUrl: UPDATE_SERVER_URL },
-    nfsServer: { dataDiskId: NFS_DISK_ID, exportCidrs: NODE_CIDRS, fedoraMirrors: [FEDORA_MIRROR, FEDORA_UPSTREAM] },
+    nfsServer: { dataDiskId: NFS_DISK_ID, fedoraMirrors: [FEDORA_MIRROR, FEDORA_UPSTREAM] },
 };
 
 /** Every role's fixture, by a name for test titles. */

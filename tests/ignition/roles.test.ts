@@ -18,7 +18,6 @@ import {
     ETCD_DISK_ID,
     FLEETLOCK_URL,
     NFS_DISK_ID,
-    NODE_CIDRS,
     ROLE_FIXTURES,
     SSH_KEYS,
     UPDATE_SERVER_URL,
@@ -318,13 +317,10 @@ function controllerChecks(get: () => RoleRun): void {
 }
 
 function nfsServerChecks(get: () => RoleRun): void {
-    it("exports the data disk to the node networks, read-write, every client squashed to nobody (no root for any client)", () => {
-        const exports = get().file("/etc/exports").trim().split(/\s+/);
-        expect(exports[0]).toBe(nodePaths.nfsExportDir);
-        expect(exports.slice(1).sort()).toEqual(
-            NODE_CIDRS.map((c) => `${c}(rw,sync,no_subtree_check,all_squash,anonuid=65534,anongid=65534)`).sort(),
-        );
-        expect(get().file("/etc/exports")).not.toMatch(/no_root_squash|no_all_squash/);
+    it("leaves the export list to the delivery over SSH (Ignition runs once; the list must follow the config)", () => {
+        const files = (JSON.parse(get().json).storage?.files ?? []) as { path: string }[];
+        expect(files.map((f) => f.path)).not.toContain("/etc/exports");
+        expect(files.length).toBeGreaterThan(0);
     });
 
     it("layers nfs-utils with rpm-ostree (replacing the client-only package), reboots into it, and serves after its disk is mounted", () => {

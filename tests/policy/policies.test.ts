@@ -12,6 +12,7 @@ import { stageIdentity } from "../../components/common";
 import { EipPool } from "../../components/eipPool";
 import { Network } from "../../components/network";
 import { PROJECT } from "../../config/schema";
+import { renderInstallScript } from "../../controlplane";
 import { ALIBABA_DEFAULT_EIP_QUOTA } from "../../config/schema";
 import { appsDefaultDeny, eipQuota, policies, privateKeyLocations } from "../../policy/policies";
 import { limitStackCapture } from "../../stackCapture";
@@ -351,6 +352,28 @@ describe("crafted violations", () => {
                         path: "/etc/exports",
                         contents: { source: "data:,/var/srv/nfs%2010.10.16.0%2F20(rw,no_root_squash)%0A" },
                     };
+                    // The export list as it reaches the NFS node today: over SSH, by the one install script.
+                    new command.remote.Command("shared-storage-squashes-clients--exports-over-ssh", {
+                        connection: {
+                            host: "10.10.16.9",
+                            user: "core",
+                            hostKey: "ssh-ed25519 AAAAnfs",
+                            privateKey: "k",
+                            proxy: bastionHop,
+                        },
+                        create: "sudo bash -s",
+                        stdin: renderInstallScript({
+                            target: "NFS server crafted",
+                            files: [
+                                {
+                                    path: "/etc/exports",
+                                    mode: "0644",
+                                    content: "/var/srv/nfs 10.10.16.0/20(rw,no_root_squash)\n",
+                                    containerReadable: false,
+                                },
+                            ],
+                        }),
+                    });
                     new ali.ecs.Instance(
                         "shared-storage-squashes-clients--exports",
                         instanceArgs(vswitch, { userData: userData([exportsFile]) }),

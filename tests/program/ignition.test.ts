@@ -142,7 +142,7 @@ test.each(STAGES)("%s: every node gets exactly the team's keys over SSH, through
         // Read the install script's one file: it must write exactly the stage's keys, for the core user.
         const script = String(delivery.inputs.stdin);
         const installs = [
-            ...script.matchAll(/^install_file '([^']+)' (\d+) \S+ \S+ '([^']*)' <<'PLATFORM_EOF'\n([A-Za-z0-9+/=]+)\nPLATFORM_EOF$/gm),
+            ...script.matchAll(/^install_file '([^']+)' (\d+) \S+ \S+ \S+ '([^']*)' <<'PLATFORM_EOF'\n([A-Za-z0-9+/=]+)\nPLATFORM_EOF$/gm),
         ];
         expect(installs.map((m) => [m[1], m[2], m[3]])).toEqual([["/home/core/.ssh/authorized_keys.d/platform-team", "0600", "core:core"]]);
         expect(Buffer.from(installs[0][4], "base64").toString("utf8")).toBe(cfg.sshAuthorizedKeys.join("\n") + "\n");

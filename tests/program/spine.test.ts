@@ -263,18 +263,21 @@ describe("what protects state", () => {
         for (const c of commands.filter((r) => r.name.endsWith("-join"))) {
             expect(c.inputs.triggers).toEqual([`${c.name.replace(/-join$/, "")}-id`]);
         }
-        expect(commands.filter((r) => /-files-\d+$|-join$/.test(r.name))).toHaveLength(3 + 6 + 4);
+        // Per controller its control-plane files and its etcd backup scripts; per worker and edge node its join.
+        expect(commands.filter((r) => /-files-\d+$|-join$/.test(r.name))).toHaveLength(3 + 3 + 6 + 4);
     });
 
     test("every file a node receives over SSH goes through the one install script; what carries a secret stays secret", () => {
         for (const [stage, run] of runs) {
-            const deliveries = ofType(run, "command:remote:Command").filter((c) => /-files-\d+$|-join$|-ssh-keys$/.test(c.name));
+            const deliveries = ofType(run, "command:remote:Command").filter((c) => /-files-\d+$|-join$|-ssh-keys$|-exports$/.test(c.name));
             const cfg = stageConfigFromFiles(stage);
-            const nodes = 1 + cfg.controllers.count + cfg.workers.count + cfg.edge.count + (cfg.storage.kind === "nfs-server" ? 1 : 0);
-            expect(deliveries).toHaveLength(nodes + cfg.controllers.count + cfg.workers.count + cfg.edge.count);
+            const nfs = cfg.storage.kind === "nfs-server" ? 1 : 0;
+            const nodes = 1 + cfg.controllers.count + cfg.workers.count + cfg.edge.count + nfs;
+            // Team keys on every node; per controller its control-plane files and backup scripts; joins; the NFS exports.
+            expect(deliveries).toHaveLength(nodes + 2 * cfg.controllers.count + cfg.workers.count + cfg.edge.count + nfs);
             for (const c of deliveries) {
                 // Controllers' files carry their keys; a join carries only certificates (the node made its own keys).
-                const secret = /-files-\d+$/.test(c.name);
+                const secret = c.name.startsWith("control-plane-files-");
                 const stdin = String(revealSecrets(c.inputs.stdin));
                 if (!secret)
                     expect({ command: c.name, key: /private key|PRIVATE KEY/.test(stdin) }).toEqual({ command: c.name, key: false });

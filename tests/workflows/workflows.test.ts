@@ -229,10 +229,12 @@ describe("pull-request stacks", () => {
         const [upStep] = pulumiSteps(w, "up");
         expect(upStep.if).toBe("env.MODE == 'up'");
         expect(upStep.with).toMatchObject({ policyPacks: "policy", "comment-on-pr": true });
-        const [destroy] = pulumiSteps(w, "destroy");
-        expect(destroy.with).toMatchObject({ remove: true });
-        // Protected etcd disks would stop the destroy: unprotect first, and only a pr-<n> stack.
+        // The drain hooks of worker and edge nodes live in the program: the destroy runs it, and removes the stack.
         const all = job.steps!;
+        const destroy = all.find((s) => /pulumi destroy/.test(s.run ?? ""))!;
+        expect(destroy.if).toBe("env.MODE == 'destroy' && steps.stack.outputs.exists == 'true'");
+        expect(destroy.run).toMatch(/^pulumi destroy --yes --run-program --remove --stack "\$STACK"$/);
+        // Protected etcd disks would stop the destroy: unprotect first, and only a pr-<n> stack.
         const unprotect = all.findIndex((s) => /pulumi state unprotect --all/.test(s.run ?? ""));
         expect(unprotect).toBeGreaterThan(0);
         expect(unprotect).toBeLessThan(all.indexOf(destroy));

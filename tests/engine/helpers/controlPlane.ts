@@ -43,12 +43,17 @@ export interface Override {
     readonly run: string;
 }
 
-/** One controller as booted. */
-export interface BootedController {
+/** One controller's etcd member as booted. */
+export interface BootedMember {
     readonly hostname: string;
     readonly host: VpcHost;
     readonly node: NodeRoot;
-    readonly etcd: Started;
+    /** The member's process; a test that stops and starts it again replaces it. */
+    etcd: Started;
+}
+
+/** One controller as booted. */
+export interface BootedController extends BootedMember {
     /** The control-plane processes, by static pod file name. */
     readonly pods: Map<string, Started>;
 }
@@ -79,11 +84,14 @@ export function parseFlags(args: readonly string[]): [string, string][] {
     });
 }
 
-/** A value with every absolute node path (also inside comma-separated lists and URLs' paths) moved into `root`. */
+/**
+ * A value with every absolute node path (also inside comma-separated lists and URLs' paths) moved into `root`; a
+ * path already inside it stays as it is.
+ */
 export function rootPaths(value: string, root: string): string {
     return value
         .split(",")
-        .map((part) => (part.startsWith("/") ? path.join(root, part) : part))
+        .map((part) => (part.startsWith("/") && !part.startsWith(`${root}/`) ? path.join(root, part) : part))
         .join(",");
 }
 
@@ -111,13 +119,18 @@ const BINARY_OF: Record<string, keyof EngineTools> = {
     "kube-scheduler": "kube-scheduler",
 };
 
-/** A stand-in podman for the bootstrap script: `pull` succeeds, `run ... IMAGE ARGS` runs kubectl ARGS. */
-function podmanShim(dir: string, kubectl: string, imagesLog: string): string {
+/**
+ * A stand-in podman for the scripts the program runs on a controller: `pull` succeeds; `run ... IMAGE ARGS` runs the
+ * binary built by engine/build.sh that the image holds: the kubectl image's entrypoint (kubectl ARGS, its
+ * /kubeconfig volume mapped back to the host file), or the etcd image's `etcdctl`/`etcdutl` named as the first
+ * argument. Every other volume is mounted at its own path, so it is the host's path already. Images go to `imagesLog`.
+ */
+export function podmanShim(dir: string, tools: Pick<EngineTools, "kubectl" | "etcdctl" | "etcdutl">, imagesLog: string): string {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(
         path.join(dir, "podman"),
         `#!/bin/bash
-# Stands in for podman on a controller (engine suite): the image is the kubectl built by engine/build.sh.
+# Stands in for podman on a controller (engine suite): images run the binaries built by engine/build.sh.
 set -euo pipefail
 case "$1" in
 pull) echo "\${@: -1}" >> '${imagesLog}'; exit 0 ;;
@@ -134,18 +147,85 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
-echo "$1" >> '${imagesLog}'
+image=$1
+echo "$image" >> '${imagesLog}'
 shift
-args=()
-for a in "$@"; do
-    if [ "$a" = --kubeconfig=/kubeconfig ]; then a="--kubeconfig=\${volume%%:*}"; fi
-    args+=("$a")
-done
-exec '${kubectl}' "\${args[@]}"
+case "$image" in
+${versions.images.kubectl})
+    args=()
+    for a in "$@"; do
+        if [ "$a" = --kubeconfig=/kubeconfig ]; then a="--kubeconfig=\${volume%%:*}"; fi
+        args+=("$a")
+    done
+    exec '${tools.kubectl}' "\${args[@]}" ;;
+${versions.images.etcd})
+    command=$1
+    shift
+    case "$command" in
+    etcdctl) exec '${tools.etcdctl}' "$@" ;;
+    etcdutl) exec '${tools.etcdutl}' "$@" ;;
+    *) echo "stand-in podman: the etcd image has no $command here" >&2; exit 2 ;;
+    esac ;;
+*) echo "stand-in podman: no binary for image $image" >&2; exit 2 ;;
+esac
 `,
         { mode: 0o755 },
     );
     return dir;
+}
+
+/** The member's environment as rendered (/etc/etcd/etcd.env of its root), every node path moved into the root. */
+export function etcdMemberEnv(node: NodeRoot, hostname: string, overrides: Override[]): Record<string, string> {
+    const env = readEnvFile(node.at(nodePaths.etcdEnvFile));
+    const run: Record<string, string> = {};
+    for (const [key, value] of Object.entries(env)) {
+        run[key] = rootPaths(value, node.root);
+        if (run[key] !== value) overrides.push({ where: `${hostname} etcd.env ${key}`, rendered: value, run: run[key] });
+    }
+    return run;
+}
+
+/** Starts (or starts again) a controller's etcd member from its rendered environment, restarted like a unit. */
+export function startEtcd(
+    stage: string,
+    member: Pick<BootedMember, "hostname" | "host" | "node">,
+    processes: Processes,
+    tools: EngineTools,
+    overrides: Override[] = [],
+): Started {
+    const env = etcdMemberEnv(member.node, member.hostname, overrides);
+    fs.mkdirSync(member.node.at(nodePaths.etcdDataDir), { recursive: true, mode: 0o700 });
+    return processes.start(`${stage}-${member.hostname}-etcd`, member.host.etc, tools.etcd, [], env, RESTART_LIKE_THE_KUBELET);
+}
+
+/**
+ * Every controller of `rendered` as a host of `vpc` with its files (Ignition's and `controllerFiles`, certificates
+ * from the program's specs) and its etcd member running from the rendered environment.
+ */
+export async function startEtcdMembers(
+    rendered: RenderedStage,
+    vpc: Vpc,
+    processes: Processes,
+    tools: EngineTools,
+    cleanup: string[],
+    overrides: Override[],
+): Promise<BootedMember[]> {
+    const { cfg, plan, material } = rendered;
+    const settings = controlPlaneSettings(cfg, plan);
+    const members: BootedMember[] = [];
+    for (const [i, planned] of plan.controllers.entries()) {
+        const node = await nodeRoot(rendered, planned.hostname, cleanup);
+        const delivered = controllerFiles(material, settings, i);
+        for (const dir of delivered.directories) fs.mkdirSync(node.at(dir.path), { recursive: true, mode: parseInt(dir.mode, 8) });
+        for (const file of delivered.files) {
+            node.write(file.path, file.content, file.mode);
+        }
+        const extra = i === 0 ? [plan.apiServerInternalAddress, rendered.apiServerPublicAddress] : [];
+        const host = vpc.addHost(`c${i}`, planned.ip, fs.readFileSync(node.at("/etc/hosts"), "utf8"), extra);
+        const member = { hostname: planned.hostname, host, node };
+        members.push({ ...member, etcd: startEtcd(cfg.stage, member, processes, tools, overrides) });
+    }
+    return members;
 }
 
 /**
@@ -163,31 +243,13 @@ export async function bootControlPlane(
     options: { extraApiserverFlags?: string[] } = {},
 ): Promise<BootedControlPlane> {
     const { cfg, plan, material } = rendered;
-    const settings = controlPlaneSettings(cfg, plan);
     const overrides: Override[] = [];
     const started: Started[] = [];
     const controllers: BootedController[] = [];
 
-    for (const [i, planned] of plan.controllers.entries()) {
-        const node = await nodeRoot(rendered, planned.hostname, cleanup);
-        const delivered = controllerFiles(material, settings, i);
-        for (const dir of delivered.directories) fs.mkdirSync(node.at(dir.path), { recursive: true, mode: parseInt(dir.mode, 8) });
-        for (const file of delivered.files) {
-            node.write(file.path, file.content, file.mode);
-        }
-        const extra = i === 0 ? [plan.apiServerInternalAddress, rendered.apiServerPublicAddress] : [];
-        const host = vpc.addHost(`c${i}`, planned.ip, fs.readFileSync(node.at("/etc/hosts"), "utf8"), extra);
-
-        // etcd: the environment file the program copies to the controller (controllerFiles), paths into the root.
-        const env = readEnvFile(node.at("/etc/etcd/etcd.env"));
-        const etcdEnv: Record<string, string> = {};
-        for (const [key, value] of Object.entries(env)) {
-            etcdEnv[key] = rootPaths(value, node.root);
-            if (etcdEnv[key] !== value)
-                overrides.push({ where: `${planned.hostname} etcd.env ${key}`, rendered: value, run: etcdEnv[key] });
-        }
-        fs.mkdirSync(node.at(nodePaths.etcdDataDir), { recursive: true, mode: 0o700 });
-        const etcd = processes.start(`${cfg.stage}-${planned.hostname}-etcd`, host.etc, tools.etcd, [], etcdEnv, RESTART_LIKE_THE_KUBELET);
+    // etcd: the environment file the program copies to each controller (controllerFiles), paths into the root.
+    const members = await startEtcdMembers(rendered, vpc, processes, tools, cleanup, overrides);
+    for (const { hostname, host, node, etcd } of members) {
         started.push(etcd);
 
         // The static pods: their commands, as the kubelet would run them.
@@ -200,12 +262,12 @@ export async function bootControlPlane(
             if (!binary) throw new Error(`${file}: unknown command ${command}`);
             const flags = parseFlags(args).map(([name, value]) => {
                 const run = rootPaths(value, node.root);
-                if (run !== value) overrides.push({ where: `${planned.hostname} ${file} --${name}`, rendered: value, run });
+                if (run !== value) overrides.push({ where: `${hostname} ${file} --${name}`, rendered: value, run });
                 return `--${name}=${run}`;
             });
             const extraFlags = command === "kube-apiserver" ? (options.extraApiserverFlags ?? []) : [];
             const proc = processes.start(
-                `${cfg.stage}-${planned.hostname}-${command}`,
+                `${cfg.stage}-${hostname}-${command}`,
                 host.etc,
                 tools[binary],
                 [...flags, ...extraFlags],
@@ -215,7 +277,7 @@ export async function bootControlPlane(
             pods.set(file, proc);
             started.push(proc);
         }
-        controllers.push({ hostname: planned.hostname, host, node, etcd, pods });
+        controllers.push({ hostname, host, node, etcd, pods });
     }
     vpc.connectRunner(RUNNER_ADDRESS, [plan.apiServerInternalAddress, rendered.apiServerPublicAddress]);
 
@@ -252,7 +314,7 @@ export async function bootControlPlane(
     // The bootstrap, as the program runs it on the first controller (over SSH: `sudo bash -s` with the script on stdin).
     const first = controllers[0];
     const imagesLog = path.join(work, "podman-images.log");
-    const shim = podmanShim(path.join(work, "podman-shim"), tools.kubectl, imagesLog);
+    const shim = podmanShim(path.join(work, "podman-shim"), tools, imagesLog);
     // The break-glass kubeconfig the program puts into the script (ClusterPki.breakGlassKubeconfig(LOCAL_API_SERVER_URL)).
     const breakGlass = (server: string) =>
         renderKubeconfig({

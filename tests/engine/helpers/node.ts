@@ -24,16 +24,17 @@ import {
     renderJoinRequestScript,
     splitJoinRequests,
 } from "../../../controlplane";
+import { cidr, nthAddress } from "../../../config/cidr";
 import { certificateRequestProblems, kubeletClientSpec, kubeletServingSpec } from "../../../pki";
 import { signRequestWithOpenssl } from "../../pki/helpers/openssl";
 import { nodePaths } from "../../../layout/node";
 import { versions } from "../../../versions";
-import { Override, parseFlags, rootPaths } from "./controlPlane";
+import { BootedControlPlane, Override, kubectlAttempt, parseFlags, rootPaths } from "./controlPlane";
 import { ociArchive } from "./image";
 import { Processes, Started } from "./processes";
-import { NodeRoot, RenderedStage } from "./render";
+import { NodeRoot, RenderedStage, nodeRoot } from "./render";
 import { EngineTools } from "./tools";
-import { VpcHost } from "./vpc";
+import { Vpc, VpcHost } from "./vpc";
 
 /** The image of the probe pod that the test puts into the node's static pod directory. */
 export const TESTPOD_IMAGE = "engine.local/testpod:1";
@@ -119,11 +120,22 @@ export async function joinNode(
     tools: EngineTools,
     work: string,
     message: string,
-    options: { extraKubeletConfig?: Record<string, unknown> } = {},
+    options: { extraKubeletConfig?: Record<string, unknown>; standInCni?: boolean } = {},
 ): Promise<JoiningNode> {
     const overrides: Override[] = [];
-    // Workers and edge nodes: the program's join files (registry mirrors, then `joinFiles`), in order. Controllers (join undefined) got
-    // them with their control-plane files.
+    if (options.standInCni) {
+        // flannel's DaemonSet writes the node's CNI config on a real cluster; its images cannot run here. With a
+        // config in place containerd reports the network ready and the Node turns Ready (only host-network pods run).
+        const file = `${nodePaths.cniConfDir}/10-engine-stand-in.conflist`;
+        node.write(file, JSON.stringify({ cniVersion: "1.0.0", name: "engine", plugins: [{ type: "bridge" }] }), "0644");
+        overrides.push({
+            where: `${node.name} ${file} (CNI config: stand-in for flannel's)`,
+            rendered: "(written by flannel)",
+            run: "a bridge config",
+        });
+    }
+    // Workers and edge nodes: the program's join files (registry mirrors, then `joinFiles`), in order. Controllers (join
+    // undefined) got them with their control-plane files.
     for (const file of join ?? []) node.write(file.path, file.content, file.mode);
 
     const started = startContainerd(node, host, processes, work, overrides);
@@ -337,4 +349,37 @@ export async function tearDown(processes: Processes | undefined, vpc: { destroy(
         unmountUnder(dir);
         fs.rmSync(dir, { recursive: true, force: true });
     }
+}
+
+/**
+ * The stage's first worker (or edge node, if it has no workers) joining the booted control plane as NodePool joins
+ * it: its own host (the 10th address of its vSwitch: workers take automatic addresses from the bottom), the
+ * program's join (`joinWorker`). Waits until its Node is registered.
+ */
+export async function joinFirstWorker(
+    rendered: RenderedStage,
+    vpc: Vpc,
+    cp: BootedControlPlane,
+    processes: Processes,
+    tools: EngineTools,
+    work: string,
+    cleanup: string[],
+    probeMessage: string,
+): Promise<{ worker: JoiningNode; name: string; join: WorkerJoin }> {
+    const planned = rendered.plan.workers[0] ?? rendered.plan.edge[0];
+    const node = await nodeRoot(rendered, planned.hostname, cleanup);
+    const vswitch = cidr(rendered.cfg.network.nodeVswitches[planned.vswitchIndex].cidr);
+    const host = vpc.addHost("w0", nthAddress(vswitch, 10), fs.readFileSync(node.at("/etc/hosts"), "utf8"));
+    // As NodePool joins it: the node's own keys and requests, checked and signed for exactly its name and address; the
+    // registry mirrors with the join files.
+    const join = joinWorker(rendered, node, host, work);
+    const worker = await joinNode(node, host, join.files, processes, tools, work, probeMessage);
+    await processes.waitFor(
+        `node ${planned.hostname} registered`,
+        () => kubectlAttempt(tools, cp.adminKubeconfig, ["get", "node", planned.hostname]).status === 0,
+        [...cp.processes, worker.containerd, worker.kubelet],
+        240000,
+        2000,
+    );
+    return { worker, name: planned.hostname, join };
 }

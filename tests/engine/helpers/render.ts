@@ -14,6 +14,8 @@ import { stageCertificateSpecs } from "../../../tools/controlPlaneFiles";
 import { PROJECT_DIR, stageConfigFromFiles } from "../../../tools/stageFiles";
 import { applyIgnition } from "../../../tools/ignitionTools";
 import { IssuedFiles, issueWithOpenssl, materialFromFiles } from "../../pki/helpers/openssl";
+import type { Override } from "./controlPlane";
+import { installedFiles } from "../../../controlplane";
 
 /** The stage under test. */
 export interface RenderedStage {
@@ -27,6 +29,8 @@ export interface RenderedStage {
     readonly ca: IssuedFiles;
     /** The `apiserver` EIP stand-in: in the API server's certificate, routed to the first controller. */
     readonly apiServerPublicAddress: string;
+    /** The render's resources.json (every resource with its inputs, secrets masked). */
+    readonly resourcesFile: string;
 }
 
 /** Stand-in for the `apiserver` EIP: TEST-NET-2, which no stage's admin networks use. */
@@ -54,7 +58,48 @@ export function renderStage(stage: string, dir: string): RenderedStage {
     fs.mkdirSync(pkiDir, { recursive: true });
     const issued = issueWithOpenssl(specs, cfg.pki, pkiDir);
     const material = materialFromFiles(issued, pkiDir, cfg.secretsEncryptionKeys);
-    return { stage, cfg, plan, ignition, material, ca: issued.get("ca")!, apiServerPublicAddress: ENGINE_EIP };
+    const ca = issued.get("ca");
+    if (!ca) throw new Error("the stage's certificate specs have no ca");
+    return {
+        stage,
+        cfg,
+        plan,
+        ignition,
+        material,
+        ca,
+        apiServerPublicAddress: ENGINE_EIP,
+        resourcesFile: path.join(out, stage, "resources.json"),
+    };
+}
+
+/**
+ * The files an SSH delivery of the render installs (`renderInstallScript`'s `install_file` lines), by path: what the
+ * command `name` would put on its node. Only deliveries without secrets are readable in the render.
+ */
+export function deliveredFiles(rendered: RenderedStage, name: string): Map<string, string> {
+    const resources = JSON.parse(fs.readFileSync(rendered.resourcesFile, "utf8")) as { name: string; inputs: { stdin?: unknown } }[];
+    const command = resources.find((r) => r.name === name);
+    if (!command || typeof command.inputs.stdin !== "string") {
+        throw new Error(`the render of ${rendered.stage} has no readable delivery ${name}`);
+    }
+    return installedFiles(command.inputs.stdin);
+}
+
+/**
+ * A rendered script with some of its variables (`name='value'` lines, as the renderers write them) set otherwise;
+ * each change is listed, and a variable that is not there exactly once fails (the render changed).
+ */
+export function withVariables(script: string, values: Record<string, string>, where: string): { script: string; changes: Override[] } {
+    let out = script;
+    const changes: Override[] = [];
+    for (const [name, value] of Object.entries(values)) {
+        const lines = out.split("\n").filter((l) => l.startsWith(`${name}='`));
+        if (lines.length !== 1) throw new Error(`${where}: expected one line ${name}='...', found ${lines.length}`);
+        const replacement = `${name}='${value}'`;
+        out = out.replace(lines[0], replacement);
+        changes.push({ where: `${where} ${name}`, rendered: lines[0].slice(name.length + 1), run: `'${value}'` });
+    }
+    return { script: out, changes };
 }
 
 /** A node's root file system after Ignition's files stage: `root` stands for the node's "/". */

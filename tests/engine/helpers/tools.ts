@@ -18,6 +18,9 @@ export interface EngineTools {
     readonly kubelet: string;
     readonly kubectl: string;
     readonly etcd: string;
+    /** etcd's client and its offline tool, of the server's release (the backup and restore scripts run them). */
+    readonly etcdctl: string;
+    readonly etcdutl: string;
     readonly testpod: string;
 }
 
@@ -30,6 +33,8 @@ const BINARIES: readonly (keyof EngineTools)[] = [
     "kubelet",
     "kubectl",
     "etcd",
+    "etcdctl",
+    "etcdutl",
     "testpod",
 ];
 
@@ -70,6 +75,8 @@ const MACHINE_TOOLS: Record<string, string> = {
     etcdctl: "etcd-client",
     tar: "tar",
     bash: "bash",
+    jq: "jq",
+    sha256sum: "coreutils",
 };
 
 /**
