@@ -91,7 +91,11 @@ export class ClusterPki extends pulumi.ComponentResource {
         const encryptionKeys = pulumi.all(
             args.encryptionKeyNames.map((keyName) =>
                 pulumi
-                    .secret(new random.RandomBytes(`${name}-secrets-encryption-${keyName}`, { length: 32 }, { parent: this }).base64)
+                    // Protected: every Secret in etcd, and in its backups, is unreadable without it.
+                    .secret(
+                        new random.RandomBytes(`${name}-secrets-encryption-${keyName}`, { length: 32 }, { parent: this, protect: true })
+                            .base64,
+                    )
                     .apply((secret): EncryptionKey => ({ name: keyName, secret })),
             ),
         );

@@ -132,7 +132,9 @@ export class SharedStorage extends pulumi.ComponentResource {
                     sourceCidrIp: pulumi.interpolate`${bastion.privateIp}/32`,
                     rwAccessType: "RDWR",
                     userAccessType: "no_squash",
-                    priority: args.clientCidrs.length + 1,
+                    // Fixed (NAS's lowest, 100), not after the zones' rules: a zone added later changes no other rule. Its
+                    // /32 is in the public vSwitch, which no node network overlaps, so the order decides nothing.
+                    priority: 100,
                     fileSystemType: "standard",
                 },
                 { parent: this },

@@ -56,6 +56,9 @@ const GUARDS: Readonly<Record<string, Guard | ((r: RecordedResource) => Guard)>>
                   replaceable: "the files mirror: copies of upstream downloads that `npm run mirror` makes again (docs/mirrors.md)",
               }
             : { protect: "etcd's backups", deleteFirst: "bucket names are global" },
+    "random:index/randomBytes:RandomBytes": {
+        protect: "a Secrets encryption key: every Secret in etcd and in its backups is unreadable without it",
+    },
     "tls:index/selfSignedCert:SelfSignedCert": { protect: "a CA: every kubeconfig, kubelet and etcd peer trusts it" },
     "tls:index/privateKey:PrivateKey": (r) =>
         CA_SPECS.test(r.name.replace(/-key$/, ""))
@@ -181,6 +184,7 @@ test("the protected resources of prod, by kind: addresses, names others record, 
             "PrivateKey pki-etcd-ca-key",
             "PrivateKey pki-front-proxy-ca-key",
             "PrivateKey pki-service-account-key",
+            "RandomBytes pki-secrets-encryption-key-1",
             "SelfSignedCert pki-ca",
             "SelfSignedCert pki-etcd-ca",
             "SelfSignedCert pki-front-proxy-ca",
