@@ -275,7 +275,18 @@ cmd_rejoin() {
         etcdctl_at "$others" member remove "$old"
     fi
     step="member add \${name}"
-    etcdctl_at "$others" member add "$name" --peer-urls="$peer_urls"
+    # etcd refuses a member change ("unhealthy cluster") until the remaining members have been connected for 5 s: right
+    # after the removal, or after a peer link flapped on a loaded host. Nothing was changed then; ask again.
+    for attempt in 1 2 3 4 5 6 7 8 9 10 11 12; do
+        if added=$(etcdctl_at "$others" member add "$name" --peer-urls="$peer_urls" 2>&1); then
+            break
+        fi
+        case "$added" in
+        *"unhealthy cluster"*) [ "$attempt" -lt 12 ] || fail "the other members stayed unhealthy for a minute: $added"; sleep 5 ;;
+        *) fail "member add refused: $added" ;;
+        esac
+    done
+    printf '%s\\n' "$added"
     set_aside rejoin
     # It joins a running cluster: with an empty data directory etcd must be told so (ignored once it has data).
     step="write ETCD_INITIAL_CLUSTER_STATE=existing"

@@ -26,7 +26,7 @@ import { nodeHostname } from "../../config/plan";
 import { NODE_ROLE_LABELS } from "../../layout/roles";
 import { listStages } from "../../tools/stageFiles";
 import { BootedControlPlane, bootControlPlane, kubectl } from "./helpers/controlPlane";
-import { JoiningNode, TESTPOD_IMAGE, joinFirstWorker, joinNode, stopNode } from "./helpers/node";
+import { JoiningNode, TESTPOD_IMAGE, joinFirstWorker, joinNode, stopNode, unmountUnder } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
 import { RenderedStage } from "./helpers/render";
@@ -64,7 +64,11 @@ describe(`replacing workers of stage ${STAGE} on the real control plane and engi
         const node = worker!.node;
         const host = worker!.host;
         // A new host has no kubelet identity: it TLS-bootstraps again with the bootstrap token.
-        if (fresh) fs.rmSync(node.at("/var/lib/kubelet"), { recursive: true, force: true });
+        // The old kubelet may have been stopped before it tore down an evicted pod's volume mounts (a loaded machine).
+        if (fresh) {
+            unmountUnder(node.at("/var/lib/kubelet"));
+            fs.rmSync(node.at("/var/lib/kubelet"), { recursive: true, force: true });
+        }
         worker = await joinNode(node, host, undefined, processes, tools, work, "roll", { standInCni: true });
         await processes.waitFor(
             `kubelet of ${workerName} up`,
