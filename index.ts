@@ -8,13 +8,18 @@
 import { createClusterLayer } from "./components/clusterLayer";
 import { Bastion } from "./components/bastion";
 import { ClusterPki } from "./components/clusterPki";
-import { stageIdentity } from "./components/common";
+import * as pulumi from "@pulumi/pulumi";
+import { physicalName, stageIdentity } from "./components/common";
 import { ControlPlane } from "./components/controlPlane";
 import { CoreOsImage } from "./components/coreosImage";
 import { EipPool } from "./components/eipPool";
 import { Network } from "./components/network";
 import { NodePool, PoolEnvironment } from "./components/nodePool";
 import { SharedStorage } from "./components/storage";
+import { DiskCsiAccess } from "./components/blockStorage";
+import { ObservabilityCloud } from "./components/observability";
+import { slsNames } from "./k8s/observability";
+import { ETCD_METRICS_CLIENT } from "./pki";
 import { loadStageConfig, planCluster } from "./config";
 import { nodeSettings } from "./ignition";
 
@@ -37,6 +42,7 @@ export = function platform() {
         publicVswitch: cfg.network.publicVswitch,
         nodeVswitches: cfg.network.nodeVswitches,
         adminCidrs: cfg.network.adminCidrs,
+        observability: cfg.observability.enabled,
         natEip: eips.claim("nat"),
     });
     const image = new CoreOsImage("coreos", { identity, source: cfg.image });
@@ -48,6 +54,7 @@ export = function platform() {
         instanceType: cfg.bastion.instanceType,
         eip: eips.claim("bastion"),
         settings,
+        nodeExporter: cfg.observability.enabled,
     });
 
     const apiserverEip = eips.claim("apiserver");
@@ -58,6 +65,7 @@ export = function platform() {
         apiServerPublicAddress: apiserverEip.address,
         controllers: plan.controllers,
         validity: cfg.pki,
+        etcdMetricsClient: cfg.observability.enabled,
     });
 
     // What every node pool (and the NFS node) shares.
@@ -80,6 +88,12 @@ export = function platform() {
         etcdDiskGb: cfg.controllers.etcdDiskGb,
         roll: cfg.controllers.roll,
         securityGroupIds: [nodeGroup, network.securityGroupIds.controllers],
+    });
+    // The disk CSI driver's controller runs on the controllers, which alone may create and attach disks.
+    const diskCsi = new DiskCsiAccess("disk-csi", {
+        identity,
+        region: cfg.region,
+        controllerInstanceIds: controllers.nodes.map((n) => n.instance.id),
     });
     const controlPlane = new ControlPlane("control-plane", {
         identity,
@@ -129,12 +143,42 @@ export = function platform() {
         nfsServerAddress: plan.nfsServerAddress,
         clientCidrs: network.nodeVswitches.map((v) => v.cidr),
         securityGroupIds: { nodes: nodeGroup, bastion: network.securityGroupIds.bastion },
+        nodeExporter: cfg.observability.enabled,
     });
 
-    createClusterLayer(cfg, plan, {
+    const observabilityCloud = cfg.observability.enabled
+        ? new ObservabilityCloud("observability", {
+              identity,
+              logs: { backend: cfg.observability.logs.backend, retentionDays: cfg.observability.logs.retentionDays, ...slsNames(cfg) },
+          })
+        : undefined;
+    const etcdMetricsClient = observabilityCloud ? pki.certificate(ETCD_METRICS_CLIENT) : undefined;
+    const layer = createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
-        dependsOn: [workers, edge],
+        dependsOn: [workers, edge, diskCsi],
+        ...(observabilityCloud && etcdMetricsClient
+            ? {
+                  observability: {
+                      etcdClient: {
+                          ca: pki.certificate("etcd-ca").certPem,
+                          certificate: etcdMetricsClient.certPem,
+                          key: etcdMetricsClient.keyPem,
+                      },
+                      certificates: pki.certificateExpiries,
+                      outsideNodes: pulumi
+                          .all([bastion.privateIp])
+                          .apply(([bastionIp]) => [
+                              { hostname: bastion.hostname, ip: bastionIp },
+                              ...(cfg.storage.kind === "nfs-server"
+                                  ? [{ hostname: physicalName(identity, "nfs"), ip: plan.nfsServerAddress }]
+                                  : []),
+                          ]),
+                      grafanaAdminPassword: observabilityCloud.grafanaAdminPassword,
+                      ...(observabilityCloud.slsKafkaPassword ? { slsKafkaPassword: observabilityCloud.slsKafkaPassword } : {}),
+                  },
+              }
+            : {}),
     });
 
     return {
@@ -151,5 +195,7 @@ export = function platform() {
         workerIps: workers.privateIps,
         edgeIps: edge.privateIps,
         storageServer: storage.server,
+        grafanaUrl: layer.observability?.grafanaUrl ?? "",
+        grafanaAdminPassword: observabilityCloud?.grafanaAdminPassword ?? "",
     };
 };

@@ -5,7 +5,7 @@ import * as tls from "@pulumi/tls";
 import { NodeSettings, bastionIgnitionInput } from "../ignition";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
-import { deliverTeamKeys } from "./nodeFiles";
+import { deliverNodeExporter, deliverTeamKeys } from "./nodeFiles";
 import { LATE_VALUE_PLACEHOLDERS, LateValues, nodeUserData } from "./userData";
 
 /** Arguments of a `Bastion`. */
@@ -24,6 +24,8 @@ export interface BastionArgs {
     readonly eip: EipClaimHandle;
     /** What the bastion takes of the stage's node settings: the team's keys, NTP servers, the update server. */
     readonly settings: Pick<NodeSettings, "sshAuthorizedKeys" | "ntpServers" | "updateServerUrl">;
+    /** Whether Prometheus scrapes the bastion (observability on): node_exporter is then delivered over SSH. */
+    readonly nodeExporter: boolean;
 }
 
 /** How `@pulumi/command` reaches a host inside the VPC: user core, the deploy key, through the bastion. */
@@ -38,6 +40,8 @@ export class Bastion extends pulumi.ComponentResource {
     /** The bastion's public address (its EIP). */
     public readonly publicAddress: pulumi.Output<string>;
     public readonly privateIp: pulumi.Output<string>;
+    /** Its hostname (= instance name). */
+    public readonly hostname: string;
     public readonly instanceId: pulumi.Output<string>;
     /** The deploy key's public half (OpenSSH), for every node's authorized keys. */
     public readonly deployPublicKey: pulumi.Output<string>;
@@ -105,6 +109,15 @@ export class Bastion extends pulumi.ComponentResource {
             this,
         );
         this.ready = [instance, association, teamKeys];
+        this.hostname = hostname;
+        if (args.nodeExporter) {
+            deliverNodeExporter(
+                `${name}-node-exporter`,
+                { target: `bastion ${hostname}`, connection: this.connection, instance },
+                [teamKeys],
+                this,
+            );
+        }
         this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
     }
 

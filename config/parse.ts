@@ -8,6 +8,7 @@ import { z } from "zod";
 import { nthAddress } from "./cidr";
 import { ConfigProblem, Report, StageConfigError, closestKey, zodProblems } from "./problems";
 import { checkApps } from "./appRules";
+import { checkObservability } from "./observabilityRules";
 import {
     checkAdminCidrs,
     checkDns,
@@ -70,6 +71,7 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
     checkPki(v.pki, report);
     checkIngressTls(v, report);
     checkApps(v.apps, v.appSecrets, counts.edge, report);
+    checkObservability(v.observability, v.alertSecrets, counts.edge, report);
 
     if (problems.length > 0) {
         throw new StageConfigError(raw.stage, problems);
@@ -120,6 +122,17 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
             Object.entries(checked(v.appSecrets, "appSecrets")).map(([app, vars]) => [
                 app,
                 Object.fromEntries(Object.entries(vars).map(([k, value]) => [k, pulumi.secret(value)])),
+            ]),
+        ),
+        observability: checked(v.observability, "observability"),
+        alertSecrets: Object.fromEntries(
+            Object.entries(checked(v.alertSecrets, "alertSecrets")).map(([receiver, values]) => [
+                receiver,
+                Object.fromEntries(
+                    Object.entries(values)
+                        .filter(([, value]) => value !== undefined)
+                        .map(([k, value]) => [k, pulumi.secret(value as string)]),
+                ),
             ]),
         ),
     };

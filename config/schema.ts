@@ -5,7 +5,7 @@
  * (`npm run config:sync`), and a test fails when they drift. Nothing else declares a key.
  */
 import { z } from "zod";
-import { app, appName, cidrText, dnsName, instanceType, labelKey, labelValue, poolSchema, storage, taint } from "./fields";
+import { app, appName, cidrText, dnsName, instanceType, labelKey, labelValue, observability, poolSchema, storage, taint } from "./fields";
 
 /** The Pulumi project name: the namespace of every key below and the first part of every physical name. */
 export const PROJECT = "coreos-platform";
@@ -260,6 +260,27 @@ export const KEYS = {
         schema: z.record(
             appName,
             z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()),
+        ),
+    },
+    observability: {
+        type: "object",
+        description:
+            "Metrics, logs, dashboards and alerts (docs/observability.md): {enabled, metrics: {retentionDays, diskGb, memory}, logs: {backend: loki (in the cluster, on disk volumes) or sls (Alibaba Log Service), retentionDays, diskGb, slsProject}, grafana: {host}, alerts: {receivers: [{name, wechat | webhook | email}], routes: [{receiver, matchers}], defaultReceiver}}. Needs at least one worker or edge node with room for about 3 GiB of requests.",
+        schema: observability,
+    },
+    alertSecrets: {
+        type: "object",
+        description:
+            "Secrets of the alert receivers, by receiver name: {<receiver>: {apiSecret (wechat), url (webhook, often holding a token), authPassword (email)}}. A secret: pulumi config set --secret --path alertSecrets.oncall.url https://...",
+        default: {},
+        secret: true,
+        schema: z.record(
+            appName,
+            z.strictObject({
+                apiSecret: z.string().optional(),
+                url: z.url({ error: "must be an http(s) URL" }).optional(),
+                authPassword: z.string().optional(),
+            }),
         ),
     },
 } satisfies Record<string, KeySpec>;

@@ -5,7 +5,8 @@
  * when the bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
-import { LOCAL_API_SERVER_URL } from "../layout/cluster";
+import { LOCAL_API_SERVER_URL, METRICS_PORTS } from "../layout/cluster";
+import { versions } from "../versions";
 import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { renderBootstrapKubeconfig, renderKubeconfig } from "../pki/kubeconfig";
 import { PkiMaterial, certOf, keyOf } from "../pki/material";
@@ -39,6 +40,50 @@ export interface NodeDirectory {
 export interface NodeFiles {
     readonly directories?: readonly NodeDirectory[];
     readonly files: readonly NodeFile[];
+    /** Units among the files to enable and start once they are installed (started at every boot from then on). */
+    readonly services?: readonly string[];
+}
+
+/** The unit that runs node_exporter on the nodes without a kubelet (the bastion, the NFS node). */
+export const NODE_EXPORTER_UNIT = "node-exporter.service";
+
+/**
+ * node_exporter on a node that runs no kubelet (the bastion, the NFS node), under podman with the pinned image, on
+ * the host's network and port 9100 (the node's security group admits it from the Kubernetes nodes only). Delivered
+ * over SSH, so an existing node gets it without a new instance and user data stays as small as it is.
+ */
+export function nodeExporterFiles(): NodeFiles {
+    const unit = [
+        "[Unit]",
+        "Description=Prometheus node_exporter",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        "Type=exec",
+        "ExecStartPre=-/usr/bin/podman rm --force node-exporter",
+        // Read-only views of the host; spc_t because SELinux keeps containers out of the host's files otherwise.
+        `ExecStart=/usr/bin/podman run --name node-exporter --network host --pid host --read-only --security-opt label=type:spc_t --volume /:/host/root:ro,rslave ${versions.images.nodeExporter} --path.rootfs=/host/root --web.listen-address=:${METRICS_PORTS.nodeExporter}`,
+        "ExecStop=/usr/bin/podman stop node-exporter",
+        "Restart=on-failure",
+        "RestartSec=10s",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+    return {
+        files: [
+            {
+                path: `/etc/systemd/system/${NODE_EXPORTER_UNIT}`,
+                mode: "0644",
+                content: unit,
+                containerReadable: false,
+                restarts: NODE_EXPORTER_UNIT,
+            },
+        ],
+        services: [NODE_EXPORTER_UNIT],
+    };
 }
 
 /**

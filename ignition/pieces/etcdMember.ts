@@ -5,7 +5,7 @@
  */
 import { NodeConfigPart } from "../builder";
 import { EtcdMemberInput } from "../input";
-import { ETCD_CLIENT_PORT, ETCD_PEER_PORT } from "../../layout/cluster";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, METRICS_PORTS } from "../../layout/cluster";
 import { nodePaths, nodeUnits, pkiFiles } from "../../layout/node";
 import { unitFile } from "../systemd";
 import { etcdTlsEnvironment } from "../../pki/etcd";
@@ -33,6 +33,8 @@ export function etcdMember(etcd: EtcdMemberInput): NodeConfigPart {
         // Must equal this member's entry in ETCD_INITIAL_CLUSTER, which names peers (Typhoon's pattern).
         ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdPeerUrl(etcd.name),
         ETCD_LISTEN_PEER_URLS: `https://${etcd.ip}:${ETCD_PEER_PORT}`,
+        // /metrics and /health only, with the client port's TLS (a client certificate of the etcd CA is required).
+        ETCD_LISTEN_METRICS_URLS: `https://${etcd.ip}:${METRICS_PORTS.etcd}`,
         ETCD_INITIAL_CLUSTER: etcd.initialCluster.map((m) => `${m.name}=${etcdPeerUrl(m.name)}`).join(","),
         // The same TLS settings the PKI tests run a real etcd with (pki/etcd.ts).
         ...etcdTlsEnvironment(),
