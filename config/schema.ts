@@ -278,7 +278,7 @@ export const KEYS = {
             appName,
             z.strictObject({
                 apiSecret: z.string().optional(),
-                url: z.url({ error: "must be an http(s) URL" }).optional(),
+                url: z.string().optional(),
                 authPassword: z.string().optional(),
             }),
         ),

@@ -150,9 +150,9 @@ function platformAlerts(input: AlertRulesInput): { name: string; alerts: Alert[]
                     expr: `${CERTIFICATE_EXPIRY_METRIC} - time() < ${renewSeconds}`,
                     for: "1h",
                     severity: "warning",
-                    summary: "Certificate {{ $labels.certificate }} expires within ${input.renewBeforeDays} days: run pulumi up",
+                    summary: `Certificate {{ $labels.certificate }} expires within ${input.renewBeforeDays} days: run pulumi up`,
                     description:
-                        "{{ $labels.certificate }} ({{ $labels.purpose }}) ends on {{ $value | humanizeTimestamp }}. Leaf certificates are re-issued and copied to the controllers by the next `pulumi up`; a CA is rotated by hand (docs/pki.md).",
+                        "{{ $labels.certificate }} ({{ $labels.purpose }}) ends in {{ $value | humanizeDuration }}. Leaf certificates are re-issued and copied to the controllers by the next `pulumi up`; a CA is rotated by hand (docs/pki.md).",
                 },
                 {
                     alert: "KubeletCertificateExpiring",
