@@ -4,6 +4,7 @@
  * Prometheus, Alertmanager); the control plane's, etcd's and the kubelet's names are checked against the real
  * binaries in the engine suite (tests/engine/metrics.test.ts). What cannot run here is listed with its source.
  */
+import * as os from "os";
 import { DASHBOARDS, dashboardJson } from "../../k8s/dashboards";
 import { BACKUP_SUCCESS_METRIC, CERTIFICATE_EXPIRY_METRIC } from "../../k8s/alertRules";
 import { find, renderStage } from "../k8s/helpers";
@@ -71,7 +72,7 @@ describe("Grafana's dashboards", () => {
                 tool("prometheus", "prometheus"),
                 [
                     "--web.listen-address=127.0.0.1:19090",
-                    `--storage.tsdb.path=${require("os").tmpdir()}/prom-${process.pid}`,
+                    `--storage.tsdb.path=${os.tmpdir()}/prom-${process.pid}`,
                     "--config.file=/dev/null",
                 ],
                 19090,
