@@ -105,6 +105,11 @@ const restricted = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
+/** A pod that runs as one unprivileged user and group, which also owns its volumes. */
+function podRunsAs(id: number): PodSpec["securityContext"] {
+    return { runAsUser: id, runAsGroup: id, fsGroup: id, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+}
+
 /** A Deployment of one pod (Recreate: a `disk` volume attaches to one node at a time) with its Service. */
 function singleton(name: string, labels: Record<string, string>, port: number, pod: PodSpec): KubeObject[] {
     const selector = selectorLabels(name);
@@ -187,13 +192,7 @@ function renderPrometheus(input: ObservabilityInput): KubeObject[] {
         diskClaim("prometheus-data", labels, input.metrics.diskGb),
         ...singleton(name, labels, PROMETHEUS_PORT, {
             serviceAccountName: name,
-            securityContext: {
-                runAsUser: 65534,
-                runAsGroup: 65534,
-                fsGroup: 65534,
-                runAsNonRoot: true,
-                seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: podRunsAs(65534),
             containers: [
                 httpContainer(name, versions.images.prometheus, PROMETHEUS_PORT, {
                     args: [
@@ -239,13 +238,7 @@ function renderAlertmanager(input: ObservabilityInput): KubeObject[] {
             stringData: { "alertmanager.yml": input.alertmanagerConfig },
         }),
         ...singleton(name, labels, ALERTMANAGER_PORT, {
-            securityContext: {
-                runAsUser: 65534,
-                runAsGroup: 65534,
-                fsGroup: 65534,
-                runAsNonRoot: true,
-                seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: podRunsAs(65534),
             automountServiceAccountToken: false,
             containers: [
                 httpContainer(name, versions.images.alertmanager, ALERTMANAGER_PORT, {
@@ -454,13 +447,7 @@ function renderGrafana(input: ObservabilityInput): KubeObject[] {
         }),
         ...singleton(name, labels, GRAFANA_PORT, {
             automountServiceAccountToken: false,
-            securityContext: {
-                runAsUser: 472,
-                runAsGroup: 472,
-                fsGroup: 472,
-                runAsNonRoot: true,
-                seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: podRunsAs(472),
             containers: [
                 httpContainer(name, versions.images.grafana, GRAFANA_PORT, {
                     env: [
@@ -527,13 +514,7 @@ function renderLoki(input: ObservabilityInput): KubeObject[] {
         diskClaim("loki-data", labels, input.logs.diskGb),
         ...singleton(name, labels, LOKI_PORT, {
             automountServiceAccountToken: false,
-            securityContext: {
-                runAsUser: 10001,
-                runAsGroup: 10001,
-                fsGroup: 10001,
-                runAsNonRoot: true,
-                seccompProfile: { type: "RuntimeDefault" },
-            },
+            securityContext: podRunsAs(10001),
             containers: [
                 httpContainer(name, versions.images.loki, LOKI_PORT, {
                     args: ["-config.file=/etc/loki/loki.yaml", "-target=all"],
