@@ -4,23 +4,10 @@
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-for tool in ip:iproute2 containerd:containerd ctr:containerd runc:runc curl:curl openssl:openssl ignition-validate:ignition \
-  systemd-analyze:systemd pgrep:procps; do
-  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
-done
-[ -x /usr/lib/dracut/modules.d/30ignition/ignition ] || missing+=(ignition)
-if [ ${#missing[@]} -gt 0 ]; then
-  packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing engine suite tools: $packages"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $packages >/dev/null
-  else
-    echo "error: the engine suite needs root and: $packages (apt-get install -y $packages)" >&2
-    exit 1
-  fi
-fi
+source tools/packages.sh
+ensure_packages "the engine suite" fail ip:iproute2 nsenter:util-linux containerd:containerd ctr:containerd runc:runc \
+  curl:curl openssl:openssl pgrep:procps ignition-validate:ignition systemd-analyze:systemd \
+  /usr/lib/dracut/modules.d/30ignition/ignition:ignition
 
 tools_file=$(mktemp)
 trap 'rm -f "$tools_file"' EXIT

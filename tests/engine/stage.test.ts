@@ -88,6 +88,12 @@ function stateObjects(deployment: { resources?: { type: string; urn: string; out
 }
 
 /** Every committed stage; ENGINE_STAGES=dev,prod narrows a run (the default and CI take all). */
+/** `kubectl get` arguments for an object named as `stateObjects` names it (kind/namespace/name). */
+function getObject(object: string, ...output: string[]): string[] {
+    const [kind, namespace, name] = object.split("/");
+    return ["get", kind, name, ...(namespace ? ["-n", namespace] : []), ...output];
+}
+
 const STAGES = process.env.ENGINE_STAGES ? process.env.ENGINE_STAGES.split(",") : listStages();
 let tools: EngineTools;
 
@@ -466,15 +472,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         expect(objectsAfterUp.length).toBe(firstUp.size);
         // Each object is in the cluster.
         for (const object of objectsAfterUp) {
-            const [kind, namespace, name] = object.split("/");
-            const got = kubectlAttempt(tools, cp.adminKubeconfig, [
-                "get",
-                kind,
-                name,
-                ...(namespace ? ["-n", namespace] : []),
-                "-o",
-                "name",
-            ]);
+            const got = kubectlAttempt(tools, cp.adminKubeconfig, getObject(object, "-o", "name"));
             expect({ object, status: got.status, stderr: got.stderr }).toEqual({ object, status: 0, stderr: "" });
         }
         const preview = await stack.preview();
@@ -529,18 +527,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         // Each object has one applier, the program's field manager: no dead run's manager keeps a share of its
         // fields (which would make the next change of any of them a conflict).
         for (const object of objectsAfterUp) {
-            const [kind, namespace, name] = object.split("/");
-            const live = JSON.parse(
-                kubectl(tools, cp.adminKubeconfig, [
-                    "get",
-                    kind,
-                    name,
-                    ...(namespace ? ["-n", namespace] : []),
-                    "-o",
-                    "json",
-                    "--show-managed-fields",
-                ]),
-            );
+            const live = JSON.parse(kubectl(tools, cp.adminKubeconfig, getObject(object, "-o", "json", "--show-managed-fields")));
             const appliers = (live.metadata.managedFields as { manager: string; operation: string }[])
                 .filter((f) => f.operation === "Apply")
                 .map((f) => f.manager);
@@ -606,15 +593,7 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
             "every object deleted from the cluster",
             () =>
                 objects.every((object) => {
-                    const [kind, namespace, name] = object.split("/");
-                    const got = kubectlAttempt(tools, cp.adminKubeconfig, [
-                        "get",
-                        kind,
-                        name,
-                        ...(namespace ? ["-n", namespace] : []),
-                        "-o",
-                        "name",
-                    ]);
+                    const got = kubectlAttempt(tools, cp.adminKubeconfig, getObject(object, "-o", "name"));
                     return got.status !== 0 && /NotFound|not found/.test(got.stderr);
                 }),
             cp.processes,
