@@ -23,8 +23,7 @@ import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/
 import { engineConfigFor, listStages } from "../../tools/stageFiles";
 import { certOf, keyOf, renderBootstrapKubeconfig, renderKubeconfig } from "../../pki";
 import { METRICS_PORTS } from "../../layout/cluster";
-import { ENGINE_CHECKED } from "../observability/dashboards.test";
-import { dashboardQueries, metricNames, namesOfExposition, ruleQueries } from "../observability/helpers";
+import { ENGINE_CHECKED, dashboardQueries, metricNames, namesOfExposition, ruleQueries } from "../observability/helpers";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, kubectl, kubectlAttempt } from "./helpers/controlPlane";
 import { JoiningNode, joinNode, stopNode, unmountUnder } from "./helpers/node";
