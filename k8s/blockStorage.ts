@@ -11,7 +11,7 @@
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS } from "../layout/roles";
 import { versions } from "../versions";
 import { KubeObject, kube, podFieldEnv, recommendedLabels, selectorLabels } from "./objects";
-import { TOLERATE_EVERY_TAINT } from "./scheduling";
+import { nodeAgentDaemonSet } from "./scheduling";
 
 /** The CSI driver's name: the StorageClass's provisioner and the name its node plugin registers with the kubelet. */
 export const DISK_CSI_DRIVER = "diskplugin.csi.alibabacloud.com";
@@ -49,7 +49,6 @@ export function renderBlockStorage(s: BlockStorageSettings): KubeObject[] {
     const controller = "disk-csi-controller";
     const node = "disk-csi-node";
     const controllerSelector = selectorLabels(controller);
-    const nodeSelector = selectorLabels(node);
     const roleRef = (name: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name });
     const sidecar = (name: string, image: string, port: number, args: string[]) => ({
         name,
@@ -182,78 +181,63 @@ export function renderBlockStorage(s: BlockStorageSettings): KubeObject[] {
             },
         }),
         kube.ServiceAccount({ metadata: { name: node, namespace: NAMESPACE, labels } }),
-        kube.DaemonSet({
-            metadata: { name: node, namespace: NAMESPACE, labels },
-            spec: {
-                selector: { matchLabels: nodeSelector },
-                updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-                template: {
-                    metadata: { labels: { ...labels, ...nodeSelector } },
-                    spec: {
-                        serviceAccountName: node,
-                        // No API token: the node plugin needs none (see the file comment).
-                        automountServiceAccountToken: false,
-                        priorityClassName: "system-node-critical",
-                        tolerations: TOLERATE_EVERY_TAINT,
-                        nodeSelector: { "kubernetes.io/os": "linux" },
-                        // The plugin formats and mounts block devices into the kubelet's directories.
-                        hostNetwork: true,
-                        hostPID: true,
-                        dnsPolicy: "ClusterFirstWithHostNet",
-                        containers: [
-                            {
-                                name: "node-driver-registrar",
-                                image: versions.images.diskCsiRegistrar,
-                                args: ["--csi-address=/csi/csi.sock", `--kubelet-registration-path=${PLUGIN_DIR}/csi.sock`, "--v=2"],
-                                resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-                                securityContext: dropAll,
-                                volumeMounts: [
-                                    { name: "plugin-dir", mountPath: "/csi" },
-                                    { name: "registration-dir", mountPath: "/registration" },
-                                ],
-                            },
-                            {
-                                name: "csi-plugin",
-                                image: versions.images.diskCsiPlugin,
-                                args: [
-                                    `--endpoint=${PLUGIN_ENDPOINT}`,
-                                    "--driver=disk",
-                                    "--run-controller-service=false",
-                                    "--run-node-service=true",
-                                    "--v=2",
-                                ],
-                                env: [podFieldEnv("KUBE_NODE_NAME", "spec.nodeName")],
-                                ports: [{ name: "healthz", containerPort: 11260, protocol: "TCP" }],
-                                livenessProbe: {
-                                    httpGet: { path: "/healthz", port: "healthz" },
-                                    periodSeconds: 10,
-                                    timeoutSeconds: 5,
-                                    failureThreshold: 5,
-                                },
-                                resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
-                                securityContext: { privileged: true, allowPrivilegeEscalation: true },
-                                volumeMounts: [
-                                    { name: "kubelet-dir", mountPath: `${KUBELET_DIR}/`, mountPropagation: "Bidirectional" },
-                                    { name: "plugin-dir", mountPath: `/csi/${DISK_CSI_DRIVER}` },
-                                    { name: "host-dev", mountPath: "/dev", mountPropagation: "HostToContainer" },
-                                    { name: "host-etc", mountPath: "/host/etc" },
-                                    { name: "run-csi", mountPath: "/host/run/csi-tool" },
-                                    { name: "host-log", mountPath: "/var/log" },
-                                ],
-                            },
-                        ],
-                        volumes: [
-                            { name: "kubelet-dir", hostPath: { path: KUBELET_DIR, type: "Directory" } },
-                            { name: "plugin-dir", hostPath: { path: PLUGIN_DIR, type: "DirectoryOrCreate" } },
-                            { name: "registration-dir", hostPath: { path: `${KUBELET_DIR}/plugins_registry`, type: "DirectoryOrCreate" } },
-                            { name: "host-dev", hostPath: { path: "/dev", type: "Directory" } },
-                            { name: "host-etc", hostPath: { path: "/etc", type: "Directory" } },
-                            { name: "run-csi", hostPath: { path: "/run/csi-tool", type: "DirectoryOrCreate" } },
-                            { name: "host-log", hostPath: { path: "/var/log", type: "Directory" } },
-                        ],
-                    },
+        nodeAgentDaemonSet(node, NAMESPACE, labels, {
+            serviceAccountName: node,
+            // The plugin formats and mounts block devices into the kubelet's directories.
+            hostNetwork: true,
+            hostPID: true,
+            dnsPolicy: "ClusterFirstWithHostNet",
+            containers: [
+                {
+                    name: "node-driver-registrar",
+                    image: versions.images.diskCsiRegistrar,
+                    args: ["--csi-address=/csi/csi.sock", `--kubelet-registration-path=${PLUGIN_DIR}/csi.sock`, "--v=2"],
+                    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+                    securityContext: dropAll,
+                    volumeMounts: [
+                        { name: "plugin-dir", mountPath: "/csi" },
+                        { name: "registration-dir", mountPath: "/registration" },
+                    ],
                 },
-            },
+                {
+                    name: "csi-plugin",
+                    image: versions.images.diskCsiPlugin,
+                    args: [
+                        `--endpoint=${PLUGIN_ENDPOINT}`,
+                        "--driver=disk",
+                        "--run-controller-service=false",
+                        "--run-node-service=true",
+                        "--v=2",
+                    ],
+                    env: [podFieldEnv("KUBE_NODE_NAME", "spec.nodeName")],
+                    ports: [{ name: "healthz", containerPort: 11260, protocol: "TCP" }],
+                    livenessProbe: {
+                        httpGet: { path: "/healthz", port: "healthz" },
+                        periodSeconds: 10,
+                        timeoutSeconds: 5,
+                        failureThreshold: 5,
+                    },
+                    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "512Mi" } },
+                    securityContext: { privileged: true, allowPrivilegeEscalation: true },
+                    volumeMounts: [
+                        { name: "kubelet-dir", mountPath: `${KUBELET_DIR}/`, mountPropagation: "Bidirectional" },
+                        { name: "plugin-dir", mountPath: `/csi/${DISK_CSI_DRIVER}` },
+                        { name: "host-dev", mountPath: "/dev", mountPropagation: "HostToContainer" },
+                        { name: "host-etc", mountPath: "/host/etc" },
+                        { name: "run-csi", mountPath: "/host/run/csi-tool" },
+                        { name: "host-log", mountPath: "/var/log" },
+                    ],
+                },
+            ],
+            volumes: [
+                { name: "kubelet-dir", hostPath: { path: KUBELET_DIR, type: "Directory" } },
+                { name: "plugin-dir", hostPath: { path: PLUGIN_DIR, type: "DirectoryOrCreate" } },
+                { name: "registration-dir", hostPath: { path: `${KUBELET_DIR}/plugins_registry`, type: "DirectoryOrCreate" } },
+                { name: "host-dev", hostPath: { path: "/dev", type: "Directory" } },
+                { name: "host-etc", hostPath: { path: "/etc", type: "Directory" } },
+                { name: "run-csi", hostPath: { path: "/run/csi-tool", type: "DirectoryOrCreate" } },
+                { name: "host-log", hostPath: { path: "/var/log", type: "Directory" } },
+            ],
         }),
     ];
 }

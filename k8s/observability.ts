@@ -27,7 +27,7 @@ import {
 } from "./logConfigs";
 import { Container, KubeObject, Late, PodSpec, kube, podFieldEnv, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
 import { OUTSIDE_TARGETS_FILE, PROMETHEUS_PATHS, renderPrometheusConfig } from "./prometheusConfig";
-import { TOLERATE_EVERY_TAINT } from "./scheduling";
+import { nodeAgentDaemonSet } from "./scheduling";
 
 export const MONITORING_NAMESPACE = "monitoring";
 export const AGENTS_NAMESPACE = "monitoring-agents";
@@ -337,57 +337,40 @@ function withExtraPort(deployment: KubeObject, port: { name: string; containerPo
 function renderNodeExporter(): KubeObject[] {
     const name = "node-exporter";
     const labels = recommendedLabels("observability", name);
-    const selector = selectorLabels(name);
     return [
-        kube.DaemonSet({
-            metadata: { name, namespace: AGENTS_NAMESPACE, labels },
-            spec: {
-                selector: { matchLabels: selector },
-                updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-                template: {
-                    metadata: { labels: { ...labels, ...selector } },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        priorityClassName: "system-node-critical",
-                        tolerations: TOLERATE_EVERY_TAINT,
-                        nodeSelector: { "kubernetes.io/os": "linux" },
-                        // The node's own network and processes are what it measures.
-                        hostNetwork: true,
-                        hostPID: true,
-                        // Fedora CoreOS labels the host's files for the host: the exporter reads them as a super-privileged container.
-                        securityContext: {
-                            runAsUser: 65534,
-                            runAsNonRoot: true,
-                            seLinuxOptions: { type: "spc_t" },
-                            seccompProfile: { type: "RuntimeDefault" },
-                        },
-                        containers: [
-                            {
-                                name,
-                                image: versions.images.nodeExporter,
-                                args: [
-                                    "--path.rootfs=/host/root",
-                                    `--web.listen-address=:${METRICS_PORTS.nodeExporter}`,
-                                    `--collector.textfile.directory=/host/root${NODE_EXPORTER_TEXTFILE_DIR}`,
-                                    "--collector.filesystem.mount-points-exclude=^/(dev|proc|run/credentials/.+|sys|var/lib/containers/.+|var/lib/kubelet/.+)($|/)",
-                                ],
-                                ports: [{ name: "metrics", containerPort: METRICS_PORTS.nodeExporter, protocol: "TCP" }],
-                                readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 30 },
-                                resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { memory: "128Mi" } },
-                                securityContext: {
-                                    allowPrivilegeEscalation: false,
-                                    readOnlyRootFilesystem: true,
-                                    capabilities: { drop: ["ALL"] },
-                                },
-                                volumeMounts: [
-                                    { name: "root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" },
-                                ],
-                            },
-                        ],
-                        volumes: [{ name: "root", hostPath: { path: "/", type: "Directory" } }],
-                    },
-                },
+        nodeAgentDaemonSet(name, AGENTS_NAMESPACE, labels, {
+            // The node's own network and processes are what it measures.
+            hostNetwork: true,
+            hostPID: true,
+            // Fedora CoreOS labels the host's files for the host: the exporter reads them as a super-privileged container.
+            securityContext: {
+                runAsUser: 65534,
+                runAsNonRoot: true,
+                seLinuxOptions: { type: "spc_t" },
+                seccompProfile: { type: "RuntimeDefault" },
             },
+            containers: [
+                {
+                    name,
+                    image: versions.images.nodeExporter,
+                    args: [
+                        "--path.rootfs=/host/root",
+                        `--web.listen-address=:${METRICS_PORTS.nodeExporter}`,
+                        `--collector.textfile.directory=/host/root${NODE_EXPORTER_TEXTFILE_DIR}`,
+                        "--collector.filesystem.mount-points-exclude=^/(dev|proc|run/credentials/.+|sys|var/lib/containers/.+|var/lib/kubelet/.+)($|/)",
+                    ],
+                    ports: [{ name: "metrics", containerPort: METRICS_PORTS.nodeExporter, protocol: "TCP" }],
+                    readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 30 },
+                    resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { memory: "128Mi" } },
+                    securityContext: {
+                        allowPrivilegeEscalation: false,
+                        readOnlyRootFilesystem: true,
+                        capabilities: { drop: ["ALL"] },
+                    },
+                    volumeMounts: [{ name: "root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" }],
+                },
+            ],
+            volumes: [{ name: "root", hostPath: { path: "/", type: "Directory" } }],
         }),
     ];
 }
@@ -539,7 +522,6 @@ function renderLogShipper(input: ObservabilityInput): KubeObject[] {
     const name = "log-shipper";
     const ns = AGENTS_NAMESPACE;
     const labels = recommendedLabels("observability", name);
-    const selector = selectorLabels(name);
     const sls = input.logs.destination.kind === "sls";
     if (sls && input.slsKafkaPassword === undefined) {
         throw new Error("observability: logs go to Log Service but no slsKafkaPassword was given");
@@ -557,72 +539,58 @@ function renderLogShipper(input: ObservabilityInput): KubeObject[] {
                   }),
               ]
             : []),
-        kube.DaemonSet({
-            metadata: { name, namespace: ns, labels },
-            spec: {
-                selector: { matchLabels: selector },
-                updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-                template: {
-                    metadata: { labels: { ...labels, ...selector } },
-                    spec: {
-                        automountServiceAccountToken: false,
-                        priorityClassName: "system-node-critical",
-                        tolerations: TOLERATE_EVERY_TAINT,
-                        nodeSelector: { "kubernetes.io/os": "linux" },
-                        // Root, to read every pod's log and to run the node's journalctl chrooted into its root
-                        // (SYS_CHROOT); spc_t, because SELinux keeps containers out of the host's log files.
-                        securityContext: { runAsUser: 0, seLinuxOptions: { type: "spc_t" }, seccompProfile: { type: "RuntimeDefault" } },
-                        containers: [
-                            {
-                                name,
-                                image: versions.images.otelCollector,
-                                args: ["--config=/etc/otelcol/config.yaml"],
-                                env: [
-                                    podFieldEnv(SHIPPER_ENV.nodeName, "spec.nodeName"),
-                                    podFieldEnv(SHIPPER_ENV.podIp, "status.podIP"),
-                                    ...(sls
-                                        ? [
-                                              {
-                                                  name: SHIPPER_ENV.slsPassword,
-                                                  valueFrom: { secretKeyRef: { name: `${name}-sls`, key: "password" } },
-                                              },
-                                          ]
-                                        : []),
-                                ],
-                                ports: [
-                                    { name: "health", containerPort: SHIPPER_HEALTH_PORT, protocol: "TCP" },
-                                    { name: "metrics", containerPort: SHIPPER_METRICS_PORT, protocol: "TCP" },
-                                ],
-                                readinessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 10 },
-                                livenessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 30 },
-                                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
-                                securityContext: {
-                                    allowPrivilegeEscalation: false,
-                                    readOnlyRootFilesystem: true,
-                                    capabilities: { drop: ["ALL"], add: ["SYS_CHROOT", "DAC_READ_SEARCH"] },
-                                },
-                                volumeMounts: [
-                                    { name: "config", mountPath: "/etc/otelcol", readOnly: true },
-                                    { name: "pod-logs", mountPath: SHIPPER_PATHS.podLogs, readOnly: true },
-                                    {
-                                        name: "host-root",
-                                        mountPath: SHIPPER_PATHS.hostRoot,
-                                        readOnly: true,
-                                        mountPropagation: "HostToContainer",
-                                    },
-                                    { name: "state", mountPath: SHIPPER_PATHS.state },
-                                ],
-                            },
-                        ],
-                        volumes: [
-                            { name: "config", configMap: { name } },
-                            { name: "pod-logs", hostPath: { path: SHIPPER_PATHS.podLogs, type: "DirectoryOrCreate" } },
-                            { name: "host-root", hostPath: { path: "/", type: "Directory" } },
-                            { name: "state", hostPath: { path: SHIPPER_PATHS.state, type: "DirectoryOrCreate" } },
-                        ],
+        nodeAgentDaemonSet(name, ns, labels, {
+            // Root, to read every pod's log and to run the node's journalctl chrooted into its root
+            // (SYS_CHROOT); spc_t, because SELinux keeps containers out of the host's log files.
+            securityContext: { runAsUser: 0, seLinuxOptions: { type: "spc_t" }, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [
+                {
+                    name,
+                    image: versions.images.otelCollector,
+                    args: ["--config=/etc/otelcol/config.yaml"],
+                    env: [
+                        podFieldEnv(SHIPPER_ENV.nodeName, "spec.nodeName"),
+                        podFieldEnv(SHIPPER_ENV.podIp, "status.podIP"),
+                        ...(sls
+                            ? [
+                                  {
+                                      name: SHIPPER_ENV.slsPassword,
+                                      valueFrom: { secretKeyRef: { name: `${name}-sls`, key: "password" } },
+                                  },
+                              ]
+                            : []),
+                    ],
+                    ports: [
+                        { name: "health", containerPort: SHIPPER_HEALTH_PORT, protocol: "TCP" },
+                        { name: "metrics", containerPort: SHIPPER_METRICS_PORT, protocol: "TCP" },
+                    ],
+                    readinessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 10 },
+                    livenessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 30 },
+                    resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } },
+                    securityContext: {
+                        allowPrivilegeEscalation: false,
+                        readOnlyRootFilesystem: true,
+                        capabilities: { drop: ["ALL"], add: ["SYS_CHROOT", "DAC_READ_SEARCH"] },
                     },
+                    volumeMounts: [
+                        { name: "config", mountPath: "/etc/otelcol", readOnly: true },
+                        { name: "pod-logs", mountPath: SHIPPER_PATHS.podLogs, readOnly: true },
+                        {
+                            name: "host-root",
+                            mountPath: SHIPPER_PATHS.hostRoot,
+                            readOnly: true,
+                            mountPropagation: "HostToContainer",
+                        },
+                        { name: "state", mountPath: SHIPPER_PATHS.state },
+                    ],
                 },
-            },
+            ],
+            volumes: [
+                { name: "config", configMap: { name } },
+                { name: "pod-logs", hostPath: { path: SHIPPER_PATHS.podLogs, type: "DirectoryOrCreate" } },
+                { name: "host-root", hostPath: { path: "/", type: "Directory" } },
+                { name: "state", hostPath: { path: SHIPPER_PATHS.state, type: "DirectoryOrCreate" } },
+            ],
         }),
     ];
 }
