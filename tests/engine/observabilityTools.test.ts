@@ -106,7 +106,7 @@ describe.each(VARIANTS)("observability of %s %j, checked by the tools it runs", 
             fs.mkdirSync(path.join(root, dir), { recursive: true });
         fs.copyFileSync(tools.otelcol, path.join(root, "otelcol"));
         fs.chmodSync(path.join(root, "otelcol"), 0o755);
-        const result = run("chroot", [root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"], {
+        const result = run("/usr/sbin/chroot", [root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"], {
             env: { PATH: "/", NODE_NAME: `${cfg.namePrefix}-worker-0`, POD_IP: "127.0.0.1", SLS_KAFKA_PASSWORD: "stand-in" },
         });
         expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.any(String) });
@@ -123,7 +123,7 @@ describe.each(VARIANTS)("observability of %s %j, checked by the tools it runs", 
             fs.mkdirSync(path.join(root, dir), { recursive: true });
         fs.copyFileSync(tools.otelcol, path.join(root, "otelcol"));
         fs.chmodSync(path.join(root, "otelcol"), 0o755);
-        const result = run("chroot", [root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"], {
+        const result = run("/usr/sbin/chroot", [root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"], {
             env: { PATH: "/", NODE_NAME: "n", POD_IP: "127.0.0.1", SLS_KAFKA_PASSWORD: "stand-in" },
         });
         expect(result.status).not.toBe(0);

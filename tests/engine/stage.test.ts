@@ -409,9 +409,15 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
     test("the control plane, etcd and the kubelet export every metric the dashboards and alerts name from them", () => {
         const names = new Set<string>();
         const add = (text: string) => namesOfExposition(text).forEach((n) => names.add(n));
-        add(kubectl(tools, cp.adminKubeconfig, ["get", "--raw", "/metrics"]));
-        add(kubectl(tools, cp.adminKubeconfig, ["get", "--raw", `/api/v1/nodes/${workerName}/proxy/metrics`]));
-        add(kubectl(tools, cp.adminKubeconfig, ["get", "--raw", `/api/v1/nodes/${workerName}/proxy/metrics/cadvisor`]));
+        // Expositions run to megabytes (cAdvisor's): read them with a large buffer.
+        const raw = (url: string) =>
+            execFileSync(tools.kubectl, [`--kubeconfig=${cp.adminKubeconfig}`, "--request-timeout=20s", "get", "--raw", url], {
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+            });
+        add(raw("/metrics"));
+        add(raw(`/api/v1/nodes/${workerName}/proxy/metrics`));
+        add(raw(`/api/v1/nodes/${workerName}/proxy/metrics/cadvisor`));
         const pki = path.join(work, "metrics-pki");
         fs.mkdirSync(pki, { recursive: true });
         const write = (file: string, content: string) => {
@@ -428,6 +434,8 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         const curl = (args: string[]) =>
             execFileSync("ip", ["netns", "exec", controller.host.netns, "curl", "-sS", "--fail", "--max-time", "10", ...args], {
                 encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+                stdio: ["ignore", "pipe", "pipe"],
             });
         // etcd's metrics listener (ETCD_LISTEN_METRICS_URLS of the rendered etcd.env) takes a client certificate of the etcd CA, and only that.
         add(curl(["--cacert", etcdCa, "--cert", etcdCert, "--key", etcdKey, `https://${ip}:${METRICS_PORTS.etcd}/metrics`]));
@@ -464,8 +472,12 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         });
         expect(up.summary.result).toBe("succeeded");
         firstUp = rec.steps;
-        // The real API server's warnings (deprecations, unknown fields) reach the engine as diagnostics: none.
-        expect(warnings).toEqual([]);
+        // The real API server's warnings (deprecations, unknown fields) reach the engine as diagnostics: none. Except
+        // one that is not about an object at all: kube-apiserver's ClusterIP repair loop, racing with a Service created
+        // between its two lists, reports the Service's fresh address as "not allocated; repairing" (it then is).
+        expect(
+            warnings.filter((w) => !/^ClusterIPNotAllocated: Cluster IP \[IPv4\]: [0-9.]+ is not allocated; repairing$/.test(w)),
+        ).toEqual([]);
         expect([...changes(rec.steps).values()].every((op) => op === "create")).toBe(true);
         objectsAfterUp = stateObjects((await stack.exportStack()).deployment).sort();
         expect(objectsAfterUp.length).toBe(firstUp.size);
