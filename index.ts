@@ -8,7 +8,8 @@
 import { createClusterLayer } from "./components/clusterLayer";
 import { Bastion } from "./components/bastion";
 import { ClusterPki } from "./components/clusterPki";
-import { stageIdentity } from "./components/common";
+import * as pulumi from "@pulumi/pulumi";
+import { physicalName, stageIdentity } from "./components/common";
 import { ControlPlane } from "./components/controlPlane";
 import { CoreOsImage } from "./components/coreosImage";
 import { EipPool } from "./components/eipPool";
@@ -17,6 +18,10 @@ import { Mirrors } from "./components/mirrors";
 import { NodePool, PoolEnvironment } from "./components/nodePool";
 import { OsUpdates } from "./components/osUpdates";
 import { SharedStorage } from "./components/storage";
+import { DiskCsiAccess } from "./components/blockStorage";
+import { ObservabilityCloud } from "./components/observability";
+import { slsNames } from "./k8s/observability";
+import { ETCD_METRICS_CLIENT } from "./pki";
 import { loadStageConfig, planCluster } from "./config";
 import { registrySettings } from "./controlplane";
 import { nodeSettings } from "./ignition";
@@ -46,6 +51,7 @@ export = function platform() {
         publicVswitch: cfg.network.publicVswitch,
         nodeVswitches: cfg.network.nodeVswitches,
         adminCidrs: cfg.network.adminCidrs,
+        observability: cfg.observability.enabled,
         natEip: eips.claim("nat"),
     });
     // The mirrors the stage asks the program to create (mirrors.create); nodes boot after their access is in place.
@@ -64,6 +70,7 @@ export = function platform() {
         instanceType: cfg.bastion.instanceType,
         eip: eips.claim("bastion"),
         settings,
+        ...(cfg.observability.enabled ? { nodeExporter: { registries } } : {}),
     });
 
     const apiserverEip = eips.claim("apiserver");
@@ -74,6 +81,7 @@ export = function platform() {
         apiServerPublicAddress: apiserverEip.address,
         controllers: plan.controllers,
         validity: cfg.pki,
+        etcdMetricsClient: cfg.observability.enabled,
     });
 
     // What every node pool (and the NFS node) shares.
@@ -97,6 +105,12 @@ export = function platform() {
         etcdDiskGb: cfg.controllers.etcdDiskGb,
         roll: cfg.controllers.roll,
         securityGroupIds: [nodeGroup, network.securityGroupIds.controllers],
+    });
+    // The disk CSI driver's controller runs on the controllers, which alone may create and attach disks.
+    const diskCsi = new DiskCsiAccess("disk-csi", {
+        identity,
+        region: cfg.region,
+        controllerInstanceIds: controllers.nodes.map((n) => n.instance.id),
     });
     const controlPlane = new ControlPlane("control-plane", {
         identity,
@@ -152,12 +166,42 @@ export = function platform() {
             connection: bastion.connectionTo(controllers.nodes[0].planned.ip),
             instance: controllers.nodes[0].instance,
         },
+        nodeExporter: cfg.observability.enabled,
     });
 
+    const observabilityCloud = cfg.observability.enabled
+        ? new ObservabilityCloud("observability", {
+              identity,
+              logs: { backend: cfg.observability.logs.backend, retentionDays: cfg.observability.logs.retentionDays, ...slsNames(cfg) },
+          })
+        : undefined;
+    const etcdMetricsClient = observabilityCloud ? pki.certificate(ETCD_METRICS_CLIENT) : undefined;
     const cluster = createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
-        dependsOn: [workers, edge, ...storage.ready],
+        dependsOn: [workers, edge, diskCsi, ...storage.ready],
+        ...(observabilityCloud && etcdMetricsClient
+            ? {
+                  observability: {
+                      etcdClient: {
+                          ca: pki.certificate("etcd-ca").certPem,
+                          certificate: etcdMetricsClient.certPem,
+                          key: etcdMetricsClient.keyPem,
+                      },
+                      certificates: pki.certificateExpiries,
+                      outsideNodes: pulumi
+                          .all([bastion.privateIp])
+                          .apply(([bastionIp]) => [
+                              { hostname: bastion.hostname, ip: bastionIp },
+                              ...(cfg.storage.kind === "nfs-server"
+                                  ? [{ hostname: physicalName(identity, "nfs"), ip: plan.nfsServerAddress }]
+                                  : []),
+                          ]),
+                      grafanaAdminPassword: observabilityCloud.grafanaAdminPassword,
+                      ...(observabilityCloud.slsKafkaPassword ? { slsKafkaPassword: observabilityCloud.slsKafkaPassword } : {}),
+                  },
+              }
+            : {}),
     });
 
     // Last: OS updates on, now that the stage has converged (every node booted with them off).
@@ -165,7 +209,7 @@ export = function platform() {
         bastion,
         pools: { controller: controllers.nodes, worker: workers.nodes, edge: edge.nodes },
         nfsNode: storage.nfsNode,
-        after: [cluster.platform, cluster.apps],
+        after: [cluster.platform, cluster.apps, ...(cluster.observability ? [cluster.observability] : [])],
     });
 
     return {
@@ -182,5 +226,7 @@ export = function platform() {
         workerIps: workers.privateIps,
         edgeIps: edge.privateIps,
         storageServer: storage.server,
+        grafanaUrl: cluster.observability?.grafanaUrl ?? "",
+        grafanaAdminPassword: observabilityCloud?.grafanaAdminPassword ?? "",
     };
 };

@@ -6,10 +6,11 @@ import type { SshConnection } from "./bastion";
 import { StorageConfig } from "../config/types";
 import { nodePaths } from "../layout/node";
 import { createDataDisk, physicalName } from "./common";
-import { IngressRule, createIngressRules } from "./network";
+import { IngressRule, createIngressRules, portRange } from "./network";
+import { METRICS_PORTS } from "../layout/cluster";
 import { nfsServerIgnitionInput } from "../ignition";
 import { PoolEnvironment } from "./nodePool";
-import { deliverTeamKeys } from "./nodeFiles";
+import { deliverNodeExporter, deliverTeamKeys } from "./nodeFiles";
 import { LATE_VALUE_PLACEHOLDERS, LateValuesWithDisk, nodeUserData } from "./userData";
 
 /** Arguments of a `SharedStorage`. */
@@ -35,11 +36,24 @@ export interface SharedStorageArgs {
      * nodes), through the bastion: the first controller, which exists before anything that needs the export.
      */
     readonly checkFrom: { readonly target: string; readonly connection: SshConnection; readonly instance: pulumi.CustomResource };
+    /** nfs-server: whether Prometheus scrapes the NFS node (observability on): node_exporter then runs there. */
+    readonly nodeExporter: boolean;
 }
 
-/** The NFS server's security rules: NFS from the nodes, SSH from the bastion, nothing else. */
-export function nfsServerIngressRules(): IngressRule[] {
+/** The NFS server's security rules: NFS from the nodes, SSH from the bastion, node_exporter from the nodes (observability on). */
+export function nfsServerIngressRules(observability: boolean): IngressRule[] {
     return [
+        ...(observability
+            ? [
+                  {
+                      group: "nfs",
+                      protocol: "tcp",
+                      ports: portRange(METRICS_PORTS.nodeExporter),
+                      source: { group: "nodes" },
+                      why: "Prometheus scrapes node_exporter",
+                  } as const,
+              ]
+            : []),
         { group: "nfs", protocol: "tcp", ports: "2049/2049", source: { group: "nodes" }, why: "NFSv4 from the Kubernetes nodes" },
         {
             group: "nfs",
@@ -141,7 +155,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
+            createIngressRules(name, nfsServerIngressRules(args.nodeExporter), { nfs: group.id, ...args.securityGroupIds }, this);
             const hostname = physicalName(identity, "nfs");
             const disk = createDataDisk(
                 `${name}-data`,
@@ -193,13 +207,11 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
             );
             disk.attachTo(instance);
-            deliverTeamKeys(
-                `${name}-ssh-keys`,
-                { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance },
-                settings.sshAuthorizedKeys,
-                bastion.ready,
-                this,
-            );
+            const node = { target: `NFS server ${hostname}`, connection: bastion.connectionTo(args.nfsServerAddress), instance };
+            const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, node, settings.sshAuthorizedKeys, bastion.ready, this);
+            if (args.nodeExporter) {
+                deliverNodeExporter(`${name}-node-exporter`, node, args.environment.registries, [teamKeys], this);
+            }
             this.server = pulumi.output(args.nfsServerAddress);
             this.path = nodePaths.nfsExportDir;
             this.nfsNode = { hostname, instance };

@@ -107,11 +107,13 @@ ${prologue(input.target)}
 changed=0
 restarts=
 ${[...directories, ...install].join("\n")}
+${(input.services ?? []).length > 0 ? "step=daemon-reload\nsystemctl daemon-reload" : ""}
 for unit in $(printf '%s\n' $restarts | sort -u); do
     step="restart \${unit}"
     systemctl try-restart "$unit"
     echo "restarted \${unit}"
 done
+${(input.services ?? []).map((u) => `step=${shellQuote(`start ${u}`)}\nsystemctl enable --now ${shellQuote(u)}`).join("\n")}
 step=done
 echo "\${what}: \${changed} of ${input.files.length} files changed"
 }

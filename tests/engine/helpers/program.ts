@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createClusterLayer } from "../../../components/clusterLayer";
+import type { ObservabilityExternals } from "../../../components/observability";
 import { loadStageConfig, planCluster } from "../../../config";
 
 /** The annotation that tells the Kubernetes provider not to wait for readiness. */
@@ -16,6 +17,8 @@ export const SKIP_AWAIT = "pulumi.com/skipAwait";
 export interface CloudStandIns {
     readonly kubeconfig: string;
     readonly nfs: { readonly server: string; readonly path: string };
+    /** What observability would take from the PKI, the bastion and the cloud (random, tls and Alibaba resources). */
+    readonly observability?: ObservabilityExternals;
 }
 
 /**
@@ -35,6 +38,10 @@ export function clusterLayerProgram(standIns: CloudStandIns): () => Promise<void
         pulumi.runtime.registerResourceTransform(skipAwait);
         const cfg = loadStageConfig();
         const provider = new k8s.Provider("cluster-provider", { kubeconfig: pulumi.secret(standIns.kubeconfig) });
-        createClusterLayer(cfg, planCluster(cfg), { provider, nfs: standIns.nfs });
+        createClusterLayer(cfg, planCluster(cfg), {
+            provider,
+            nfs: standIns.nfs,
+            ...(standIns.observability ? { observability: standIns.observability } : {}),
+        });
     };
 }

@@ -19,6 +19,11 @@ export interface EngineTools {
     readonly kubectl: string;
     readonly etcd: string;
     readonly testpod: string;
+    /** The log shipper's components (engine/go/otelcol), for its own `validate`. */
+    readonly otelcol: string;
+    /** promtool and amtool at the pinned Prometheus and Alertmanager releases. */
+    readonly promtool: string;
+    readonly amtool: string;
 }
 
 const BINARIES: readonly (keyof EngineTools)[] = [
@@ -31,6 +36,9 @@ const BINARIES: readonly (keyof EngineTools)[] = [
     "kubectl",
     "etcd",
     "testpod",
+    "otelcol",
+    "promtool",
+    "amtool",
 ];
 
 let cached: EngineTools | undefined;
