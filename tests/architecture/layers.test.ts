@@ -16,6 +16,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const RANKS: Readonly<Record<string, number>> = {
     layout: 0,
     "versions.ts": 0,
+    "stackCapture.ts": 0,
     config: 1,
     pki: 2,
     ignition: 3,
@@ -29,7 +30,7 @@ const RANKS: Readonly<Record<string, number>> = {
 };
 
 /** The folders that only compute (no Pulumi resources): they may use a provider SDK's types, never its classes. */
-const PURE = ["layout", "versions.ts", "config", "pki", "ignition", "controlplane", "k8s"];
+const PURE = ["layout", "versions.ts", "stackCapture.ts", "config", "pki", "ignition", "controlplane", "k8s"];
 const PROVIDER_SDKS = /^@pulumi\/(alicloud|command|tls|random|kubernetes)(\/|$)/;
 
 /** What the tests may do (import anything) and what is not source. */
