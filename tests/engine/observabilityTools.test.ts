@@ -45,6 +45,39 @@ const data = (o: unknown) =>
     (o as { data?: Record<string, string>; stringData?: Record<string, string> }).data ??
     (o as { stringData: Record<string, string> }).stringData;
 
+/** The log shipper's configuration as its ConfigMap holds it. */
+function shipperConfig(objects: ReturnType<typeof renderStage>): string {
+    return data(find(objects, "ConfigMap", "log-shipper", "monitoring-agents"))["config.yaml"];
+}
+
+/** The collector's own `validate` of `config`, chrooted in a root laid out like the shipper's pod. */
+function validateShipper(config: string, nodeName: string): { status: number; output: string } {
+    const root = scratch("otelcol");
+    layOut(root, { "/etc/otelcol/config.yaml": config });
+    for (const dir of [SHIPPER_PATHS.hostRoot, SHIPPER_PATHS.podLogs, SHIPPER_PATHS.state, "/tmp"]) {
+        fs.mkdirSync(path.join(root, dir), { recursive: true });
+    }
+    fs.copyFileSync(tools.otelcol, path.join(root, "otelcol"));
+    fs.chmodSync(path.join(root, "otelcol"), 0o755);
+    return run(
+        "/usr/bin/unshare",
+        [...podProc(root), "/usr/sbin/chroot", root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"],
+        {
+            env: { PATH: "/", NODE_NAME: nodeName, POD_IP: "127.0.0.1", SLS_KAFKA_PASSWORD: "stand-in" },
+        },
+    );
+}
+
+/**
+ * unshare's arguments that give the chroot its own /proc, as a pod has: the collector's memory_limiter reads the
+ * container's memory from /proc/self/mountinfo and refuses to start without it. A new mount and PID namespace, so
+ * the mount goes with the process and nothing is left mounted under the scratch root.
+ */
+function podProc(root: string): string[] {
+    fs.mkdirSync(path.join(root, "proc"), { recursive: true });
+    return ["--mount", "--pid", "--fork", `--mount-proc=${path.join(root, "proc")}`];
+}
+
 /** Writes `files` (absolute pod paths) under `root`. */
 function layOut(root: string, files: Record<string, string>): void {
     for (const [file, content] of Object.entries(files)) {
@@ -99,33 +132,14 @@ describe.each(VARIANTS)("observability of %s %j, checked by the tools it runs", 
     });
 
     it("the log shipper's own `validate` accepts its configuration, in a root laid out like its pod", () => {
-        const root = scratch("otelcol");
         const cfg = stageConfig(stage, overrides);
-        layOut(root, { "/etc/otelcol/config.yaml": data(find(objects, "ConfigMap", "log-shipper", "monitoring-agents"))["config.yaml"] });
-        for (const dir of [SHIPPER_PATHS.hostRoot, SHIPPER_PATHS.podLogs, SHIPPER_PATHS.state, "/tmp"])
-            fs.mkdirSync(path.join(root, dir), { recursive: true });
-        fs.copyFileSync(tools.otelcol, path.join(root, "otelcol"));
-        fs.chmodSync(path.join(root, "otelcol"), 0o755);
-        const result = run("/usr/sbin/chroot", [root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"], {
-            env: { PATH: "/", NODE_NAME: `${cfg.namePrefix}-worker-0`, POD_IP: "127.0.0.1", SLS_KAFKA_PASSWORD: "stand-in" },
-        });
+        const result = validateShipper(shipperConfig(objects), `${cfg.namePrefix}-worker-0`);
         expect({ status: result.status, output: result.output }).toEqual({ status: 0, output: expect.any(String) });
     });
 
     it("the shipper's `validate` refuses a broken configuration (the check is real)", () => {
-        const root = scratch("otelcol-broken");
-        const config = data(find(objects, "ConfigMap", "log-shipper", "monitoring-agents"))["config.yaml"].replace(
-            "journalctl_path: /usr/bin/journalctl",
-            "journalctl_path: journalctl",
-        );
-        layOut(root, { "/etc/otelcol/config.yaml": config });
-        for (const dir of [SHIPPER_PATHS.hostRoot, SHIPPER_PATHS.podLogs, SHIPPER_PATHS.state])
-            fs.mkdirSync(path.join(root, dir), { recursive: true });
-        fs.copyFileSync(tools.otelcol, path.join(root, "otelcol"));
-        fs.chmodSync(path.join(root, "otelcol"), 0o755);
-        const result = run("/usr/sbin/chroot", [root, "/otelcol", "validate", "--config=/etc/otelcol/config.yaml"], {
-            env: { PATH: "/", NODE_NAME: "n", POD_IP: "127.0.0.1", SLS_KAFKA_PASSWORD: "stand-in" },
-        });
+        const broken = shipperConfig(objects).replace("journalctl_path: /usr/bin/journalctl", "journalctl_path: journalctl");
+        const result = validateShipper(broken, "n");
         expect(result.status).not.toBe(0);
         expect(result.output).toMatch(/journalctl_path/);
     });
