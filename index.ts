@@ -8,7 +8,8 @@
 import { createClusterLayer } from "./components/clusterLayer";
 import { Bastion } from "./components/bastion";
 import { ClusterPki } from "./components/clusterPki";
-import { stageIdentity } from "./components/common";
+import * as pulumi from "@pulumi/pulumi";
+import { physicalName, stageIdentity } from "./components/common";
 import { ControlPlane } from "./components/controlPlane";
 import { CoreOsImage } from "./components/coreosImage";
 import { EipPool } from "./components/eipPool";
@@ -18,6 +19,10 @@ import { Mirrors } from "./components/mirrors";
 import { NodePool, PoolEnvironment } from "./components/nodePool";
 import { OsUpdates } from "./components/osUpdates";
 import { SharedStorage } from "./components/storage";
+import { DiskCsiAccess } from "./components/blockStorage";
+import { ObservabilityCloud } from "./components/observability";
+import { slsNames } from "./k8s/observability";
+import { ETCD_METRICS_CLIENT } from "./pki";
 import { loadStageConfig, planCluster } from "./config";
 import { registrySettings } from "./controlplane";
 import { nodeSettings } from "./ignition";
@@ -47,6 +52,7 @@ export = function platform() {
         publicVswitch: cfg.network.publicVswitch,
         nodeVswitches: cfg.network.nodeVswitches,
         adminCidrs: cfg.network.adminCidrs,
+        observability: cfg.observability.enabled,
         natEip: eips.claim("nat"),
     });
     // The mirrors the stage asks the program to create (mirrors.create); nodes boot after their access is in place.
@@ -65,6 +71,7 @@ export = function platform() {
         instanceType: cfg.bastion.instanceType,
         eip: eips.claim("bastion"),
         settings,
+        ...(cfg.observability.enabled ? { nodeExporter: { registries } } : {}),
     });
 
     const apiserverEip = eips.claim("apiserver");
@@ -76,6 +83,7 @@ export = function platform() {
         controllers: plan.controllers,
         validity: cfg.pki,
         encryptionKeyNames: cfg.secretsEncryptionKeys,
+        etcdMetricsClient: cfg.observability.enabled,
     });
 
     // What every node pool (and the NFS node) shares.
@@ -100,6 +108,12 @@ export = function platform() {
         keepDataOnDestroy: cfg.keepDataOnDestroy,
         roll: cfg.controllers.roll,
         securityGroupIds: [nodeGroup, network.securityGroupIds.controllers],
+    });
+    // The disk CSI driver's controller runs on the controllers, which alone may create and attach disks.
+    const diskCsi = new DiskCsiAccess("disk-csi", {
+        identity,
+        region: cfg.region,
+        controllerInstanceIds: controllers.nodes.map((n) => n.instance.id),
     });
     const controlPlane = new ControlPlane("control-plane", {
         identity,
@@ -178,13 +192,43 @@ export = function platform() {
             connection: controllers.nodes[0].connection,
             instance: controllers.nodes[0].instance,
         },
+        nodeExporter: cfg.observability.enabled,
     });
 
+    const observabilityCloud = cfg.observability.enabled
+        ? new ObservabilityCloud("observability", {
+              identity,
+              logs: { backend: cfg.observability.logs.backend, retentionDays: cfg.observability.logs.retentionDays, ...slsNames(cfg) },
+          })
+        : undefined;
+    const etcdMetricsClient = observabilityCloud ? pki.certificate(ETCD_METRICS_CLIENT) : undefined;
     const clusterLayer = createClusterLayer(cfg, plan, {
         provider: controlPlane.provider,
         nfs: { server: storage.server, path: storage.path },
         metricsServerTls: pki.metricsServerTls,
-        dependsOn: [workers, edge, ...storage.ready],
+        dependsOn: [workers, edge, diskCsi, ...storage.ready],
+        ...(observabilityCloud && etcdMetricsClient
+            ? {
+                  observability: {
+                      etcdClient: {
+                          ca: pki.certificate("etcd-ca").certPem,
+                          certificate: etcdMetricsClient.certPem,
+                          key: etcdMetricsClient.keyPem,
+                      },
+                      certificates: pki.certificateExpiries,
+                      outsideNodes: pulumi
+                          .all([bastion.privateIp])
+                          .apply(([bastionIp]) => [
+                              { hostname: bastion.hostname, ip: bastionIp },
+                              ...(cfg.storage.kind === "nfs-server"
+                                  ? [{ hostname: physicalName(identity, "nfs"), ip: plan.nfsServerAddress }]
+                                  : []),
+                          ]),
+                      grafanaAdminPassword: observabilityCloud.grafanaAdminPassword,
+                      ...(observabilityCloud.slsKafkaPassword ? { slsKafkaPassword: observabilityCloud.slsKafkaPassword } : {}),
+                  },
+              }
+            : {}),
     });
 
     // Last: OS updates on, now that the stage has converged (every node booted with them off).
@@ -192,7 +236,7 @@ export = function platform() {
         bastion,
         pools: { controller: controllers.nodes, worker: workers.nodes, edge: edge.nodes },
         nfsNode: storage.nfsNode,
-        after: [clusterLayer.platform, clusterLayer.apps],
+        after: [clusterLayer.platform, clusterLayer.apps, ...(clusterLayer.observability ? [clusterLayer.observability] : [])],
     });
 
     return {
@@ -210,5 +254,7 @@ export = function platform() {
         edgeIps: edge.privateIps,
         storageServer: storage.server,
         etcdBackupBucket: etcdBackups.bucketName,
+        grafanaUrl: clusterLayer.observability?.grafanaUrl ?? "",
+        grafanaAdminPassword: observabilityCloud?.grafanaAdminPassword ?? "",
     };
 };

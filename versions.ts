@@ -51,5 +51,22 @@ export const versions = {
         networkPolicies: "registry.k8s.io/networking/kube-network-policies:v1.1.1",
         /** kubectl for the one-shot bootstrap on a controller (Fedora CoreOS ships no kubectl). */
         kubectl: `registry.k8s.io/kubectl:${KUBERNETES_VERSION}`,
+
+        /** Alibaba's disk CSI driver (kubernetes-sigs/alibaba-cloud-csi-driver, chart values of v1.34.3) and its sidecars. */
+        diskCsiPlugin: "registry.cn-hangzhou.aliyuncs.com/acs/csi-plugin:v1.34.3",
+        diskCsiProvisioner: "registry.cn-hangzhou.aliyuncs.com/acs/csi-provisioner:v5.3.2-aliyun",
+        diskCsiAttacher: "registry.cn-hangzhou.aliyuncs.com/acs/csi-attacher:v4.9.0-aliyun",
+        diskCsiResizer: "registry.cn-hangzhou.aliyuncs.com/acs/csi-resizer:v1.14.0-aliyun",
+        diskCsiRegistrar: "registry.cn-hangzhou.aliyuncs.com/acs/csi-node-driver-registrar:v2.14.0-aliyun",
+
+        /** Observability (docs/observability.md): the versions the tests' promtool/amtool and otelcol builds check against. */
+        prometheus: "quay.io/prometheus/prometheus:v3.16.0",
+        alertmanager: "quay.io/prometheus/alertmanager:v0.35.0",
+        nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
+        kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.16.0",
+        grafana: "docker.io/grafana/grafana:12.2.0",
+        loki: "docker.io/grafana/loki:3.5.0",
+        /** The log shipper: the contrib release whose components engine/go/otelcol builds and validates. */
+        otelCollector: "docker.io/otel/opentelemetry-collector-contrib:0.160.0",
     },
 } as const;

@@ -3,10 +3,11 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { NodeSettings, bastionIgnitionInput } from "../ignition";
+import type { RegistrySettings } from "../controlplane";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
 import { renderHostKeyScanScript } from "../controlplane";
-import { deliverTeamKeys } from "./nodeFiles";
+import { deliverNodeExporter, deliverTeamKeys } from "./nodeFiles";
 import { LATE_VALUE_PLACEHOLDERS, LateValues, nodeUserData } from "./userData";
 
 /** The bastion's late values: the deploy key, and its own SSH host key (which only the bastion's user data holds). */
@@ -38,6 +39,11 @@ export interface BastionArgs {
     readonly eip: EipClaimHandle;
     /** What the bastion takes of the stage's node settings: the team's keys, NTP servers, the update server. */
     readonly settings: Pick<NodeSettings, "sshAuthorizedKeys" | "ntpServers" | "updateServerUrl">;
+    /**
+     * Present when Prometheus scrapes the bastion (observability on): node_exporter is then delivered over SSH, with
+     * podman's mirror file from the stage's registry settings.
+     */
+    readonly nodeExporter?: { readonly registries: RegistrySettings };
 }
 
 /** How `@pulumi/command` reaches a host inside the VPC: user core, the deploy key, through the bastion. */
@@ -57,6 +63,8 @@ export class Bastion extends pulumi.ComponentResource {
     /** The bastion's public address (its EIP). */
     public readonly publicAddress: pulumi.Output<string>;
     public readonly privateIp: pulumi.Output<string>;
+    /** Its hostname (= instance name). */
+    public readonly hostname: string;
     public readonly instanceId: pulumi.Output<string>;
     /** The bastion's instance (a replaced bastion is a new one). */
     public readonly instance: alicloud.ecs.Instance;
@@ -139,6 +147,16 @@ export class Bastion extends pulumi.ComponentResource {
             this,
         );
         this.ready = [instance, association, teamKeys];
+        this.hostname = hostname;
+        if (args.nodeExporter) {
+            deliverNodeExporter(
+                `${name}-node-exporter`,
+                { target: `bastion ${hostname}`, connection: this.connection, instance },
+                args.nodeExporter.registries,
+                [teamKeys],
+                this,
+            );
+        }
         this.registerOutputs({ publicAddress: this.publicAddress, privateIp: this.privateIp, deployPublicKey });
     }
 

@@ -6,6 +6,8 @@ import { appsSettings, platformSettings } from "../k8s";
 import { API_SERVER_PORT } from "../layout/cluster";
 import { Apps } from "./apps";
 import { KubernetesPlatform, ServingTls } from "./kubernetesPlatform";
+import { Observability, ObservabilityExternals } from "./observability";
+import { observabilitySettings } from "../k8s/observability";
 
 /** What the cluster layer takes from the layers below it. */
 export interface ClusterLayerArgs {
@@ -17,17 +19,20 @@ export interface ClusterLayerArgs {
     readonly metricsServerTls: ServingTls;
     /** What must exist before any object is applied (the node pools). Defaults to nothing. */
     readonly dependsOn?: pulumi.Resource[];
+    /** What observability takes from outside the cluster; required when the stage has observability on. */
+    readonly observability?: ObservabilityExternals;
 }
 
 /**
  * Everything inside the cluster, as index.ts composes it: the platform (`KubernetesPlatform`), then the stage's apps
- * (`Apps`) once the platform's ingress class exists. The real-engine suite deploys exactly this.
+ * (`Apps`) once the platform's ingress class exists, and observability (`Observability`) once the platform's `disk`
+ * StorageClass does. The real-engine suite deploys exactly this.
  */
 export function createClusterLayer(
     cfg: StageConfig,
     plan: ClusterPlan,
     args: ClusterLayerArgs,
-): { platform: KubernetesPlatform; apps: Apps } {
+): { platform: KubernetesPlatform; apps: Apps; observability?: Observability } {
     const platform = new KubernetesPlatform(
         "cluster",
         {
@@ -44,5 +49,22 @@ export function createClusterLayer(
         { provider: args.provider, settings: appsSettings(cfg), ingressClassName: platform.ingressClassName },
         { dependsOn: [platform] },
     );
-    return { platform, apps };
+    if (!cfg.observability.enabled) {
+        return { platform, apps };
+    }
+    if (!args.observability) {
+        throw new Error(`createClusterLayer: stage ${cfg.stage} has observability on but no observability externals were given`);
+    }
+    const observability = new Observability(
+        "observability",
+        {
+            provider: args.provider,
+            settings: observabilitySettings(cfg),
+            alerts: cfg.observability.alerts,
+            alertSecrets: cfg.alertSecrets,
+            ...args.observability,
+        },
+        { dependsOn: [platform] },
+    );
+    return { platform, apps, observability };
 }

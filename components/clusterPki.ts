@@ -38,12 +38,17 @@ export interface ClusterPkiArgs {
      * `secretsEncryptionKeys`). Each name gets 32 random bytes, a secret; renaming a key makes a new one.
      */
     readonly encryptionKeyNames: readonly string[];
+    /** Whether to issue Prometheus's etcd client certificate (observability on). Defaults to false. */
+    readonly etcdMetricsClient?: boolean;
 }
 
 /** One issued certificate and its key. */
 interface Issued {
     readonly certPem: pulumi.Output<string>;
     readonly keyPem: pulumi.Output<string>;
+    /** The certificate's end (RFC 3339). */
+    readonly notAfter: pulumi.Output<string>;
+    readonly purpose: string;
 }
 
 /**
@@ -60,6 +65,8 @@ export class ClusterPki extends pulumi.ComponentResource {
     public readonly material: pulumi.Output<PkiMaterial>;
     /** The kubeconfigs' cluster name (the stage's name prefix). */
     public readonly clusterName: string;
+    /** Every certificate's name, purpose and end, for the expiry alerts (k8s/alertRules.ts). Public. */
+    public readonly certificateExpiries: pulumi.Output<{ name: string; purpose: string; notAfter: string }[]>;
     private readonly issued: ReadonlyMap<string, Issued>;
     private readonly validity: PkiValidity;
 
@@ -76,6 +83,7 @@ export class ClusterPki extends pulumi.ComponentResource {
             apiServerInternalAddress: args.apiServerInternalAddress,
             apiServerPublicAddress: args.apiServerPublicAddress,
             controllers: args.controllers,
+            etcdMetricsClient: args.etcdMetricsClient ?? false,
         });
 
         const issued = new Map<string, Issued>();
@@ -103,6 +111,9 @@ export class ClusterPki extends pulumi.ComponentResource {
         const byName = (pick: (i: Issued) => pulumi.Output<string>): pulumi.Output<Record<string, string>> =>
             pulumi.all(Object.fromEntries([...issued].map(([spec, i]) => [spec, pick(i)])));
         this.caCertPem = this.issuedCert("ca").certPem;
+        this.certificateExpiries = pulumi.all(
+            [...issued].map(([spec, i]) => i.notAfter.apply((notAfter) => ({ name: spec, purpose: i.purpose, notAfter }))),
+        );
         this.material = pulumi.secret(
             pulumi
                 .all([
@@ -198,6 +209,12 @@ export class ClusterPki extends pulumi.ComponentResource {
         return { certPem: issued.certPem, keyPem: issued.keyPem, caCertPem: this.caCertPem };
     }
 
+    /** A certificate and its key by spec name (Prometheus's etcd client certificate, for the observability). Key secret. */
+    public certificate(specName: string): { readonly certPem: pulumi.Output<string>; readonly keyPem: pulumi.Output<string> } {
+        const { certPem, keyPem } = this.issuedCert(specName);
+        return { certPem, keyPem };
+    }
+
     /** A certificate the specs define (every spec is issued in the constructor). */
     private issuedCert(specName: string): Issued {
         const issued = this.issued.get(specName);
@@ -244,7 +261,7 @@ export class ClusterPki extends pulumi.ComponentResource {
                 },
                 { parent: this, protect: spec.isCa },
             );
-            return { certPem: cert.certPem, keyPem };
+            return { certPem: cert.certPem, keyPem, notAfter: cert.validityEndTime, purpose: spec.purpose };
         }
         const signer = issued.get(spec.signer);
         if (!signer) {
@@ -272,7 +289,7 @@ export class ClusterPki extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        return { certPem: cert.certPem, keyPem };
+        return { certPem: cert.certPem, keyPem, notAfter: cert.validityEndTime, purpose: spec.purpose };
     }
 }
 

@@ -24,6 +24,8 @@ const RESOURCE_CLASSES: Readonly<Record<string, ResourceClass>> = {
     "apps/v1/DaemonSet": k8s.apps.v1.DaemonSet,
     "apps/v1/Deployment": k8s.apps.v1.Deployment,
     "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass,
+    "storage.k8s.io/v1/CSIDriver": k8s.storage.v1.CSIDriver,
+    "v1/PersistentVolumeClaim": k8s.core.v1.PersistentVolumeClaim,
     "networking.k8s.io/v1/IngressClass": k8s.networking.v1.IngressClass,
     "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress,
     "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler,

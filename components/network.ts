@@ -1,6 +1,6 @@
 import * as alicloud from "@pulumi/alicloud";
 import * as pulumi from "@pulumi/pulumi";
-import { API_SERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT } from "../layout/cluster";
+import { API_SERVER_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT, FLANNEL_VXLAN_PORT, KUBELET_PORT, METRICS_PORTS } from "../layout/cluster";
 import { StageIdentity, physicalName } from "./common";
 import { EipClaimHandle, associateEip } from "./eipPool";
 
@@ -34,7 +34,7 @@ export const ALIBABA_HEALTH_CHECK_CIDR = "100.64.0.0/10";
  * The complete ingress policy of a stage (docs/design.md, "Security groups"). Egress stays Alibaba's default
  * (allow), so nodes reach the internet through the NAT gateway.
  */
-export function ingressRules(adminCidrs: readonly string[]): IngressRule[] {
+export function ingressRules(adminCidrs: readonly string[], observability: boolean): IngressRule[] {
     const api = portRange(API_SERVER_PORT);
     const fromAdmins = (group: SecurityGroupName, ports: string, why: string): IngressRule[] =>
         adminCidrs.map((cidr) => ({ group, protocol: "tcp", ports, source: { cidr }, why }));
@@ -86,6 +86,31 @@ export function ingressRules(adminCidrs: readonly string[]): IngressRule[] {
         },
         { group: "edge", protocol: "tcp", ports: "80/80", source: { cidr: "0.0.0.0/0" }, why: "HTTP to the ingress on edge nodes" },
         { group: "edge", protocol: "tcp", ports: "443/443", source: { cidr: "0.0.0.0/0" }, why: "HTTPS to the ingress on edge nodes" },
+        ...(observability ? metricsRules() : []),
+    ];
+}
+
+/**
+ * What Prometheus (a pod on a node, whose traffic to other nodes leaves with its node's address) scrapes, from the
+ * nodes only: kubelets and node_exporter everywhere, etcd's metrics listener, controller-manager and scheduler on
+ * the controllers, ingress-nginx on the edge nodes, node_exporter on the bastion. Nothing from outside the VPC.
+ */
+function metricsRules(): IngressRule[] {
+    const fromNodes = (group: SecurityGroupName, port: number, why: string): IngressRule => ({
+        group,
+        protocol: "tcp",
+        ports: portRange(port),
+        source: { group: "nodes" },
+        why,
+    });
+    return [
+        fromNodes("nodes", KUBELET_PORT, "Prometheus scrapes kubelets and cAdvisor"),
+        fromNodes("nodes", METRICS_PORTS.nodeExporter, "Prometheus scrapes node_exporter"),
+        fromNodes("controllers", METRICS_PORTS.etcd, "Prometheus scrapes etcd's metrics listener (client certificate)"),
+        fromNodes("controllers", METRICS_PORTS.controllerManager, "Prometheus scrapes kube-controller-manager"),
+        fromNodes("controllers", METRICS_PORTS.scheduler, "Prometheus scrapes kube-scheduler"),
+        fromNodes("edge", METRICS_PORTS.ingressNginx, "Prometheus scrapes ingress-nginx"),
+        fromNodes("bastion", METRICS_PORTS.nodeExporter, "Prometheus scrapes node_exporter on the bastion"),
     ];
 }
 
@@ -145,6 +170,8 @@ export interface NetworkArgs {
     readonly nodeVswitches: readonly { readonly zone: string; readonly cidr: string }[];
     /** Networks allowed to reach the bastion and the API. */
     readonly adminCidrs: readonly string[];
+    /** Whether Prometheus runs in the cluster (config observability.enabled): the nodes may then scrape metrics ports. */
+    readonly observability: boolean;
     /** The EIP the NAT gateway sends node traffic from (claim `nat`). */
     readonly natEip: EipClaimHandle;
 }
@@ -231,7 +258,7 @@ export class Network extends pulumi.ComponentResource {
                 { parent: this },
             ).id;
         }
-        createIngressRules(name, ingressRules(args.adminCidrs), groupIds, this);
+        createIngressRules(name, ingressRules(args.adminCidrs, args.observability), groupIds, this);
 
         this.vpcId = vpc.id;
         this.publicVswitchId = publicVswitch.id;

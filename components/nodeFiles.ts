@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { NodeFiles, renderInstallScript, teamKeysFiles } from "../controlplane";
+import { NodeFiles, RegistrySettings, nodeExporterFiles, renderInstallScript, teamKeysFiles } from "../controlplane";
 import type { SshConnection } from "./bastion";
 
 /** Arguments of `installNodeFiles`. */
@@ -61,4 +61,19 @@ export function deliverTeamKeys(
     parent: pulumi.Resource,
 ): command.remote.Command {
     return installNodeFiles(name, { ...node, files: teamKeysFiles(keys), secret: false, after }, parent);
+}
+
+/**
+ * Runs node_exporter on a node without a kubelet (the bastion, the NFS node), delivered over SSH like the team's
+ * keys: an existing node gets it in place, and user data does not grow. `registries`: the stage's, for podman's
+ * mirror file, so the image comes through the stage's registry mirror like every other.
+ */
+export function deliverNodeExporter(
+    name: string,
+    node: { readonly target: string; readonly connection: SshConnection; readonly instance: pulumi.CustomResource },
+    registries: RegistrySettings,
+    after: readonly pulumi.Resource[],
+    parent: pulumi.Resource,
+): command.remote.Command {
+    return installNodeFiles(name, { ...node, files: nodeExporterFiles(registries), secret: false, after }, parent);
 }

@@ -7,10 +7,11 @@ import { StorageConfig } from "../config/types";
 import { NAS_VOLUMES_DIR, NFS_SQUASH_ID } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { createDataDisk, dailySnapshots, physicalName } from "./common";
-import { IngressRule, createIngressRules } from "./network";
+import { IngressRule, createIngressRules, portRange } from "./network";
+import { METRICS_PORTS } from "../layout/cluster";
 import { nfsServerIgnitionInput } from "../ignition";
 import { PoolEnvironment } from "./nodePool";
-import { deliverTeamKeys, installNodeFiles } from "./nodeFiles";
+import { deliverNodeExporter, deliverTeamKeys, installNodeFiles } from "./nodeFiles";
 import { nfsExportFiles } from "../controlplane";
 import { LATE_VALUE_PLACEHOLDERS, LateValuesWithDisk, nodeUserData } from "./userData";
 
@@ -42,11 +43,24 @@ export interface SharedStorageArgs {
      * nodes), through the bastion: the first controller, which exists before anything that needs the export.
      */
     readonly checkFrom: { readonly target: string; readonly connection: SshConnection; readonly instance: pulumi.CustomResource };
+    /** nfs-server: whether Prometheus scrapes the NFS node (observability on): node_exporter then runs there. */
+    readonly nodeExporter: boolean;
 }
 
-/** The NFS server's security rules: NFS from the nodes, SSH from the bastion, nothing else. */
-export function nfsServerIngressRules(): IngressRule[] {
+/** The NFS server's security rules: NFS from the nodes, SSH from the bastion, node_exporter from the nodes (observability on). */
+export function nfsServerIngressRules(observability: boolean): IngressRule[] {
     return [
+        ...(observability
+            ? [
+                  {
+                      group: "nfs",
+                      protocol: "tcp",
+                      ports: portRange(METRICS_PORTS.nodeExporter),
+                      source: { group: "nodes" },
+                      why: "Prometheus scrapes node_exporter",
+                  } as const,
+              ]
+            : []),
         { group: "nfs", protocol: "tcp", ports: "2049/2049", source: { group: "nodes" }, why: "NFSv4 from the Kubernetes nodes" },
         {
             group: "nfs",
@@ -178,7 +192,7 @@ export class SharedStorage extends pulumi.ComponentResource {
                 },
                 { parent: this },
             );
-            createIngressRules(name, nfsServerIngressRules(), { nfs: group.id, ...args.securityGroupIds }, this);
+            createIngressRules(name, nfsServerIngressRules(args.nodeExporter), { nfs: group.id, ...args.securityGroupIds }, this);
             const hostname = physicalName(identity, "nfs");
             const snapshots = dailySnapshots(`${name}-snapshots`, identity, "nfs-snapshots", tags, this);
             const disk = createDataDisk(
@@ -235,7 +249,10 @@ export class SharedStorage extends pulumi.ComponentResource {
             const hostKey = bastion.scanHostKey(`${name}-host-key`, args.nfsServerAddress, instance, this);
             const connection = bastion.connectionTo(args.nfsServerAddress, hostKey);
             const node = { target: `NFS server ${hostname}`, connection, instance };
-            deliverTeamKeys(`${name}-ssh-keys`, node, settings.sshAuthorizedKeys, bastion.ready, this);
+            const teamKeys = deliverTeamKeys(`${name}-ssh-keys`, node, settings.sshAuthorizedKeys, bastion.ready, this);
+            if (args.nodeExporter) {
+                deliverNodeExporter(`${name}-node-exporter`, node, args.environment.registries, [teamKeys], this);
+            }
             // Not in Ignition, which runs once: a zone added later must reach the running server's export list.
             const exports = installNodeFiles(
                 `${name}-exports`,

@@ -258,3 +258,91 @@ export const mirrorUrl = z
     })
     .refine((u) => !u.includes("?") && !u.includes("#"), { error: "must not have a query or a fragment" })
     .transform((u) => u.replace(/\/+$/, ""));
+
+const alertMatcher = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*(=|!=|=~|!~)"?[^"]*"?$/, {
+    error: 'must be an Alertmanager matcher like severity="critical" or namespace=~"apps|shop"',
+});
+
+const alertReceiver = z.union(
+    [
+        z.strictObject({
+            name: appName,
+            /** WeChat Work (企业微信) through its application message API; the secret is alertSecrets.<name>.apiSecret. */
+            wechat: z.strictObject({
+                corpId: z.string().regex(/^[A-Za-z0-9]+$/, { error: "must be the WeChat Work corp id (ww...)" }),
+                agentId: z.string().regex(/^[0-9]+$/, { error: "must be the numeric agent id of the WeChat Work application" }),
+                toParty: z.string().default(""),
+                toUser: z.string().default(""),
+                toTag: z.string().default(""),
+            }),
+        }),
+        /** Any HTTP endpoint that takes Alertmanager's webhook JSON; the URL is alertSecrets.<name>.url. */
+        z.strictObject({ name: appName, webhook: z.strictObject({ sendResolved: z.boolean().default(true) }) }),
+        z.strictObject({
+            name: appName,
+            email: z.strictObject({
+                to: z.email({ error: "must be an email address" }),
+                from: z.email({ error: "must be an email address" }),
+                smarthost: z.string().regex(/^[a-z0-9.-]+:[0-9]+$/, { error: "must be host:port of an SMTP server" }),
+                authUsername: z.string().default(""),
+            }),
+        }),
+    ],
+    { error: "must be {name, wechat: {...}}, {name, webhook: {...}} or {name, email: {...}}" },
+);
+
+const diskGb = (dflt: number) =>
+    z
+        .int({ error: "must be a whole number of GiB" })
+        .min(20, { error: "must be between 20 and 32768 GiB (an ESSD disk holds at least 20 GiB)" })
+        .max(32768, { error: "must be between 20 and 32768 GiB (an ESSD disk holds at least 20 GiB)" })
+        .default(dflt);
+
+const days = (dflt: number, max: number) =>
+    z
+        .int({ error: "must be a whole number of days" })
+        .min(1, { error: `must be between 1 and ${max} days` })
+        .max(max, { error: `must be between 1 and ${max} days` })
+        .default(dflt);
+
+/** The observability stack of a stage (config key `observability`). */
+export const observability = z.strictObject({
+    enabled: z.boolean({ error: "must be true or false" }).default(true),
+    metrics: z
+        .strictObject({
+            retentionDays: days(15, 365),
+            diskGb: diskGb(50),
+            memory: memoryQuantity.default("2Gi"),
+        })
+        .default({ retentionDays: 15, diskGb: 50, memory: "2Gi" }),
+    logs: z
+        .strictObject({
+            backend: z.enum(["loki", "sls"], { error: "must be loki (in the cluster) or sls (Alibaba Log Service)" }).default("loki"),
+            retentionDays: days(7, 3650),
+            diskGb: diskGb(50),
+            /** sls: the Log Service project (names are unique per region across accounts); "" for <project>-<stage>-logs. */
+            slsProject: z
+                .union([
+                    z.literal(""),
+                    z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { error: "must be a Log Service project name" }),
+                ])
+                .default(""),
+        })
+        .default({ backend: "loki", retentionDays: 7, diskGb: 50, slsProject: "" }),
+    grafana: z.strictObject({ host: z.union([z.literal(""), dnsName]).default("") }).default({ host: "" }),
+    alerts: z
+        .strictObject({
+            receivers: z.array(alertReceiver).default([]),
+            routes: z
+                .array(
+                    z.strictObject({
+                        receiver: appName,
+                        matchers: z.array(alertMatcher).default([]),
+                        continue: z.boolean().default(false),
+                    }),
+                )
+                .default([]),
+            defaultReceiver: z.union([z.literal(""), appName]).default(""),
+        })
+        .default({ receivers: [], routes: [], defaultReceiver: "" }),
+});

@@ -9,6 +9,7 @@ import { nthAddress } from "./cidr";
 import { ConfigProblem, Report, StageConfigError, closestKey, zodProblems } from "./problems";
 import { checkApps } from "./appRules";
 import { MirrorsConfig, checkMirrors, stageImages } from "./mirrors";
+import { checkObservability } from "./observabilityRules";
 import {
     checkAdminCidrs,
     checkDns,
@@ -73,6 +74,7 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
     checkApps(v.apps, v.appSecrets, counts.edge, report);
     const mirrors = v.mirrors ? mirrorsConfig(v.mirrors) : undefined;
     checkMirrors(mirrors, { region, namePrefix: `${PROJECT}-${raw.stage}`, images: v.apps ? stageImages(v.apps) : undefined }, report);
+    checkObservability(v.observability, v.alertSecrets, counts.edge, report);
 
     if (problems.length > 0) {
         throw new StageConfigError(raw.stage, problems);
@@ -132,6 +134,17 @@ export function parseStageConfig(raw: RawStageConfig): StageConfig {
             Object.entries(checked(v.appSecrets, "appSecrets")).map(([app, vars]) => [
                 app,
                 Object.fromEntries(Object.entries(vars).map(([k, value]) => [k, pulumi.secret(value)])),
+            ]),
+        ),
+        observability: checked(v.observability, "observability"),
+        alertSecrets: Object.fromEntries(
+            Object.entries(checked(v.alertSecrets, "alertSecrets")).map(([receiver, values]) => [
+                receiver,
+                Object.fromEntries(
+                    Object.entries(values)
+                        .filter(([, value]) => value !== undefined)
+                        .map(([k, value]) => [k, pulumi.secret(value as string)]),
+                ),
             ]),
         ),
     };

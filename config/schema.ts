@@ -15,6 +15,7 @@ import {
     labelKey,
     labelValue,
     mirrorUrl,
+    observability,
     poolSchema,
     registryHost,
     rollingSchema,
@@ -351,6 +352,27 @@ export const KEYS = {
         schema: z.record(
             appName,
             z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "must be an environment variable name" }), z.string()),
+        ),
+    },
+    observability: {
+        type: "object",
+        description:
+            "Metrics, logs, dashboards and alerts (docs/observability.md): {enabled, metrics: {retentionDays, diskGb, memory}, logs: {backend: loki (in the cluster, on disk volumes) or sls (Alibaba Log Service), retentionDays, diskGb, slsProject}, grafana: {host}, alerts: {receivers: [{name, wechat | webhook | email}], routes: [{receiver, matchers}], defaultReceiver}}. Needs at least one worker or edge node with room for about 3 GiB of requests.",
+        schema: observability,
+    },
+    alertSecrets: {
+        type: "object",
+        description:
+            "Secrets of the alert receivers, by receiver name: {<receiver>: {apiSecret (wechat), url (webhook, often holding a token), authPassword (email)}}. A secret: pulumi config set --secret --path alertSecrets.oncall.url https://...",
+        default: {},
+        secret: true,
+        schema: z.record(
+            appName,
+            z.strictObject({
+                apiSecret: z.string().optional(),
+                url: z.string().optional(),
+                authPassword: z.string().optional(),
+            }),
         ),
     },
 } satisfies Record<string, KeySpec>;

@@ -90,4 +90,18 @@ export interface StageConfig {
     readonly apps: readonly AppConfig[];
     /** Secret environment variables per app, as Pulumi secrets. */
     readonly appSecrets: Readonly<Record<string, Readonly<Record<string, pulumi.Output<string>>>>>;
+    /** Metrics, logs, dashboards and alerts (docs/observability.md). */
+    readonly observability: ObservabilityConfig;
+    /** The alert receivers' secrets by receiver name, as Pulumi secrets. */
+    readonly alertSecrets: Readonly<Record<string, AlertReceiverSecrets>>;
+}
+
+export type ObservabilityConfig = Parsed<"observability">;
+export type AlertReceiverConfig = ObservabilityConfig["alerts"]["receivers"][number];
+
+/** What a receiver keeps secret: the WeChat Work application secret, a webhook's URL, an SMTP password. */
+export interface AlertReceiverSecrets {
+    readonly apiSecret?: pulumi.Output<string>;
+    readonly url?: pulumi.Output<string>;
+    readonly authPassword?: pulumi.Output<string>;
 }

@@ -5,7 +5,8 @@
  * when the bootstrap kubeconfig appears (so it comes last of all, after the static pods it will run).
  */
 import * as crypto from "crypto";
-import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, LOCAL_API_SERVER_URL, NFS_SQUASH_ID } from "../layout/cluster";
+import { ETCD_CLIENT_PORT, ETCD_PEER_PORT, LOCAL_API_SERVER_URL, METRICS_PORTS, NFS_SQUASH_ID } from "../layout/cluster";
+import { versions } from "../versions";
 import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { etcdTlsEnvironment } from "../pki/etcd";
 import { KubeconfigCredentials, renderKubeconfig } from "../pki/kubeconfig";
@@ -13,7 +14,7 @@ import { PkiMaterial, certOf, keyOf } from "../pki/material";
 import { etcdPeerCertName, etcdServerCertName, kubeletClientCertName, kubeletServingCertName, nodeUser } from "../pki/specs";
 import { APISERVER_CONFIG_FILES, renderAdmissionConfig, renderAuditPolicy, renderEncryptionConfig } from "./apiserverConfig";
 import { renderStaticPods } from "./staticPods";
-import { registryFiles } from "./registries";
+import { RegistrySettings, podmanMirrorsFile, registryFiles } from "./registries";
 import { ControlPlaneSettings } from "./settings";
 
 /** One file on a node. */
@@ -48,6 +49,50 @@ export interface NodeFiles {
     readonly files: readonly NodeFile[];
     /** Units (among the files) to enable and start: systemd re-reads its units first when any file changed. */
     readonly enable?: readonly string[];
+}
+
+/** The unit that runs node_exporter on the nodes without a kubelet (the bastion, the NFS node). */
+export const NODE_EXPORTER_UNIT = "node-exporter.service";
+
+/**
+ * node_exporter on a node that runs no kubelet (the bastion, the NFS node), under podman with the pinned image, on
+ * the host's network and port 9100 (the node's security group admits it from the Kubernetes nodes only). Delivered
+ * over SSH, so an existing node gets it without a new instance and user data stays as small as it is. podman's
+ * registry mirrors come with it (as on controllers), so the image is pulled through the stage's mirror.
+ */
+export function nodeExporterFiles(registries: RegistrySettings): NodeFiles {
+    const unit = [
+        "[Unit]",
+        "Description=Prometheus node_exporter",
+        "Wants=network-online.target",
+        "After=network-online.target",
+        "",
+        "[Service]",
+        "Type=exec",
+        "ExecStartPre=-/usr/bin/podman rm --force node-exporter",
+        // Read-only views of the host; spc_t because SELinux keeps containers out of the host's files otherwise.
+        `ExecStart=/usr/bin/podman run --name node-exporter --network host --pid host --read-only --security-opt label=type:spc_t --volume /:/host/root:ro,rslave ${versions.images.nodeExporter} --path.rootfs=/host/root --web.listen-address=:${METRICS_PORTS.nodeExporter}`,
+        "ExecStop=/usr/bin/podman stop node-exporter",
+        "Restart=on-failure",
+        "RestartSec=10s",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+        "",
+    ].join("\n");
+    return {
+        files: [
+            podmanMirrorsFile(registries),
+            {
+                path: `/etc/systemd/system/${NODE_EXPORTER_UNIT}`,
+                mode: "0644",
+                content: unit,
+                containerReadable: false,
+                restarts: NODE_EXPORTER_UNIT,
+            },
+        ],
+        enable: [NODE_EXPORTER_UNIT],
+    };
 }
 
 /** What a kubelet joins the cluster with. */
@@ -206,6 +251,8 @@ export function etcdEnvironment(settings: Pick<ControlPlaneSettings, "controller
         // Must equal this member's entry in ETCD_INITIAL_CLUSTER, which names peers.
         ETCD_INITIAL_ADVERTISE_PEER_URLS: etcdPeerUrl(member.hostname),
         ETCD_LISTEN_PEER_URLS: `https://${member.ip}:${ETCD_PEER_PORT}`,
+        // /metrics and /health only, with the client port's TLS (a client certificate of the etcd CA is required).
+        ETCD_LISTEN_METRICS_URLS: `https://${member.ip}:${METRICS_PORTS.etcd}`,
         ETCD_INITIAL_CLUSTER: settings.controllers.map((m) => `${m.hostname}=${etcdPeerUrl(m.hostname)}`).join(","),
         // The same TLS settings the PKI tests run a real etcd with (pki/etcd.ts).
         ...etcdTlsEnvironment(),

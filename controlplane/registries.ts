@@ -96,7 +96,12 @@ export function registryFiles(settings: RegistrySettings, withPodman: boolean): 
         containerReadable: false,
     }));
     if (withPodman) {
-        files.push({ path: nodePaths.podmanMirrorsFile, mode: "0644", content: podmanMirrorsConf(settings), containerReadable: false });
+        files.push(podmanMirrorsFile(settings));
     }
     return files;
+}
+
+/** podman's registry drop-in as a node file (controllers; the bastion and the NFS node with node_exporter). */
+export function podmanMirrorsFile(settings: RegistrySettings): NodeFile {
+    return { path: nodePaths.podmanMirrorsFile, mode: "0644", content: podmanMirrorsConf(settings), containerReadable: false };
 }

@@ -186,7 +186,9 @@ export function renderKubeControllerManagerPod(settings: ControlPlaneSettings, p
                 "allocate-node-cidrs": true,
                 "authentication-kubeconfig": kubeconfig,
                 "authorization-kubeconfig": kubeconfig,
-                "bind-address": "127.0.0.1",
+                // Every address, so Prometheus on a node can scrape /metrics (authenticated and authorized through the API
+                // server; the controllers' security group admits the port from the nodes only when observability is on).
+                "bind-address": "0.0.0.0",
                 "client-ca-file": pki(pkiFiles.ca),
                 "cluster-cidr": settings.podCidr,
                 "cluster-name": settings.clusterName,
@@ -220,7 +222,9 @@ export function renderKubeSchedulerPod(pkiRevision: string): string {
             ...flags({
                 "authentication-kubeconfig": kubeconfig,
                 "authorization-kubeconfig": kubeconfig,
-                "bind-address": "127.0.0.1",
+                // Every address, so Prometheus on a node can scrape /metrics (authenticated and authorized through the API
+                // server; the controllers' security group admits the port from the nodes only when observability is on).
+                "bind-address": "0.0.0.0",
                 kubeconfig,
                 "leader-elect": true,
             }),

@@ -75,3 +75,5 @@ build kubernetes "-X $kver.gitVersion=$KUBERNETES_VERSION -X $kver.gitMajor=1 -X
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
 build etcd "" . go.etcd.io/etcd/etcdutl/v3 go.etcd.io/etcd/etcdctl/v3
 build testpod "" .
+build otelcol "" .
+build prometheus "" github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/alertmanager/cmd/amtool

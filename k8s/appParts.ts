@@ -52,17 +52,30 @@ export function contentHash(text: string): string {
     return crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
 }
 
-/** A ClusterIP Service named like its workload, forwarding `port` to the container port named http. */
+/**
+ * A ClusterIP Service named like its workload, forwarding `port` to the container port named http, and
+ * `managementPort` (a Spring Boot actuator) to the port named management: Prometheus scrapes every Service port of
+ * that name (k8s/prometheusConfig.ts), so an app needs no configuration of its own to be monitored.
+ */
 export function appService(
     name: string,
     namespace: string,
     labels: Record<string, string>,
     selector: Record<string, string>,
     port: number,
+    managementPort?: number,
 ): KubeObject {
     return kube.Service({
         metadata: { name, namespace, labels },
-        spec: { selector, ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }] },
+        spec: {
+            selector,
+            ports: [
+                { name: "http", port, targetPort: "http", protocol: "TCP" },
+                ...(managementPort === undefined
+                    ? []
+                    : [{ name: "management", port: managementPort, targetPort: "management", protocol: "TCP" }]),
+            ],
+        },
     });
 }
 

@@ -10,4 +10,5 @@ export type { AppsInput, AppsSettings } from "./apps";
 export { appsProblems, appsSettings, renderAppObjects } from "./apps";
 export type { ApiServerEndpoint } from "./nodeNetwork";
 export { DEFAULT_STORAGE_CLASS } from "./storage";
+export { DISK_STORAGE_CLASS, diskCsiRoleName } from "./blockStorage";
 export { INGRESS_CLASS } from "./ingress";

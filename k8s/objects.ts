@@ -51,6 +51,8 @@ export const kube = {
     DaemonSet: builder<input.apps.v1.DaemonSet>("apps/v1", "DaemonSet"),
     Deployment: builder<input.apps.v1.Deployment>("apps/v1", "Deployment"),
     StorageClass: builder<input.storage.v1.StorageClass>("storage.k8s.io/v1", "StorageClass"),
+    CSIDriver: builder<input.storage.v1.CSIDriver>("storage.k8s.io/v1", "CSIDriver"),
+    PersistentVolumeClaim: builder<input.core.v1.PersistentVolumeClaim>("v1", "PersistentVolumeClaim"),
     IngressClass: builder<input.networking.v1.IngressClass>("networking.k8s.io/v1", "IngressClass"),
     Ingress: builder<input.networking.v1.Ingress>("networking.k8s.io/v1", "Ingress"),
     HorizontalPodAutoscaler: builder<input.autoscaling.v2.HorizontalPodAutoscaler>("autoscaling/v2", "HorizontalPodAutoscaler"),
@@ -103,6 +105,8 @@ const KIND_ORDER: readonly string[] = [
     "ConfigMap",
     "Secret",
     "StorageClass",
+    "CSIDriver",
+    "PersistentVolumeClaim",
     "IngressClass",
     "Service",
     "DaemonSet",
@@ -135,7 +139,7 @@ export function sortObjects<T extends KubeObject>(objects: readonly T[]): T[] {
 }
 
 /** The two groups of objects; the offline render writes one file per group and component. */
-export type PartOf = "platform" | "apps";
+export type PartOf = "platform" | "apps" | "observability";
 
 /**
  * The Kubernetes recommended labels (https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/).
@@ -166,7 +170,7 @@ export function podSecurityLabels(enforce: "privileged" | "baseline" | "restrict
 
 /**
  * The objects each object must wait for, by key: its namespace, and for workloads the service account, config
- * maps and secrets its pods mount; for an Ingress its backend Services; for an autoscaler its target. Only
+ * maps, secrets and claims its pods mount; for an Ingress its backend Services; for an autoscaler its target. Only
  * dependencies inside `objects` count (a namespace like kube-system exists already).
  */
 export function objectDependencies(objects: readonly KubeObject[]): Map<string, string[]> {
@@ -188,6 +192,7 @@ export function objectDependencies(objects: readonly KubeObject[]): Map<string, 
                 for (const v of list(at(pod, "volumes"))) {
                     local("v1", "ConfigMap", at(v, "configMap", "name"));
                     local("v1", "Secret", at(v, "secret", "secretName"));
+                    local("v1", "PersistentVolumeClaim", at(v, "persistentVolumeClaim", "claimName"));
                 }
                 for (const c of [...list(at(pod, "initContainers")), ...list(at(pod, "containers"))]) {
                     for (const e of list(at(c, "envFrom"))) {

@@ -1,9 +1,11 @@
 /**
  * Everything the cluster runs for itself, as plain objects: pod network (flannel, kube-proxy), cluster DNS,
- * FleetLock, resource metrics (metrics-server, for the autoscalers), NFS storage and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
+ * FleetLock, resource metrics (metrics-server, for the autoscalers), NFS storage, block storage (Alibaba's disk CSI
+ * driver) and the ingress gateway. `components/kubernetesPlatform.ts` creates them.
  */
 import { contains, isIpv4Address, parseCidr } from "../config/cidr";
 import type { StageConfig } from "../config/types";
+import { BlockStorageSettings, diskCsiRoleName, renderBlockStorage } from "./blockStorage";
 import { renderClusterDns } from "./clusterDns";
 import { FLEETLOCK_NAMESPACE, renderFleetlock } from "./fleetlock";
 import { MetricsServerTls, renderMetricsServer } from "./metricsServer";
@@ -33,6 +35,8 @@ export interface PlatformSettings {
     readonly reclaimPolicy: "Retain" | "Delete";
     /** Ingress: rate limit, default certificate and the edge pool. */
     readonly ingress: IngressSettings;
+    /** The disk CSI driver and the `disk` StorageClass. */
+    readonly blockStorage: BlockStorageSettings;
 }
 
 /** Everything the platform is rendered from: the stage's settings and what the cloud side provides. */
@@ -56,6 +60,11 @@ export function platformSettings(cfg: StageConfig): PlatformSettings {
         fleetlockServiceIp: cfg.cluster.fleetlockServiceIp,
         dns: cfg.dns,
         reclaimPolicy: cfg.storage.reclaimPolicy,
+        blockStorage: {
+            ramRoleName: diskCsiRoleName(cfg.namePrefix),
+            controllerCount: cfg.controllers.count,
+            reclaimPolicy: cfg.storage.reclaimPolicy,
+        },
         ingress: {
             tlsSecretName: cfg.ingress.tlsSecretName,
             ...(cfg.ingress.tls ? { tls: cfg.ingress.tls } : {}),
@@ -114,6 +123,7 @@ export function renderPlatformObjects(input: PlatformInput): KubeObject[] {
         ...renderFleetlock(input.fleetlockServiceIp),
         ...renderMetricsServer(input.metricsServerTls),
         ...renderStorage(input.nfs, input.reclaimPolicy),
+        ...renderBlockStorage(input.blockStorage),
         ...renderIngress(input.ingress),
         ...renderNetworkPolicyEnforcer(input.apiServer),
         ...renderPlatformNetworkPolicies(clusterNetworks(input), STORAGE_NAMESPACE, FLEETLOCK_NAMESPACE, {

@@ -3,7 +3,7 @@
  * (layout/roles.ts: kubelet --node-labels and KubeletConfiguration registerWithTaints).
  */
 import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../layout/roles";
-import { Toleration, sortedRecord } from "./objects";
+import { KubeObject, PodSpec, Toleration, kube, selectorLabels, sortedRecord } from "./objects";
 
 /**
  * For node agents (flannel, kube-proxy): every node needs them, whatever taints a stage adds, including the
@@ -26,4 +26,29 @@ export function tolerationsFor(taints: readonly NodeTaint[]): Toleration[] {
 /** The node selector of the edge pool: its role label plus the stage's extra edge labels. */
 export function edgeNodeSelector(extraLabels: Readonly<Record<string, string>>): Record<string, string> {
     return { ...sortedRecord(extraLabels), [NODE_ROLE_LABELS.edge]: "true" };
+}
+
+/**
+ * A node agent: one pod on every Linux node whatever its taints, critical to the node, one node at a time on an
+ * update, without an API token unless `pod` names a service account that needs one.
+ */
+export function nodeAgentDaemonSet(name: string, namespace: string, labels: Record<string, string>, pod: PodSpec): KubeObject {
+    const selector = selectorLabels(name);
+    return kube.DaemonSet({
+        metadata: { name, namespace, labels },
+        spec: {
+            selector: { matchLabels: selector },
+            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+            template: {
+                metadata: { labels: { ...labels, ...selector } },
+                spec: {
+                    automountServiceAccountToken: false,
+                    priorityClassName: "system-node-critical",
+                    tolerations: TOLERATE_EVERY_TAINT,
+                    nodeSelector: { "kubernetes.io/os": "linux" },
+                    ...pod,
+                },
+            },
+        },
+    });
 }

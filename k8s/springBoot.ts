@@ -35,6 +35,10 @@ export function platformEnv(app: SpringBootAppConfig): EnvVar[] {
         { name: "MANAGEMENT_SERVER_PORT", value: String(app.managementPort) },
         // Spring Boot turns the liveness/readiness groups on by itself only when it detects Kubernetes; be explicit.
         { name: "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED", value: "true" },
+        // Prometheus scrapes /actuator/prometheus on the management port of every app (docs/observability.md); the
+        // latency histograms let dashboards and alerts compute percentiles per service.
+        { name: "MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE", value: "health,prometheus" },
+        { name: "MANAGEMENT_METRICS_DISTRIBUTION_PERCENTILES_HISTOGRAM_HTTP_SERVER_REQUESTS", value: "true" },
         { name: "SPRING_CONFIG_ADDITIONAL_LOCATION", value: `file:${SPRING_CONFIG_DIR}` },
     ];
 }
@@ -45,6 +49,8 @@ export const PLATFORM_ENV_NAMES = [
     "SERVER_PORT",
     "MANAGEMENT_SERVER_PORT",
     "MANAGEMENT_ENDPOINT_HEALTH_PROBES_ENABLED",
+    "MANAGEMENT_ENDPOINTS_WEB_EXPOSURE_INCLUDE",
+    "MANAGEMENT_METRICS_DISTRIBUTION_PERCENTILES_HISTOGRAM_HTTP_SERVER_REQUESTS",
     "SPRING_CONFIG_ADDITIONAL_LOCATION",
 ];
 
@@ -109,7 +115,7 @@ export function renderSpringBootApp(
         const selector = selectorLabels(app.name, workload);
         const trackLabels = { ...labels, ...selector };
         return [
-            appService(workload, namespace, trackLabels, selector, app.port),
+            appService(workload, namespace, trackLabels, selector, app.port, app.managementPort),
             kube.Deployment({
                 metadata: { name: workload, namespace, labels: { ...trackLabels, ...versionLabel(image) } },
                 spec: {

@@ -45,3 +45,16 @@ export const NFS_SQUASH_ID = 65534;
 
 /** On NAS, the directory the provisioner carves volumes from: made once, owned by `NFS_SQUASH_ID` (the root is root's). */
 export const NAS_VOLUMES_DIR = "/volumes";
+
+/** Metrics ports that Prometheus scrapes and the security groups open to the nodes (observability on). */
+export const METRICS_PORTS = {
+    /** node_exporter on every node, the bastion and the NFS node included. */
+    nodeExporter: 9100,
+    /** etcd's metrics listener (HTTPS, client certificates from the etcd CA), apart from its client port. */
+    etcd: 2381,
+    /** kube-controller-manager's and kube-scheduler's secure ports (authenticated, authorized by the API server). */
+    controllerManager: 10257,
+    scheduler: 10259,
+    /** ingress-nginx's metrics and health port on the edge nodes' host network. */
+    ingressNginx: 10254,
+} as const;

@@ -109,3 +109,9 @@ export const pkiFiles = {
     etcdPeerKey: "peer.key",
     etcdTrustedCa: "ca.crt",
 } as const;
+
+/**
+ * Where node_exporter's textfile collector reads `*.prom` files on every Kubernetes node: a job on a node that
+ * wants Prometheus to see a number (the etcd backup's last success) writes it here (docs/observability.md).
+ */
+export const NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/node-exporter/textfile";

@@ -75,7 +75,12 @@ export interface PkiInput<L = never> {
     /** The `apiserver` EIP, known only once it exists. */
     readonly apiServerPublicAddress: L;
     readonly controllers: readonly ControllerAddress[];
+    /** Whether Prometheus scrapes etcd (observability on): it then gets its own etcd client certificate. */
+    readonly etcdMetricsClient?: boolean;
 }
+
+/** Spec name of Prometheus's client certificate towards etcd's metrics listener. */
+export const ETCD_METRICS_CLIENT = "etcd-metrics-client";
 
 /** The kube-apiserver's client identity towards kubelets; bound to `system:kubelet-api-admin` at bootstrap. */
 export const APISERVER_KUBELET_CLIENT_USER = "kube-apiserver-kubelet-client";
@@ -233,6 +238,17 @@ export function clusterCertificateSpecs<L>(input: PkiInput<L>): CertificateSpec<
             signer: "etcd-ca",
             usages: CLIENT,
         }),
+        ...(input.etcdMetricsClient
+            ? [
+                  leaf({
+                      name: ETCD_METRICS_CLIENT,
+                      purpose: "Prometheus's client certificate towards etcd's metrics listener (port 2381)",
+                      commonName: "prometheus-etcd-metrics",
+                      signer: "etcd-ca",
+                      usages: CLIENT,
+                  }),
+              ]
+            : []),
         ...input.controllers.flatMap((controller, i) => [
             leaf({
                 name: etcdServerCertName(i),

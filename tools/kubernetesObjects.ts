@@ -16,6 +16,10 @@ import { platformSettings, renderPlatformObjects } from "../k8s/platform";
 import { API_SERVER_PORT, NAS_VOLUMES_DIR } from "../layout/cluster";
 import { nodePaths } from "../layout/node";
 import { SECRET_MASK } from "./mockRuntime";
+import { observabilitySettings, renderObservabilityObjects } from "../k8s/observability";
+import { renderCertificateRules } from "../k8s/alertRules";
+import { renderAlertmanagerConfig } from "../k8s/alertmanagerConfig";
+import { renderOutsideTargets } from "../k8s/prometheusConfig";
 
 /** Shown instead of a secret's value. */
 const SECRET_PLACEHOLDER = SECRET_MASK;
@@ -24,6 +28,10 @@ const SECRET_PLACEHOLDER = SECRET_MASK;
 export interface CloudStandIns {
     /** The NFS export behind the default StorageClass. */
     readonly nfs: { readonly server: string; readonly path: string };
+    /** The bastion's private address (Prometheus scrapes its node_exporter). */
+    readonly bastionIp: string;
+    /** When the certificates the program issues end (RFC 3339). */
+    readonly certificatesNotAfter: string;
 }
 
 /**
@@ -36,6 +44,8 @@ export function cloudStandIns(cfg: StageConfig): CloudStandIns {
             cfg.storage.kind === "nas"
                 ? { server: "nas-mount-target.stand-in.nas.aliyuncs.com", path: NAS_VOLUMES_DIR }
                 : { server: "192.0.2.100", path: nodePaths.nfsExportDir },
+        bastionIp: "192.0.2.10",
+        certificatesNotAfter: "2030-01-01T00:00:00Z",
     };
 }
 
@@ -66,7 +76,31 @@ export function renderClusterObjects(cfg: StageConfig, late: CloudStandIns = clo
             appSecrets: Object.fromEntries(Object.entries(apps.appSecrets).map(([app, vars]) => [app, hidden(vars)])),
             ingressClassName: INGRESS_CLASS,
         }),
+        ...(cfg.observability.enabled ? renderObservabilityStandIns(cfg, late) : []),
     ];
+}
+
+/** Observability's objects with stand-ins for the certificates, addresses and secrets only the program knows. */
+function renderObservabilityStandIns(cfg: StageConfig, late: CloudStandIns): KubeObject[] {
+    const hidden = (values: object) => Object.fromEntries(Object.keys(values).map((k) => [k, SECRET_PLACEHOLDER]));
+    const outside = [
+        { hostname: `${cfg.namePrefix}-bastion`, ip: late.bastionIp },
+        ...(cfg.storage.kind === "nfs-server" ? [{ hostname: `${cfg.namePrefix}-nfs`, ip: planCluster(cfg).nfsServerAddress }] : []),
+    ];
+    return renderObservabilityObjects({
+        ...observabilitySettings(cfg),
+        etcdClient: { ca: "(the etcd CA)", certificate: "(Prometheus's etcd client certificate)", key: SECRET_PLACEHOLDER },
+        certificateRules: renderCertificateRules([
+            { name: "apiserver", purpose: "kube-apiserver's serving certificate", notAfter: late.certificatesNotAfter },
+        ]),
+        outsideTargets: renderOutsideTargets(outside),
+        alertmanagerConfig: renderAlertmanagerConfig(
+            cfg.observability.alerts,
+            Object.fromEntries(Object.entries(cfg.alertSecrets).map(([receiver, values]) => [receiver, hidden(values)])),
+        ),
+        grafanaAdminPassword: SECRET_PLACEHOLDER,
+        ...(cfg.observability.logs.backend === "sls" ? { slsKafkaPassword: SECRET_PLACEHOLDER } : {}),
+    });
 }
 
 /** The file an object is written to: platform-<component>.yaml, apps-<app>.yaml, apps-namespace.yaml. */

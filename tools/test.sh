@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 source tools/packages.sh
 ensure_packages "npm test" warn ignition-validate:ignition /usr/lib/dracut/modules.d/30ignition/ignition:ignition \
   systemd-analyze:systemd etcd:etcd-server etcdctl:etcd-client openssl:openssl /usr/sbin/nginx:nginx-light \
-  skopeo:skopeo docker-registry:docker-registry podman:podman containerd:containerd ctr:containerd curl:curl unshare:util-linux
+  skopeo:skopeo docker-registry:docker-registry podman:podman containerd:containerd ctr:containerd curl:curl unshare:util-linux \
+  promtool:prometheus prometheus:prometheus amtool:prometheus-alertmanager \
+  prometheus-node-exporter:prometheus-node-exporter
 
 npx tsc --noEmit -p tsconfig.json
 npx ts-node --transpile-only tools/configSync.ts --check

@@ -31,7 +31,7 @@ const RANKS: Readonly<Record<string, number>> = {
 };
 
 /** The folders that only compute (no Pulumi resources): they may use a provider SDK's types, never its classes. */
-const PURE = ["layout", "versions.ts", "config", "pki", "ignition", "controlplane", "k8s"];
+const PURE = ["layout", "versions.ts", "stackCapture.ts", "config", "pki", "ignition", "controlplane", "k8s"];
 const PROVIDER_SDKS = /^@pulumi\/(alicloud|command|tls|random|kubernetes)(\/|$)/;
 
 /** What the tests may do (import anything) and what is not source. */

@@ -35,10 +35,10 @@ describe("mirrors: bad values", () => {
     });
 
     test("a registry the stage does not pull from, naming the ones it does", () => {
-        const problems = problemsOf(mirrors({ registries: { "docker.io": "https://mirror.example.com/docker.io" } }));
+        const problems = problemsOf(mirrors({ registries: { "gcr.io": "https://mirror.example.com/gcr.io" } }));
         expect(problems).toEqual([
             expect.stringContaining(
-                'mirrors.registries.docker.io = "https://mirror.example.com/docker.io": is not a registry this stage pulls from (it pulls from registry.k8s.io, quay.io, ghcr.io, registry.cn-hangzhou.aliyuncs.com); remove it',
+                'mirrors.registries.gcr.io = "https://mirror.example.com/gcr.io": is not a registry this stage pulls from (it pulls from registry.k8s.io, quay.io, ghcr.io, registry.cn-hangzhou.aliyuncs.com, docker.io); remove it',
             ),
         ]);
     });

@@ -8,9 +8,11 @@ import * as fs from "fs";
 import * as path from "path";
 import {
     ControlPlaneSettings,
+    NODE_EXPORTER_UNIT,
     containerdHostsToml,
     controllerFiles,
     etcdEnvironment,
+    nodeExporterFiles,
     osUpdatesOnFiles,
     podmanMirrorsConf,
     registryFiles,
@@ -18,6 +20,7 @@ import {
     renderNfsReadyScript,
 } from "../../controlplane";
 import { nodePaths, nodeUnits, pkiFiles } from "../../layout/node";
+import { versions } from "../../versions";
 import { placeholderClusterMaterial } from "./helpers/material";
 import { attempt, removeScratchDirs, requireTools, scratchDir } from "../pki/helpers/tools";
 
@@ -140,6 +143,8 @@ describe("what a node receives over SSH before its kubelet and etcd start", () =
         expect(env.get("ETCD_ADVERTISE_CLIENT_URLS")).toBe("https://10.0.16.10:2379");
         expect(env.get("ETCD_LISTEN_CLIENT_URLS")?.split(",")).toEqual(["https://10.0.16.10:2379", "https://127.0.0.1:2379"]);
         expect(env.get("ETCD_LISTEN_PEER_URLS")).toBe("https://10.0.16.10:2380");
+        // Prometheus's listener (issue 13): /metrics and /health on the member's own address, with the client port's TLS.
+        expect(env.get("ETCD_LISTEN_METRICS_URLS")).toBe("https://10.0.16.10:2381");
         expect(env.get("ETCD_INITIAL_CLUSTER")).toBe("c-0=https://c-0:2380,c-1=https://c-1:2380,c-2=https://c-2:2380");
         expect(env.get("ETCD_INITIAL_CLUSTER")?.split(",")).toContain(`c-1=${env.get("ETCD_INITIAL_ADVERTISE_PEER_URLS")}`);
         expect(env.get("ETCD_CLIENT_CERT_AUTH")).toBe("true");
@@ -154,6 +159,15 @@ describe("what a node receives over SSH before its kubelet and etcd start", () =
             `${nodePaths.containerdHostsDir}/quay.io/hosts.toml`,
             `${nodePaths.containerdHostsDir}/ghcr.io/hosts.toml`,
         ]);
+    });
+
+    test("node_exporter on the bastion or the NFS node (podman, no kubelet) comes with podman's mirror file, before its unit", () => {
+        const files = nodeExporterFiles(settings.registries);
+        expect(files.files.map((f) => f.path)).toEqual([nodePaths.podmanMirrorsFile, `/etc/systemd/system/${NODE_EXPORTER_UNIT}`]);
+        expect(files.files[0].content).toBe(podmanMirrorsConf(settings.registries));
+        expect(files.files[0].content).toContain('prefix = "quay.io"');
+        expect(files.files[1].content).toContain(versions.images.nodeExporter);
+        expect(files.enable).toEqual([NODE_EXPORTER_UNIT]);
     });
 
     test("the rendered hosts.toml and podman entries, with and without fallback", () => {

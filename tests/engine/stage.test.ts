@@ -23,6 +23,8 @@ import { CONTROLLER_TAINT_KEY, NODE_ROLE_LABELS, NodeTaint } from "../../layout/
 import { engineConfigFor, listStages } from "../../tools/stageFiles";
 import { certOf, keyOf, kubeletServingSpec, renderKubeconfig } from "../../pki";
 import { signRequestWithOpenssl } from "../pki/helpers/openssl";
+import { METRICS_PORTS } from "../../layout/cluster";
+import { ENGINE_CHECKED, dashboardQueries, metricNames, namesOfExposition, ruleQueries } from "../observability/helpers";
 import { versions } from "../../versions";
 import { BootedControlPlane, Override, bootControlPlane, etcdValue, kubectl, kubectlAttempt } from "./helpers/controlPlane";
 import { JoiningNode, WorkerJoin, joinFirstWorker, joinNode, stopNode } from "./helpers/node";
@@ -187,6 +189,8 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
                 secret: true,
             };
         }
+        const grafanaPassword = `grafana-${crypto.randomBytes(8).toString("hex")}`;
+        secrets.push(grafanaPassword);
         const tlsDir = path.join(work, "ingress-tls");
         fs.mkdirSync(tlsDir);
         selfSignedCertificate(path.join(tlsDir, "tls"), "/CN=engine.example.com");
@@ -200,6 +204,17 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
                 certPem: certOf(rendered.material, "metrics-server"),
                 keyPem: keyOf(rendered.material, "metrics-server"),
                 caCertPem: certOf(rendered.material, "ca"),
+            },
+            // What the PKI, the bastion and the cloud would give observability (tls, random and Alibaba resources).
+            observability: {
+                etcdClient: {
+                    ca: certOf(rendered.material, "etcd-ca"),
+                    certificate: certOf(rendered.material, "etcd-client"),
+                    key: keyOf(rendered.material, "etcd-client"),
+                },
+                certificates: [{ name: "apiserver", purpose: "kube-apiserver's serving certificate", notAfter: "2030-01-01T00:00:00Z" }],
+                outsideNodes: [{ hostname: `${rendered.cfg.namePrefix}-bastion`, ip: "192.0.2.10" }],
+                grafanaAdminPassword: grafanaPassword,
             },
             nfs:
                 rendered.cfg.storage.kind === "nfs-server"
@@ -677,6 +692,58 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         });
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     }
+
+    test("the control plane, etcd and the kubelet export every metric the dashboards and alerts name from them", () => {
+        const names = new Set<string>();
+        const add = (text: string) => namesOfExposition(text).forEach((n) => names.add(n));
+        // Expositions run to megabytes (cAdvisor's): read them with a large buffer.
+        const raw = (url: string) =>
+            execFileSync(tools.kubectl, [`--kubeconfig=${cp.adminKubeconfig}`, "--request-timeout=20s", "get", "--raw", url], {
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+            });
+        add(raw("/metrics"));
+        add(raw(`/api/v1/nodes/${workerName}/proxy/metrics`));
+        add(raw(`/api/v1/nodes/${workerName}/proxy/metrics/cadvisor`));
+        const pki = path.join(work, "metrics-pki");
+        fs.mkdirSync(pki, { recursive: true });
+        const write = (file: string, content: string) => {
+            fs.writeFileSync(path.join(pki, file), content, { mode: 0o600 });
+            return path.join(pki, file);
+        };
+        const etcdCa = write("etcd-ca.crt", certOf(rendered.material, "etcd-ca"));
+        const etcdCert = write("etcd-client.crt", certOf(rendered.material, "etcd-client"));
+        const etcdKey = write("etcd-client.key", keyOf(rendered.material, "etcd-client"));
+        const adminCert = write("admin.crt", certOf(rendered.material, "admin"));
+        const adminKey = write("admin.key", keyOf(rendered.material, "admin"));
+        const controller = cp.controllers[0];
+        const ip = rendered.plan.controllers[0].ip;
+        const curl = (args: string[]) =>
+            execFileSync("ip", ["netns", "exec", controller.host.netns, "curl", "-sS", "--fail", "--max-time", "10", ...args], {
+                encoding: "utf8",
+                maxBuffer: 256 * 1024 * 1024,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+        // etcd's metrics listener (ETCD_LISTEN_METRICS_URLS of the rendered etcd.env) takes a client certificate of the etcd CA, and only that.
+        add(curl(["--cacert", etcdCa, "--cert", etcdCert, "--key", etcdKey, `https://${ip}:${METRICS_PORTS.etcd}/metrics`]));
+        expect(() => curl(["--cacert", etcdCa, `https://${ip}:${METRICS_PORTS.etcd}/metrics`])).toThrow();
+        // The controller-manager and the scheduler now listen on the controller's address; /metrics is authorized.
+        for (const port of [METRICS_PORTS.controllerManager, METRICS_PORTS.scheduler]) {
+            add(curl(["-k", "--cert", adminCert, "--key", adminKey, `https://${ip}:${port}/metrics`]));
+        }
+        // Series that exist only with a mounted persistent volume: the suite runs no CSI driver, so no pod has one.
+        const conditional = new Set([
+            "kubelet_volume_stats_available_bytes",
+            "kubelet_volume_stats_capacity_bytes",
+            "kubelet_volume_stats_used_bytes",
+        ]);
+        const used = [...dashboardQueries(), ...ruleQueries()].flatMap((q) =>
+            metricNames(q.expr).map((name) => ({ where: q.where, name })),
+        );
+        const checked = used.filter((u) => ENGINE_CHECKED.test(u.name) && !conditional.has(u.name));
+        expect(checked.length).toBeGreaterThan(15);
+        expect(checked.filter((u) => !names.has(u.name))).toEqual([]);
+    });
 
     let firstUp: Map<string, ChangeOp>;
     let objectsAfterUp: string[];

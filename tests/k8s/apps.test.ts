@@ -87,7 +87,11 @@ describe("Spring Boot service", () => {
 
     it("has a Service, a public route and a disruption budget that allows node drains", () => {
         const service = find(objects, "Service", "orders", "apps") as any;
-        expect(service.spec.ports).toEqual([{ name: "http", port: 8080, targetPort: "http", protocol: "TCP" }]);
+        // The management port too: Prometheus scrapes the actuator through every Service port named management.
+        expect(service.spec.ports).toEqual([
+            { name: "http", port: 8080, targetPort: "http", protocol: "TCP" },
+            { name: "management", port: 8081, targetPort: "management", protocol: "TCP" },
+        ]);
         const ingress = find(objects, "Ingress", "orders", "apps") as any;
         expect(ingress.spec.rules).toEqual([
             {

@@ -46,7 +46,7 @@ describe.each(STAGES)("stage %s", (stage) => {
         const netConf = JSON.parse((find(objects, "ConfigMap", "kube-flannel-cfg") as any).data["net-conf.json"]);
         expect(netConf.Network).toBe(expected.pods);
         expect(netConf.Backend.Type).toBe("vxlan");
-        const vxlanRules = ingressRules(["203.0.113.0/24"]).filter((r) => r.protocol === "udp");
+        const vxlanRules = ingressRules(["203.0.113.0/24"], false).filter((r) => r.protocol === "udp");
         expect(vxlanRules).toHaveLength(1);
         expect(vxlanRules[0].ports).toBe(`${netConf.Backend.Port}/${netConf.Backend.Port}`);
         expect(netConf.Backend.Port).toBe(8472);
@@ -117,7 +117,7 @@ describe.each(STAGES)("stage %s", (stage) => {
         expect(deployment?.metadata.name).toBe("metrics-server");
         expect(deployment.spec.template.spec.nodeSelector["node.kubernetes.io/controller"]).toBe("true");
         expect(deployment.spec.template.spec.hostNetwork).toBeUndefined();
-        const kubeletRule = ingressRules(["203.0.113.0/24"]).filter((r) => r.ports === "10250/10250");
+        const kubeletRule = ingressRules(["203.0.113.0/24"], false).filter((r) => r.ports === "10250/10250");
         expect(kubeletRule.map((r) => r.source)).toEqual([{ group: "controllers" }]);
         if (ofKind(objects, "HorizontalPodAutoscaler").length > 0) {
             expect(deployment.spec.template.spec.containers[0].image).toBe(versions.images.metricsServer);

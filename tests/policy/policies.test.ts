@@ -107,6 +107,8 @@ function craftedProgram(
                 { zone: "cn-hangzhou-j", cidr: "10.10.32.0/20" },
             ],
             adminCidrs: ["203.0.113.0/24"],
+            // With the metrics rules: none of them may open anything to the internet either.
+            observability: true,
             natEip: eips.claim("nat"),
         });
         const vswitch = network.nodeVswitchIds[0];

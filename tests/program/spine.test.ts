@@ -97,6 +97,19 @@ describe("security groups", () => {
             "edge tcp 80/80 <- 0.0.0.0/0",
             "edge tcp 443/443 <- 0.0.0.0/0",
             ...(cfg.storage.kind === "nfs-server" ? ["nfs tcp 2049/2049 <- group:nodes", "nfs tcp 22/22 <- group:bastion"] : []),
+            // Observability (on in staging and prod): Prometheus on a node scrapes these, from the nodes only.
+            ...(cfg.observability.enabled
+                ? [
+                      "nodes tcp 10250/10250 <- group:nodes",
+                      "nodes tcp 9100/9100 <- group:nodes",
+                      "controllers tcp 2381/2381 <- group:nodes",
+                      "controllers tcp 10257/10257 <- group:nodes",
+                      "controllers tcp 10259/10259 <- group:nodes",
+                      "edge tcp 10254/10254 <- group:nodes",
+                      "bastion tcp 9100/9100 <- group:nodes",
+                      ...(cfg.storage.kind === "nfs-server" ? ["nfs tcp 9100/9100 <- group:nodes"] : []),
+                  ]
+                : []),
         ].sort();
         expect(describeRules(runs.get(stage)!)).toEqual(expected);
     });

@@ -7,6 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createClusterLayer } from "../../../components/clusterLayer";
+import type { ObservabilityExternals } from "../../../components/observability";
 import { loadStageConfig, planCluster } from "../../../config";
 
 /** The annotation that tells the Kubernetes provider not to wait for readiness. */
@@ -18,6 +19,8 @@ export interface CloudStandIns {
     readonly nfs: { readonly server: string; readonly path: string };
     /** metrics-server's serving certificate and key, issued by openssl from the same spec, and the cluster CA. */
     readonly metricsServerTls: { readonly certPem: string; readonly keyPem: string; readonly caCertPem: string };
+    /** What observability would take from the PKI, the bastion and the cloud (random, tls and Alibaba resources). */
+    readonly observability?: ObservabilityExternals;
 }
 
 /**
@@ -41,6 +44,7 @@ export function clusterLayerProgram(standIns: CloudStandIns): () => Promise<void
             provider,
             nfs: standIns.nfs,
             metricsServerTls: { ...standIns.metricsServerTls, keyPem: pulumi.secret(standIns.metricsServerTls.keyPem) },
+            ...(standIns.observability ? { observability: standIns.observability } : {}),
         });
     };
 }

@@ -22,6 +22,11 @@ export interface EngineTools {
     readonly etcdctl: string;
     readonly etcdutl: string;
     readonly testpod: string;
+    /** The log shipper's components (engine/go/otelcol), for its own `validate`. */
+    readonly otelcol: string;
+    /** promtool and amtool at the pinned Prometheus and Alertmanager releases. */
+    readonly promtool: string;
+    readonly amtool: string;
 }
 
 const BINARIES: readonly (keyof EngineTools)[] = [
@@ -36,6 +41,9 @@ const BINARIES: readonly (keyof EngineTools)[] = [
     "etcdctl",
     "etcdutl",
     "testpod",
+    "otelcol",
+    "promtool",
+    "amtool",
 ];
 
 let cached: EngineTools | undefined;
