@@ -78,7 +78,8 @@ export class DiskCsiAccess extends pulumi.ComponentResource {
                     Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Principal: { Service: ["ecs.aliyuncs.com"] } }],
                 }),
             },
-            { parent: this },
+            // RAM names are unique in the account: a replacement made first would collide with the old one.
+            { parent: this, deleteBeforeReplace: true },
         );
         const policy = new alicloud.ram.Policy(
             `${name}-policy`,
@@ -87,7 +88,8 @@ export class DiskCsiAccess extends pulumi.ComponentResource {
                 description: "What the disk CSI driver's controller may do, in the stage's region",
                 policyDocument: diskCsiPolicy(args.region),
             },
-            { parent: this },
+            // RAM names are unique in the account.
+            { parent: this, deleteBeforeReplace: true },
         );
         const attachment = new alicloud.ram.RolePolicyAttachment(
             `${name}-policy-attachment`,

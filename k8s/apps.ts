@@ -7,7 +7,8 @@ import type { AppConfig, StageConfig } from "../config/types";
 import { APPS_NAMESPACE, AppContext } from "./appParts";
 import { KubeObject, Late, kube, podSecurityLabels, recommendedLabels } from "./objects";
 import { INGRESS_NAMESPACE, INGRESS_POD_LABELS } from "./ingress";
-import { ClusterNetworks, renderAppNetworkPolicies } from "./networkPolicies";
+import { ClusterNetworks, IngressPods, renderAppNetworkPolicies } from "./networkPolicies";
+import { PROMETHEUS_PODS } from "./observability";
 import { REACT_CONTAINER_PORT, renderReactApp } from "./reactApp";
 import { PLATFORM_ENV_NAMES, renderSpringBootApp, springBootNames } from "./springBoot";
 
@@ -21,6 +22,8 @@ export interface AppsSettings {
     readonly ingress: { readonly rateLimitRps: number; readonly https: boolean };
     /** The networks the apps' network policies name. */
     readonly networks: ClusterNetworks;
+    /** Prometheus's pods when the stage has observability on: they alone reach the apps' management ports. */
+    readonly scrapedBy?: IngressPods;
 }
 
 /** Everything the apps are rendered from. */
@@ -36,6 +39,7 @@ export function appsSettings(cfg: StageConfig): AppsSettings {
         appSecrets: cfg.appSecrets,
         ingress: { rateLimitRps: cfg.ingress.rateLimitRps, https: cfg.ingress.tls !== undefined || cfg.ingress.tlsSecretName !== "" },
         networks: { podCidr: cfg.network.podCidr, vpcCidr: cfg.network.vpcCidr, apiServiceIp: cfg.cluster.apiServiceIp },
+        ...(cfg.observability.enabled ? { scrapedBy: PROMETHEUS_PODS } : {}),
     };
 }
 
@@ -109,14 +113,17 @@ export function renderAppObjects(input: AppsInput): KubeObject[] {
     // Default deny; each app reachable from the gateway (if routed) and from the apps that declare it, nothing else.
     const endpoints = input.apps.map((app) =>
         app.kind === "spring-boot"
-            ? { name: app.name, port: app.port, routed: app.route !== undefined, calls: [] }
+            ? { name: app.name, port: app.port, routed: app.route !== undefined, calls: [], managementPort: app.managementPort }
             : { name: app.name, port: REACT_CONTAINER_PORT, routed: true, calls: app.apiServices },
     );
     objects.push(
-        ...renderAppNetworkPolicies(APPS_NAMESPACE, endpoints, input.networks, {
-            namespace: INGRESS_NAMESPACE,
-            labels: INGRESS_POD_LABELS,
-        }),
+        ...renderAppNetworkPolicies(
+            APPS_NAMESPACE,
+            endpoints,
+            input.networks,
+            { namespace: INGRESS_NAMESPACE, labels: INGRESS_POD_LABELS },
+            input.scrapedBy,
+        ),
     );
     return objects;
 }

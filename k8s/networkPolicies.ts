@@ -9,8 +9,9 @@
  * flannel's). It runs fail-closed: a selected pod's new connections are dropped while the enforcer is down, rather
  * than let through unchecked. docs/security.md explains the choice and what the policies allow.
  */
+import { API_SERVER_PORT, KUBELET_PORT, METRICS_PORTS } from "../layout/cluster";
 import { versions } from "../versions";
-import { KubeObject, NetworkPolicyPeer, NetworkPolicyRule, kube, podFieldEnv, recommendedLabels, selectorLabels } from "./objects";
+import { KubeObject, NetworkPolicyPeer, NetworkPolicyRule, PartOf, kube, podFieldEnv, recommendedLabels, selectorLabels } from "./objects";
 import { ApiServerEndpoint, NODE_AGENT_NAMESPACE, apiServerEnv, nodeAgentDaemonSets } from "./nodeNetwork";
 
 /** Alibaba Cloud's metadata service: what a pod must never reach (instance identity, user data, RAM credentials). */
@@ -101,7 +102,7 @@ function apiServer(net: ClusterNetworks): NetworkPolicyRule[] {
 }
 
 /** Nothing in or out of a namespace's pods unless another policy of it says so. */
-function defaultDeny(namespace: string, partOf: "apps" | "platform"): KubeObject {
+function defaultDeny(namespace: string, partOf: PartOf): KubeObject {
     return kube.NetworkPolicy({
         metadata: { name: "default-deny", namespace, labels: recommendedLabels(partOf, "default-deny") },
         spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
@@ -117,9 +118,11 @@ export interface AppEndpoint {
     readonly routed: boolean;
     /** The apps it calls (a React app's `apiServices`). */
     readonly calls: readonly string[];
+    /** A Spring Boot app's management (actuator) port, which Prometheus scrapes. */
+    readonly managementPort?: number;
 }
 
-/** Where the ingress controller's pods are (k8s/ingress.ts). */
+/** Where a component's pods are: the ingress controller's (k8s/ingress.ts), Prometheus's (k8s/observability.ts). */
 export interface IngressPods {
     readonly namespace: string;
     readonly labels: Record<string, string>;
@@ -128,13 +131,15 @@ export interface IngressPods {
 /**
  * The apps namespace: default deny; every app pod may resolve names and reach anything outside the pod network except
  * the metadata service; each app takes connections on its http port from the ingress controller (when routed) and
- * from the apps that declare it, and nothing else (not even its management port).
+ * from the apps that declare it, and nothing else; its management port only from Prometheus's pods (`scraper`, when the
+ * stage has observability on), never from the gateway or another app.
  */
 export function renderAppNetworkPolicies(
     namespace: string,
     apps: readonly AppEndpoint[],
     net: ClusterNetworks,
     ingress: IngressPods,
+    scraper?: IngressPods,
 ): KubeObject[] {
     const appPods = (app: string) => ({ "app.kubernetes.io/name": app });
     const objects: KubeObject[] = [
@@ -166,7 +171,17 @@ export function renderAppNetworkPolicies(
                 spec: {
                     podSelector: { matchLabels: appPods(app.name) },
                     policyTypes: ["Ingress", "Egress"],
-                    ingress: from.length === 0 ? [] : [{ from, ports: [{ protocol: "TCP", port: app.port }] }],
+                    ingress: [
+                        ...(from.length === 0 ? [] : [{ from, ports: [{ protocol: "TCP", port: app.port }] }]),
+                        ...(scraper && app.managementPort !== undefined
+                            ? [
+                                  {
+                                      from: [podsIn(scraper.namespace, scraper.labels)],
+                                      ports: [{ protocol: "TCP", port: app.managementPort }],
+                                  },
+                              ]
+                            : []),
+                    ],
                     egress: to.map((callee) => ({
                         to: [{ podSelector: { matchLabels: appPods(callee.name) } }],
                         ports: [{ protocol: "TCP", port: callee.port }],
@@ -243,14 +258,144 @@ export function renderPlatformNetworkPolicies(
             egress: [DNS, ...apiServer(net), { to: [podsIn("apps")] }],
         },
     ];
-    const namespaces = [...new Set([nfsNamespace, fleetlockNamespace, ingress.namespace])];
+    return renderPolicies("platform", [nfsNamespace, fleetlockNamespace, ingress.namespace], policies);
+}
+
+/** Default deny in each namespace, then one policy per component. */
+function renderPolicies(partOf: PartOf, namespaces: readonly string[], policies: readonly PlatformPolicy[]): KubeObject[] {
     return [
-        ...namespaces.map((ns) => defaultDeny(ns, "platform")),
+        ...[...new Set(namespaces)].map((ns) => defaultDeny(ns, partOf)),
         ...policies.map((p) =>
             kube.NetworkPolicy({
-                metadata: { name: p.name, namespace: p.namespace, labels: recommendedLabels("platform", p.name) },
+                metadata: { name: p.name, namespace: p.namespace, labels: recommendedLabels(partOf, p.name) },
                 spec: { podSelector: { matchLabels: p.pods }, policyTypes: ["Ingress", "Egress"], ingress: p.ingress, egress: p.egress },
             }),
         ),
     ];
+}
+
+/** Observability's pods as its network policies see them (k8s/observability.ts). */
+export interface ObservabilityPods {
+    /** The namespace of Prometheus, Alertmanager, kube-state-metrics, Grafana and Loki. */
+    readonly namespace: string;
+    /** The node agents' namespace; only the log shipper there is in the pod network (node_exporter is the node). */
+    readonly agentsNamespace: string;
+    /** Each component's pod labels and the port it serves. */
+    readonly prometheus: { readonly labels: Record<string, string>; readonly port: number };
+    readonly alertmanager: { readonly labels: Record<string, string>; readonly port: number };
+    readonly kubeStateMetrics: { readonly labels: Record<string, string>; readonly port: number };
+    readonly grafana: { readonly labels: Record<string, string>; readonly port: number };
+    readonly logShipper: { readonly labels: Record<string, string> };
+    /** Loki when logs stay in the cluster; undefined when they go to Log Service. */
+    readonly loki?: { readonly labels: Record<string, string>; readonly port: number };
+    /** Log Service's Kafka port (the shipper's destination outside the cluster) when logs go there. */
+    readonly slsKafkaPort?: number;
+    /** Whether Grafana is published through the ingress (a host is set). */
+    readonly grafanaRouted: boolean;
+    /** The namespace of the apps whose `management` ports Prometheus scrapes. */
+    readonly appsNamespace: string;
+}
+
+/**
+ * The `monitoring` and `monitoring-agents` namespaces: default deny, and each component only the paths its
+ * configuration uses (k8s/prometheusConfig.ts for Prometheus's scrapes). The nodes' ports Prometheus scrapes are on
+ * their host network (node_exporter, the kubelets, etcd's metrics listener, controller-manager, scheduler, the API
+ * server), so they are named by the VPC and the port; the security groups admit them from the nodes only.
+ */
+export function renderObservabilityNetworkPolicies(net: ClusterNetworks, o: ObservabilityPods, ingress: IngressPods): KubeObject[] {
+    const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+    const mine = (labels: Record<string, string>) => podsIn(o.namespace, labels);
+    // Receivers and Log Service: anywhere but the pod network and the metadata service, as the apps' outside.
+    const outside: NetworkPolicyPeer = { ipBlock: { cidr: "0.0.0.0/0", except: [net.podCidr, `${METADATA_ADDRESS}/32`] } };
+    const nodePorts = [
+        METRICS_PORTS.nodeExporter,
+        KUBELET_PORT,
+        METRICS_PORTS.etcd,
+        METRICS_PORTS.controllerManager,
+        METRICS_PORTS.scheduler,
+        API_SERVER_PORT,
+    ];
+    const policies: PlatformPolicy[] = [
+        {
+            name: "prometheus",
+            namespace: o.namespace,
+            pods: o.prometheus.labels,
+            ingress: [{ from: [mine(o.grafana.labels)], ports: tcp(o.prometheus.port) }],
+            egress: [
+                DNS,
+                // Discovery of nodes, endpoints and pods; the API server's own /metrics.
+                ...apiServer(net),
+                { to: [{ ipBlock: { cidr: net.vpcCidr } }], ports: tcp(...nodePorts) },
+                { to: [mine(o.kubeStateMetrics.labels)], ports: tcp(o.kubeStateMetrics.port) },
+                { to: [mine(o.alertmanager.labels)], ports: tcp(o.alertmanager.port) },
+                { to: [podsIn(ingress.namespace, ingress.labels)], ports: tcp(METRICS_PORTS.ingressNginx) },
+                // The apps' management ports: their own policies admit Prometheus there and nowhere else.
+                { to: [podsIn(o.appsNamespace)] },
+            ],
+        },
+        {
+            name: "alertmanager",
+            namespace: o.namespace,
+            pods: o.alertmanager.labels,
+            // Grafana's data sources are Prometheus and Loki only: Prometheus alone sends alerts and scrapes it.
+            ingress: [{ from: [mine(o.prometheus.labels)], ports: tcp(o.alertmanager.port) }],
+            // The receivers: webhooks, WeChat Work's API, SMTP servers.
+            egress: [DNS, { to: [outside] }],
+        },
+        {
+            name: "kube-state-metrics",
+            namespace: o.namespace,
+            pods: o.kubeStateMetrics.labels,
+            ingress: [{ from: [mine(o.prometheus.labels)], ports: tcp(o.kubeStateMetrics.port) }],
+            egress: apiServer(net),
+        },
+        {
+            name: "grafana",
+            namespace: o.namespace,
+            pods: o.grafana.labels,
+            ingress: o.grafanaRouted ? [{ from: [podsIn(ingress.namespace, ingress.labels)], ports: tcp(o.grafana.port) }] : [],
+            egress: [
+                DNS,
+                { to: [mine(o.prometheus.labels)], ports: tcp(o.prometheus.port) },
+                ...(o.loki ? [{ to: [mine(o.loki.labels)], ports: tcp(o.loki.port) }] : []),
+            ],
+        },
+        ...(o.loki
+            ? [
+                  {
+                      name: "loki",
+                      namespace: o.namespace,
+                      pods: o.loki.labels,
+                      // The shipper is in the pod network (not the host's), so its pods can be named.
+                      ingress: [
+                          { from: [podsIn(o.agentsNamespace, o.logShipper.labels), mine(o.grafana.labels)], ports: tcp(o.loki.port) },
+                      ],
+                      egress: [],
+                  },
+              ]
+            : []),
+        {
+            name: "log-shipper",
+            namespace: o.agentsNamespace,
+            pods: o.logShipper.labels,
+            // Nothing scrapes its metrics; the kubelet's probes come from the node, which the enforcer lets through.
+            ingress: [],
+            egress: [
+                DNS,
+                ...(o.loki ? [{ to: [mine(o.loki.labels)], ports: tcp(o.loki.port) }] : []),
+                ...(o.slsKafkaPort !== undefined ? [{ to: [outside], ports: tcp(o.slsKafkaPort) }] : []),
+            ],
+        },
+    ];
+    // The gateway's own policy (renderPlatformNetworkPolicies) lets it reach the apps only; policies add up, so this
+    // one, beside it, opens Grafana's port.
+    const gatewayToGrafana = kube.NetworkPolicy({
+        metadata: { name: "ingress-nginx-to-grafana", namespace: ingress.namespace, labels: recommendedLabels("observability", "grafana") },
+        spec: {
+            podSelector: { matchLabels: ingress.labels },
+            policyTypes: ["Egress"],
+            egress: [{ to: [mine(o.grafana.labels)], ports: tcp(o.grafana.port) }],
+        },
+    });
+    return [...renderPolicies("observability", [o.namespace, o.agentsNamespace], policies), ...(o.grafanaRouted ? [gatewayToGrafana] : [])];
 }

@@ -10,10 +10,10 @@ import { METRICS_PORTS } from "../layout/cluster";
 import { NODE_EXPORTER_TEXTFILE_DIR } from "../layout/node";
 import { versions } from "../versions";
 import { renderAlertRules } from "./alertRules";
-import { appIngress } from "./appParts";
+import { APPS_NAMESPACE, appIngress } from "./appParts";
 import { DISK_STORAGE_CLASS } from "./blockStorage";
 import { DASHBOARDS, LOKI_DATASOURCE_UID, PROMETHEUS_DATASOURCE_UID, dashboardJson } from "./dashboards";
-import { INGRESS_CLASS, INGRESS_NAMESPACE, defaultCertificateSecret } from "./ingress";
+import { INGRESS_CLASS, INGRESS_NAMESPACE, INGRESS_POD_LABELS, defaultCertificateSecret } from "./ingress";
 import {
     LOKI_DATA_DIR,
     LOKI_PORT,
@@ -25,6 +25,7 @@ import {
     renderLokiConfig,
     renderShipperConfig,
 } from "./logConfigs";
+import { ClusterNetworks, IngressPods, renderObservabilityNetworkPolicies } from "./networkPolicies";
 import { Container, KubeObject, Late, PodSpec, kube, podFieldEnv, podSecurityLabels, recommendedLabels, selectorLabels } from "./objects";
 import { OUTSIDE_TARGETS_FILE, PROMETHEUS_PATHS, renderPrometheusConfig } from "./prometheusConfig";
 import { nodeAgentDaemonSet } from "./scheduling";
@@ -35,6 +36,10 @@ const PROMETHEUS_PORT = 9090;
 const ALERTMANAGER_PORT = 9093;
 const KSM_PORT = 8080;
 const GRAFANA_PORT = 3000;
+/** Log Service's Kafka-compatible endpoint's port (the intranet broker the shipper writes to). */
+const SLS_KAFKA_PORT = 10011;
+/** Prometheus's pods: the apps' policies admit them on the management ports (k8s/apps.ts). */
+export const PROMETHEUS_PODS: IngressPods = { namespace: MONITORING_NAMESPACE, labels: selectorLabels("prometheus") };
 const svc = (name: string, port: number) => `${name}.${MONITORING_NAMESPACE}.svc:${port}`;
 
 /** What observability takes from the stage config (build it with `observabilitySettings`). */
@@ -49,6 +54,8 @@ export interface ObservabilitySettings {
     /** The controllers' names and fixed addresses (etcd, controller-manager, scheduler). */
     readonly controllers: readonly { readonly hostname: string; readonly ip: string }[];
     readonly renewBeforeDays: number;
+    /** The networks the namespaces' network policies name. */
+    readonly networks: ClusterNetworks;
 }
 
 /** Everything observability is rendered from: its settings and what only the program knows once it runs. */
@@ -85,7 +92,7 @@ export function observabilitySettings(cfg: StageConfig): ObservabilitySettings {
             destination:
                 o.logs.backend === "loki"
                     ? { kind: "loki", endpoint: `http://${svc("loki", LOKI_PORT)}` }
-                    : { ...sls, kind: "sls", broker: `${sls.project}.${cfg.region}-intranet.log.aliyuncs.com:10011` },
+                    : { ...sls, kind: "sls", broker: `${sls.project}.${cfg.region}-intranet.log.aliyuncs.com:${SLS_KAFKA_PORT}` },
         },
         grafanaHost: o.grafana.host,
         ingress: {
@@ -94,6 +101,7 @@ export function observabilitySettings(cfg: StageConfig): ObservabilitySettings {
         },
         controllers: planCluster(cfg).controllers.map((c) => ({ hostname: c.hostname, ip: c.ip })),
         renewBeforeDays: cfg.pki.renewBeforeDays,
+        networks: { podCidr: cfg.network.podCidr, vpcCidr: cfg.network.vpcCidr, apiServiceIp: cfg.cluster.apiServiceIp },
     };
 }
 
@@ -609,5 +617,23 @@ export function renderObservabilityObjects(input: ObservabilityInput): KubeObjec
         ...renderGrafana(input),
         ...(input.logs.destination.kind === "loki" ? renderLoki(input) : []),
         ...renderLogShipper(input),
+        ...renderObservabilityNetworkPolicies(
+            input.networks,
+            {
+                namespace: MONITORING_NAMESPACE,
+                agentsNamespace: AGENTS_NAMESPACE,
+                prometheus: { labels: PROMETHEUS_PODS.labels, port: PROMETHEUS_PORT },
+                alertmanager: { labels: selectorLabels("alertmanager"), port: ALERTMANAGER_PORT },
+                kubeStateMetrics: { labels: selectorLabels("kube-state-metrics"), port: KSM_PORT },
+                grafana: { labels: selectorLabels("grafana"), port: GRAFANA_PORT },
+                logShipper: { labels: selectorLabels("log-shipper") },
+                ...(input.logs.destination.kind === "loki"
+                    ? { loki: { labels: selectorLabels("loki"), port: LOKI_PORT } }
+                    : { slsKafkaPort: SLS_KAFKA_PORT }),
+                grafanaRouted: input.grafanaHost !== "",
+                appsNamespace: APPS_NAMESPACE,
+            },
+            { namespace: INGRESS_NAMESPACE, labels: INGRESS_POD_LABELS },
+        ),
     ];
 }

@@ -7,7 +7,7 @@ import { AppConfig } from "../../config/types";
 import { KubeObject } from "../../k8s";
 import { METADATA_ADDRESS } from "../../k8s/networkPolicies";
 import { Endpoint, PodEndpoint, Policy, allowed } from "./networkPolicy";
-import { STAGES, renderStage, stageConfig } from "./helpers";
+import { STAGES, renderStage, stageConfig, stageValue } from "./helpers";
 
 /** Every pod of the stage that is in the pod network (host-network pods are the node), with an address in podCidr. */
 function podsOf(objects: readonly KubeObject[], podCidr: string): Map<string, PodEndpoint> {
@@ -140,6 +140,105 @@ describe.each(STAGES)("stage %s", (stage) => {
         );
         for (const ns of objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata.name)) {
             expect({ ns, denies: denying.has(ns) }).toEqual({ ns, denies: true });
+        }
+    });
+});
+
+/** Each stage as its file has it, and observability's other shapes: logs to Log Service, Grafana not published. */
+const OBSERVABILITY_CASES: [string, string, Record<string, unknown>][] = [
+    ...STAGES.map((stage): [string, string, Record<string, unknown>] => [stage, stage, {}]),
+    ["staging, logs to sls", "staging", { observability: { ...stageValue("staging", "observability"), logs: { backend: "sls" } } }],
+    ["staging, no Grafana host", "staging", { observability: { ...stageValue("staging", "observability"), grafana: { host: "" } } }],
+];
+
+describe.each(OBSERVABILITY_CASES)("observability's paths: %s", (_label, stage, overrides) => {
+    const cfg = stageConfig(stage, overrides);
+    const objects = renderStage(stage, overrides);
+    const policies = objects.filter((o) => o.kind === "NetworkPolicy") as unknown as Policy[];
+    const pods = podsOf(objects, cfg.network.podCidr);
+    const obs = cfg.observability;
+    const loki = obs.enabled && obs.logs.backend === "loki";
+    const monitoring = (key: string) => key.startsWith("monitoring/") || key.startsWith("monitoring-agents/");
+    const springBoot = cfg.apps.flatMap((a) => (a.kind === "spring-boot" ? [a] : []));
+    const management = new Set(
+        springBoot.flatMap((a) => [
+            `apps/${a.name}:${a.managementPort}`,
+            ...(a.canary ? [`apps/${a.name}-canary:${a.managementPort}`] : []),
+        ]),
+    );
+    const pod = (key: string): Endpoint => {
+        const found = pods.get(key);
+        if (!found) throw new Error(`no pod ${key} (have ${[...pods.keys()].join(", ")})`);
+        return { pod: found };
+    };
+
+    /** The paths written down from docs/observability.md's list of scrapes and data flows, not from the renderer. */
+    function expectedPaths(): string[] {
+        if (!obs.enabled) return [];
+        const dns = (from: string) => [`${from} -> kube-system/coredns:53/UDP`, `${from} -> kube-system/coredns:53/TCP`];
+        return [
+            ...["monitoring/prometheus", "monitoring/alertmanager", "monitoring/grafana", "monitoring-agents/log-shipper"].flatMap(dns),
+            "monitoring/prometheus -> monitoring/alertmanager:9093/TCP",
+            "monitoring/prometheus -> monitoring/kube-state-metrics:8080/TCP",
+            "monitoring/prometheus -> ingress-nginx/ingress-nginx-controller:10254/TCP",
+            ...[...management].map((m) => `monitoring/prometheus -> ${m}/TCP`),
+            "monitoring/grafana -> monitoring/prometheus:9090/TCP",
+            ...(loki
+                ? ["monitoring/grafana -> monitoring/loki:3100/TCP", "monitoring-agents/log-shipper -> monitoring/loki:3100/TCP"]
+                : []),
+            ...(obs.grafana.host ? ["ingress-nginx/ingress-nginx-controller -> monitoring/grafana:3000/TCP"] : []),
+        ].sort();
+    }
+
+    it("between pods, exactly the declared paths touch the monitoring namespaces or an app's management port", () => {
+        const stranger: PodEndpoint = {
+            namespace: "default",
+            labels: { run: "stranger" },
+            ip: nthAddress(cidr(cfg.network.podCidr), 250),
+            ports: [],
+        };
+        const sources = [...pods.entries(), ["default/stranger", stranger] as const];
+        const got: string[] = [];
+        for (const [fromKey, from] of sources) {
+            for (const [toKey, to] of pods) {
+                for (const p of to.ports) {
+                    const protocol = p.protocol ?? "TCP";
+                    const relevant = monitoring(fromKey) || monitoring(toKey) || management.has(`${toKey}:${p.containerPort}`);
+                    if (fromKey !== toKey && relevant && allowed(policies, { pod: from }, { pod: to }, p.containerPort, protocol)) {
+                        got.push(`${fromKey} -> ${toKey}:${p.containerPort}/${protocol}`);
+                    }
+                }
+            }
+        }
+        expect([...new Set(got)].sort()).toEqual(expectedPaths());
+    });
+
+    if (!obs.enabled) return;
+    const vpcHost = { ip: nthAddress(cidr(cfg.network.vpcCidr), 200) };
+    const outside = { ip: "203.0.113.10" };
+
+    it("Prometheus scrapes the nodes' metrics ports in the VPC and asks the API server; nothing else outside the pod network", () => {
+        const prometheus = pod("monitoring/prometheus");
+        for (const port of [9100, 10250, 2381, 10257, 10259, 6443]) {
+            expect({ port, allowed: allowed(policies, prometheus, vpcHost, port) }).toEqual({ port, allowed: true });
+        }
+        expect(allowed(policies, prometheus, { ip: cfg.cluster.apiServiceIp }, 443)).toBe(true);
+        expect(allowed(policies, prometheus, vpcHost, 22)).toBe(false);
+        expect(allowed(policies, prometheus, vpcHost, 2379)).toBe(false);
+        expect(allowed(policies, prometheus, outside, 443)).toBe(false);
+    });
+
+    it("Alertmanager reaches its receivers outside, the shipper its destination; none reaches the metadata service", () => {
+        const alertmanager = pod("monitoring/alertmanager");
+        expect(allowed(policies, alertmanager, outside, 443)).toBe(true);
+        expect(allowed(policies, alertmanager, outside, 587)).toBe(true);
+        expect(allowed(policies, pod("monitoring-agents/log-shipper"), outside, 10011)).toBe(!loki);
+        expect(allowed(policies, pod("monitoring-agents/log-shipper"), outside, 443)).toBe(false);
+        expect(allowed(policies, pod("monitoring/grafana"), outside, 443)).toBe(false);
+        expect(allowed(policies, pod("monitoring/kube-state-metrics"), { ip: cfg.cluster.apiServiceIp }, 443)).toBe(true);
+        expect(allowed(policies, pod("monitoring/kube-state-metrics"), outside, 443)).toBe(false);
+        for (const key of [...pods.keys()].filter(monitoring)) {
+            expect({ key, allowed: allowed(policies, pod(key), { ip: METADATA_ADDRESS }, 80) }).toEqual({ key, allowed: false });
         }
     });
 });
