@@ -706,8 +706,12 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         });
         expect(up.summary.result).toBe("succeeded");
         firstUp = rec.steps;
-        // The real API server's warnings (deprecations, unknown fields) reach the engine as diagnostics: none.
-        expect(warnings).toEqual([]);
+        // The real API server's warnings (deprecations, unknown fields) reach the engine as diagnostics: none. Except
+        // one that is not about an object at all: kube-apiserver's ClusterIP repair loop, racing with a Service created
+        // between its two lists, reports the Service's fresh address as "not allocated; repairing" (it then is).
+        expect(
+            warnings.filter((w) => !/^ClusterIPNotAllocated: Cluster IP \[IPv4\]: [0-9.]+ is not allocated; repairing$/.test(w)),
+        ).toEqual([]);
         expect([...changes(rec.steps).values()].every((op) => op === "create")).toBe(true);
         objectsAfterUp = stateObjects((await stack.exportStack()).deployment).sort();
         expect(objectsAfterUp.length).toBe(firstUp.size);
