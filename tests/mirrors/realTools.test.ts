@@ -168,7 +168,13 @@ describe("containerd with the rendered hosts.toml", () => {
 
     test("pulls the pause image by its upstream name from the loopback mirror, with the pushed digest", () => {
         const r = pull(hostsDir("hosts-fallback", true), versions.images.pause);
-        expect(r.stderr + r.stdout).not.toMatch(/error|failed/i);
+        // ctr may log its own cancelled content lookup after a pull that succeeded ("failed to get content info ...
+        // context canceled", seen on a loaded machine): not about the registry; any other error or failure is.
+        const output = (r.stderr + r.stdout)
+            .split("\n")
+            .filter((line) => !/failed to get content info.*context canceled/.test(line))
+            .join("\n");
+        expect(output).not.toMatch(/error|failed/i);
         expect(r.status).toBe(0);
         const list = execFileSync("ctr", ["--address", socket, "images", "ls"], { encoding: "utf8" });
         expect(list).toContain(versions.images.pause);
