@@ -123,7 +123,13 @@ describe(`replacing workers of stage ${STAGE} on the real control plane and engi
         await startWorkerHost(false);
         await waitUntilReady(api, workerName, { timeoutMs: 180000 }, note);
         heartbeat = setInterval(() => void beat(), 5000);
-        apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+        // The test's pods run on the host network (no CNI plugin runs here): a namespace of its own that admits them, as
+        // the cluster's Pod Security default (baseline) would refuse them.
+        apply({
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: { name: NAMESPACE, labels: { "pod-security.kubernetes.io/enforce": "privileged" } },
+        });
     }, 1800000);
 
     afterAll(async () => {

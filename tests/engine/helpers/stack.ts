@@ -68,6 +68,19 @@ export function stateFileText(ws: EngineWorkspace, stage: string): string {
     return file.endsWith(".gz") ? execFileSync("gzip", ["-dc", file], { encoding: "utf8" }) : fs.readFileSync(file, "utf8");
 }
 
+/**
+ * Puts the file backend's copy of the previous checkpoint (`<stack>.json.bak`, which the CLI writes before each new
+ * checkpoint) back in place: what README's recovery says to do when a CLI killed mid-write left the state unreadable.
+ */
+export function restoreCheckpointBackup(ws: EngineWorkspace, stage: string): void {
+    const dir = path.join(ws.stateDir, ".pulumi", "stacks", PROJECT);
+    const pair = [`${stage}.json`, `${stage}.json.gz`]
+        .map((f) => ({ file: path.join(dir, f), backup: path.join(dir, `${f}.bak`) }))
+        .find((p) => fs.existsSync(p.backup));
+    if (!pair) throw new Error(`no checkpoint backup for ${stage} under ${dir}: ${fs.readdirSync(dir).join(", ")}`);
+    fs.copyFileSync(pair.backup, pair.file);
+}
+
 /** PIDs of `pulumi` processes this process started (the CLI that the Automation API runs). */
 export function cliProcesses(): number[] {
     try {

@@ -40,6 +40,13 @@ export interface VpcHost {
  */
 const OWNERS = "/run/coreos-platform-engine/netns";
 
+/** Deletes namespace `ns` with its hosts files and its owner record (whatever of them exists). */
+function removeNamespace(ns: string): void {
+    tryIp("netns", "del", ns);
+    fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
+    fs.rmSync(`${OWNERS}/${ns}`, { force: true });
+}
+
 function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
@@ -54,14 +61,13 @@ function alive(pid: number): boolean {
  * namespaces, their processes and, with them, its veths and the routes through them. Only namespaces marked as
  * this suite's by a process that is gone are touched.
  */
-export function sweepStaleVpcs(): string[] {
+export function sweepStaleVpcs(): void {
     let names: string[];
     try {
         names = fs.readdirSync(OWNERS);
     } catch {
-        return [];
+        return;
     }
-    const swept: string[] = [];
     for (const ns of names) {
         let owner: number;
         try {
@@ -82,12 +88,8 @@ export function sweepStaleVpcs(): string[] {
         } catch {
             // the namespace itself is gone; its directory is removed below
         }
-        tryIp("netns", "del", ns);
-        fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
-        fs.rmSync(`${OWNERS}/${ns}`, { force: true });
-        swept.push(ns);
+        removeNamespace(ns);
     }
-    return swept;
 }
 
 export class Vpc {
@@ -164,10 +166,6 @@ export class Vpc {
     /** Removes every namespace, link and hosts file. */
     destroy(): void {
         for (const link of this.hostLinks) tryIp("link", "del", link);
-        for (const ns of this.namespaces.reverse()) {
-            tryIp("netns", "del", ns);
-            fs.rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
-            fs.rmSync(`${OWNERS}/${ns}`, { force: true });
-        }
+        for (const ns of this.namespaces.reverse()) removeNamespace(ns);
     }
 }

@@ -1,0 +1,53 @@
+/**
+ * The engine suite's jest environment: Node's, plus what Pulumi's language host does for a program run in its
+ * process and jest cannot.
+ *
+ * An inline program runs in the test's own process. When the engine ends an update early (a resource failed, a
+ * refused update, the CLI killed on purpose), the program's calls still under way fail with gRPC UNAVAILABLE or
+ * CANCELLED; the SDK renames them "Resource monitor is terminating" and re-raises them as unhandled rejections
+ * (`runtime/resource.ts`, `runAsyncResourceOp`). Pulumi's language host, and the Automation API's own
+ * language server, install a handler that drops exactly these (`errors.isGrpcError`). Under jest that handler
+ * never fires: a test file's `process` is jest's copy, and the real process's rejections go to jest, which
+ * reports each one as "Test suite failed to run" although every test passed.
+ *
+ * This environment drops those rejections, and only those, as the language host does, and counts them on stderr
+ * at the end of the file so that they stay visible. Any other unhandled rejection still fails the suite.
+ */
+import { TestEnvironment } from "jest-environment-node";
+import type { Circus } from "@jest/types";
+
+/** gRPC status codes that mean "the engine went away" to the SDK (`errors.isGrpcError`). */
+const GRPC_CANCELLED = 1;
+const GRPC_UNAVAILABLE = 14;
+/** The message the SDK gives those errors before re-raising them. */
+const MONITOR_TERMINATING = "Resource monitor is terminating";
+
+/** True for the SDK's own rejection of a call cut off by the engine's end of the update. */
+export function isMonitorTerminating(error: unknown): boolean {
+    if (typeof error !== "object" || error === null) return false;
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return message === MONITOR_TERMINATING && (code === GRPC_UNAVAILABLE || code === GRPC_CANCELLED);
+}
+
+export default class EngineEnvironment extends TestEnvironment {
+    private dropped = 0;
+
+    handleTestEvent(event: Circus.Event, state: Circus.State): void {
+        // Runs after jest-circus's own handler has recorded the rejection: undo that record, as `rejectionHandled`
+        // would.
+        if (event.name !== "error" || !event.promise || !isMonitorTerminating(event.error)) return;
+        state.unhandledRejectionErrorByPromiseTarget.get(event.promise)?.delete(event.promise);
+        state.unhandledRejectionErrorByPromiseTarget.delete(event.promise);
+        this.dropped++;
+    }
+
+    async teardown(): Promise<void> {
+        if (this.dropped > 0) {
+            process.stderr.write(
+                `engine: ${this.dropped} SDK call(s) cut off by the end of an update ("${MONITOR_TERMINATING}") ` +
+                    `dropped, as Pulumi's language host drops them\n`,
+            );
+        }
+        await super.teardown();
+    }
+}
