@@ -12,8 +12,8 @@
  *   `up` with the drain's message and deletes nothing; `pulumi destroy` needs `--run-program`.
  *
  * The stand-in hosts: the stage's first worker is a real kubelet (stopped when its "instance" goes, started afresh
- * when the new one comes: a new host that TLS-bootstraps again); the other two are Node objects this test keeps
- * Ready, as their kubelets would.
+ * when the new one comes: a new host, with new keys and the join's certificates for them); the other two are Node
+ * objects this test keeps Ready, as their kubelets would.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -23,10 +23,11 @@ import { KubeApi, kubeApiTarget } from "../../components/kubeApi";
 import { deleteNode, drainNode, waitUntilReady } from "../../components/nodeDrain";
 import { RollingPool } from "../../components/nodeRoll";
 import { nodeHostname } from "../../config/plan";
+import { nodePaths } from "../../layout/node";
 import { NODE_ROLE_LABELS } from "../../layout/roles";
 import { listStages } from "../../tools/stageFiles";
 import { BootedControlPlane, bootControlPlane, kubectl } from "./helpers/controlPlane";
-import { JoiningNode, TESTPOD_IMAGE, joinFirstWorker, joinNode, stopNode, unmountUnder } from "./helpers/node";
+import { JoiningNode, TESTPOD_IMAGE, WorkerJoin, joinFirstWorker, joinNode, joinWorker, stopNode, unmountUnder } from "./helpers/node";
 import { Processes } from "./helpers/processes";
 import { StageScratch, cleanUp, stageScratch } from "./helpers/scratch";
 import { RenderedStage } from "./helpers/render";
@@ -63,13 +64,17 @@ describe(`replacing workers of stage ${STAGE} on the real control plane and engi
     const startWorkerHost = async (fresh: boolean) => {
         const node = worker!.node;
         const host = worker!.host;
-        // A new host has no kubelet identity: it TLS-bootstraps again with the bootstrap token.
+        // A new host has no kubelet identity: its join command makes new keys on it and brings certificates signed for
+        // them (as NodePool's join does); nothing of the old host's identity is left.
         // The old kubelet may have been stopped before it tore down an evicted pod's volume mounts (a loaded machine).
+        let join: WorkerJoin | undefined;
         if (fresh) {
             unmountUnder(node.at("/var/lib/kubelet"));
             fs.rmSync(node.at("/var/lib/kubelet"), { recursive: true, force: true });
+            fs.rmSync(node.at(nodePaths.joinKey), { force: true });
+            join = joinWorker(rendered, node, host, work);
         }
-        worker = await joinNode(node, host, undefined, processes, tools, work, "roll", { standInCni: true });
+        worker = await joinNode(node, host, join?.files, processes, tools, work, "roll", { standInCni: true });
         await processes.waitFor(
             `kubelet of ${workerName} up`,
             () => nodeExists(workerName),
