@@ -42,7 +42,11 @@ build() {
       src="$out.tmp/src"
       cp -r "$here/go/provider" "$src"
       local upstream
+      # `go list -m` names the module's directory only once it is in the module cache: download it first (a fresh
+      # machine has an empty cache, and an empty directory here would send embedgen to /cmd/...).
+      (cd "$src" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4)
       upstream=$(cd "$src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+      [ -n "$upstream" ] || { echo "engine/build.sh: the provider module's directory is unknown (go list -m)" >&2; exit 1; }
       (cd "$src" && go run ./embedgen "$upstream/cmd/pulumi-resource-kubernetes" "$PROVIDER_VERSION" .)
     fi
     local started=$SECONDS
