@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real tools the engine suite runs (Pulumi CLI, Kubernetes provider, control plane, kubelet, etcd 3.6)
 # from the Go modules under engine/go/, into a cache outside the work tree keyed by each module's sources.
-# A module whose key is already built is reused (seconds); a cold machine builds all four (about 35 minutes on
+# A module whose key is already built is reused (seconds); a cold machine builds all four (about 23 minutes on
 # 2 cores). Logs go to stderr; stdout gets one line per binary, `name=absolute path`, for the suite to read.
 #
 #   ENGINE_CACHE   where builds are kept (default: ${XDG_CACHE_HOME:-$HOME/.cache}/coreos-platform/engine)
