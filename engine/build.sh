@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real tools the engine suite runs (Pulumi CLI, Kubernetes provider, control plane, kubelet, etcd 3.6)
 # from the Go modules under engine/go/, into a cache outside the work tree keyed by each module's sources.
-# A module whose key is already built is reused (seconds); a cold machine builds all four (about 35 minutes on
+# A module whose key is already built is reused (seconds); a cold machine builds all four (about 23 minutes on
 # 2 cores). Logs go to stderr; stdout gets one line per binary, `name=absolute path`, for the suite to read.
 #
 #   ENGINE_CACHE   where builds are kept (default: ${XDG_CACHE_HOME:-$HOME/.cache}/coreos-platform/engine)
@@ -42,7 +42,11 @@ build() {
       src="$out.tmp/src"
       cp -r "$here/go/provider" "$src"
       local upstream
+      # `go list -m` names the module's directory only once it is in the module cache: download it first (a fresh
+      # machine has an empty cache, and an empty directory here would send embedgen to /cmd/...).
+      (cd "$src" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4)
       upstream=$(cd "$src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+      [ -n "$upstream" ] || { echo "engine/build.sh: the provider module's directory is unknown (go list -m)" >&2; exit 1; }
       (cd "$src" && go run ./embedgen "$upstream/cmd/pulumi-resource-kubernetes" "$PROVIDER_VERSION" .)
     fi
     local started=$SECONDS
