@@ -1,8 +1,9 @@
 /**
- * The engine suite's jest environment (tests/engine/helpers/environment.ts) drops the SDK's "Resource monitor is
- * terminating" rejections, as Pulumi's language host does, and nothing else. Shown with a nested jest on a fixture
- * that raises them: Node's own environment fails it (the failure the engine suite had), the engine environment
- * passes it, and the same rejection with another gRPC code still fails.
+ * The engine suite's jest environment (tests/engine/helpers/environment.ts) drops the SDK's gRPC rejections of a
+ * call cut off by the engine's end ("Resource monitor is terminating", "14 UNAVAILABLE: No connection
+ * established"), as Pulumi's language host does, and nothing else. Shown with a nested jest on a fixture that
+ * raises them: Node's own environment fails it (the failure the engine suite had), the engine environment passes
+ * it, and the same rejection with another gRPC code still fails.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -64,18 +65,22 @@ test("the engine environment drops exactly that rejection", () => {
     expect(report.testResults[0].status).toBe("passed");
 });
 
-test("the engine environment still fails a suite on the same message with another gRPC code", () => {
+test("the engine environment still fails a suite on the same rejections with another gRPC code", () => {
     const report = runFixture(engineEnvironment, 2);
     expect(report.testResults[0].status).toBe("failed");
     expect(report.testResults[0].message).toContain("Resource monitor is terminating");
 });
 
-test("the rule: the SDK's message with UNAVAILABLE or CANCELLED, nothing else", () => {
-    const error = (message: string, code: number) => Object.assign(new Error(message), { code });
-    expect(isMonitorTerminating(error("Resource monitor is terminating", 14))).toBe(true);
-    expect(isMonitorTerminating(error("Resource monitor is terminating", 1))).toBe(true);
-    expect(isMonitorTerminating(error("Resource monitor is terminating", 13))).toBe(false);
-    expect(isMonitorTerminating(error("14 UNAVAILABLE: connection refused", 14))).toBe(false);
+test("the rule: a gRPC error with UNAVAILABLE or CANCELLED (the language host's), nothing else", () => {
+    const grpc = (message: string, code: number) => Object.assign(new Error(message), { code, details: "", metadata: {} });
+    expect(isMonitorTerminating(grpc("Resource monitor is terminating", 14))).toBe(true);
+    expect(isMonitorTerminating(grpc("Resource monitor is terminating", 1))).toBe(true);
+    expect(isMonitorTerminating(grpc("14 UNAVAILABLE: No connection established", 14))).toBe(true);
+    expect(isMonitorTerminating(grpc("Resource monitor is terminating", 13))).toBe(false);
+    expect(isMonitorTerminating(grpc("2 UNKNOWN: boom", 2))).toBe(false);
+    // Not a gRPC error, whatever its code: an Error of the test's own, or a Node system error.
+    expect(isMonitorTerminating(Object.assign(new Error("Resource monitor is terminating"), { code: 14 }))).toBe(false);
+    expect(isMonitorTerminating(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(false);
     expect(isMonitorTerminating("Resource monitor is terminating")).toBe(false);
     expect(isMonitorTerminating(undefined)).toBe(false);
 });
