@@ -10,5 +10,7 @@ module.exports = {
     testMatch: ["**/*.test.ts"],
     transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
     testTimeout: 1200000,
+    // observabilityTools.test.ts last: its tools build in the background meanwhile (engine/test.sh).
+    testSequencer: "<rootDir>/tests/engine/helpers/sequencer.js",
     maxWorkers: 1,
 };

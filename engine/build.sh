@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Builds the real tools the engine suite runs (Pulumi CLI, Kubernetes provider, control plane, kubelet, etcd 3.6)
-# from the Go modules under engine/go/, into a cache outside the work tree keyed by each module's sources.
-# A module whose key is already built is reused (seconds); a cold machine builds all four (about 23 minutes on
-# 2 cores). Logs go to stderr; stdout gets one line per binary, `name=absolute path`, for the suite to read.
+# Builds the real tools the engine suite runs from the Go modules under engine/go/, into a cache outside the work
+# tree keyed by each module's sources. A module whose key is already built is reused (seconds). Logs go to stderr;
+# stdout gets one line per binary, `name=absolute path`, for the suite to read.
+#
+#   bash engine/build.sh [core] [checkers]     (no argument: both)
+#
+#   core      what the suite runs: Pulumi CLI, Kubernetes provider, control plane and kubelet, etcd 3.6, the test
+#             pod (about 23 minutes on a cold 2-core machine)
+#   checkers  what only observabilityTools.test.ts runs: the log shipper (otelcol), promtool and amtool (about
+#             9 minutes cold); `npm run test:engine` builds them in the background while the suite runs
 #
 #   ENGINE_CACHE   where builds are kept (default: ${XDG_CACHE_HOME:-$HOME/.cache}/coreos-platform/engine)
 set -Eeuo pipefail
@@ -68,16 +74,30 @@ build() {
   for bin in "$out"/*; do echo "$(basename "$bin")=$bin"; done
 }
 
-kver=k8s.io/component-base/version
-build cli "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
-  github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-build provider "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PROVIDER_VERSION" \
-  .
-build kubernetes "-X $kver.gitVersion=$KUBERNETES_VERSION -X $kver.gitMajor=1 -X $kver.gitMinor=36 \
-  -X $kver.gitTreeState=clean" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
-build etcd "" . go.etcd.io/etcd/etcdutl/v3 go.etcd.io/etcd/etcdctl/v3
-build testpod "" .
-build otelcol "" .
-build prometheus "" github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/alertmanager/cmd/amtool
+core() {
+  local kver=k8s.io/component-base/version
+  build cli "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
+    github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  build provider "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$PROVIDER_VERSION" \
+    .
+  build kubernetes "-X $kver.gitVersion=$KUBERNETES_VERSION -X $kver.gitMajor=1 -X $kver.gitMinor=36 \
+    -X $kver.gitTreeState=clean" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
+  build etcd "" . go.etcd.io/etcd/etcdutl/v3 go.etcd.io/etcd/etcdctl/v3
+  build testpod "" .
+}
+
+checkers() {
+  build otelcol "" .
+  build prometheus "" github.com/prometheus/prometheus/cmd/promtool github.com/prometheus/alertmanager/cmd/amtool
+}
+
+[ $# -gt 0 ] || set -- core checkers
+for group in "$@"; do
+  case $group in
+    core) core ;;
+    checkers) checkers ;;
+    *) echo "engine/build.sh: unknown group '$group' (known: core, checkers)" >&2; exit 2 ;;
+  esac
+done

@@ -11,15 +11,19 @@ import * as path from "path";
 import { PROMETHEUS_PATHS } from "../../k8s/prometheusConfig";
 import { SHIPPER_PATHS } from "../../k8s/logConfigs";
 import { find, renderStage, stageConfig } from "../k8s/helpers";
-import { engineTools, requireMachine, EngineTools } from "./helpers/tools";
+import { CheckerTools, checkerTools, requireMachine } from "./helpers/tools";
 
-let tools: EngineTools;
+let tools: CheckerTools;
 const cleanup: string[] = [];
 
-beforeAll(() => {
+// `npm run test:engine` builds the checkers in the background while the rest of the suite runs (this file runs
+// last); from cold on 2 cores at the lowest priority that can outlast the suite's other files.
+const CHECKERS_WAIT_MS = 50 * 60 * 1000;
+
+beforeAll(async () => {
     requireMachine();
-    tools = engineTools();
-});
+    tools = await checkerTools(CHECKERS_WAIT_MS);
+}, CHECKERS_WAIT_MS + 60000);
 
 afterAll(() => {
     for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true });

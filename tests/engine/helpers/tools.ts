@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../../tools/stageFiles";
 
-/** Every binary built by engine/build.sh, by name. */
+/** The binaries `engine/build.sh core` builds, by name: what the suite runs. */
 export interface EngineTools {
     readonly pulumi: string;
     readonly "pulumi-resource-kubernetes": string;
@@ -22,6 +22,10 @@ export interface EngineTools {
     readonly etcdctl: string;
     readonly etcdutl: string;
     readonly testpod: string;
+}
+
+/** The binaries `engine/build.sh checkers` builds: what only checks configurations (observabilityTools.test.ts). */
+export interface CheckerTools {
     /** The log shipper's components (engine/go/otelcol), for its own `validate`. */
     readonly otelcol: string;
     /** promtool and amtool at the pinned Prometheus and Alertmanager releases. */
@@ -29,7 +33,7 @@ export interface EngineTools {
     readonly amtool: string;
 }
 
-const BINARIES: readonly (keyof EngineTools)[] = [
+const CORE: readonly (keyof EngineTools)[] = [
     "pulumi",
     "pulumi-resource-kubernetes",
     "kube-apiserver",
@@ -41,10 +45,34 @@ const BINARIES: readonly (keyof EngineTools)[] = [
     "etcdctl",
     "etcdutl",
     "testpod",
-    "otelcol",
-    "promtool",
-    "amtool",
 ];
+
+const CHECKERS: readonly (keyof CheckerTools)[] = ["otelcol", "promtool", "amtool"];
+
+/** `name=path` lines (engine/build.sh's stdout) as the named binaries; fails naming any that is missing. */
+function binaries<K extends string>(listing: string, names: readonly K[], group: string): Record<K, string> {
+    const found = new Map(
+        listing
+            .split("\n")
+            .filter((line) => line.includes("="))
+            .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+    );
+    const missing = names.filter((name) => !found.has(name) || !fs.existsSync(found.get(name)!));
+    if (missing.length > 0) {
+        throw new Error(
+            `engine/build.sh ${group} did not provide ${missing.join(", ")}; run \`bash engine/build.sh ${group}\` and read its log`,
+        );
+    }
+    return Object.fromEntries(names.map((name) => [name, found.get(name)!])) as Record<K, string>;
+}
+
+/** engine/build.sh's listing of a group, built now (seconds once cached). */
+function buildGroup(group: string): string {
+    return execFileSync("bash", [path.join(PROJECT_DIR, "engine/build.sh"), group], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+    });
+}
 
 let cached: EngineTools | undefined;
 
@@ -54,21 +82,36 @@ let cached: EngineTools | undefined;
  */
 export function engineTools(): EngineTools {
     if (cached) return cached;
-    const listing = process.env.ENGINE_TOOLS_FILE
-        ? fs.readFileSync(process.env.ENGINE_TOOLS_FILE, "utf8")
-        : execFileSync("bash", [path.join(PROJECT_DIR, "engine/build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-    const found = new Map(
-        listing
-            .split("\n")
-            .filter((line) => line.includes("="))
-            .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
-    );
-    const missing = BINARIES.filter((name) => !found.has(name) || !fs.existsSync(found.get(name)!));
-    if (missing.length > 0) {
-        throw new Error(`engine/build.sh did not provide ${missing.join(", ")}; run \`bash engine/build.sh\` and read its log`);
-    }
-    cached = Object.fromEntries(BINARIES.map((name) => [name, found.get(name)!])) as unknown as EngineTools;
+    const listing = process.env.ENGINE_TOOLS_FILE ? fs.readFileSync(process.env.ENGINE_TOOLS_FILE, "utf8") : buildGroup("core");
+    cached = binaries(listing, CORE, "core");
     return cached;
+}
+
+/**
+ * The checkers. `npm run test:engine` builds them in the background while the suite runs (its sequencer runs their
+ * test last) and writes the build's exit code to ENGINE_CHECKERS_FILE.status: this waits for it, up to `timeoutMs`,
+ * and fails with the build's log if the build failed. Run directly, this runs engine/build.sh itself.
+ */
+export async function checkerTools(timeoutMs: number): Promise<CheckerTools> {
+    const file = process.env.ENGINE_CHECKERS_FILE;
+    if (!file) return binaries(buildGroup("checkers"), CHECKERS, "checkers");
+    const deadline = Date.now() + timeoutMs;
+    while (!fs.existsSync(`${file}.status`)) {
+        if (Date.now() > deadline) {
+            throw new Error(
+                `engine/build.sh checkers did not end within ${timeoutMs / 60000} minutes; its log so far:\n${tail(`${file}.log`)}`,
+            );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
+    const status = fs.readFileSync(`${file}.status`, "utf8").trim();
+    if (status !== "0") throw new Error(`engine/build.sh checkers failed (exit ${status}):\n${tail(`${file}.log`)}`);
+    return binaries(fs.readFileSync(file, "utf8"), CHECKERS, "checkers");
+}
+
+/** The last lines of a log file, or a word that it is missing. */
+function tail(file: string): string {
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").slice(-40).join("\n") : `(no log at ${file})`;
 }
 
 /** Debian packages the suite drives, by command. */
