@@ -102,3 +102,27 @@ export function stopStrayPlugins(ws: EngineWorkspace): void {
         // none left
     }
 }
+
+/**
+ * The steps of a `pulumi preview` that change something, each as `<op> <urn>` with the properties it would change:
+ * what a "no change" check expects to be empty, and names the resource when it is not (a change summary's counts
+ * alone do not say which resource a stray `delete` is about).
+ */
+export async function previewChanges(stack: Stack): Promise<string[]> {
+    const steps: string[] = [];
+    const result = await stack.preview({
+        onEvent: (e) => {
+            const m = e.resourcePreEvent?.metadata;
+            if (!m || m.op === "same" || m.op === "read") return;
+            const keys = m.detailedDiff ? Object.keys(m.detailedDiff) : (m.diffs ?? []);
+            steps.push(`${m.op} ${m.urn}${keys.length > 0 ? ` (${[...keys].sort().join(", ")})` : ""}`);
+        },
+    });
+    const counted = Object.entries(result.changeSummary)
+        .filter(([op]) => op !== "same")
+        .reduce((n, [, count]) => n + (count ?? 0), 0);
+    // A counted change with no step in the events must not pass as "no change".
+    if (steps.length === 0 && counted > 0)
+        steps.push(`change summary counts ${counted} change(s): ${JSON.stringify(result.changeSummary)}`);
+    return steps.sort();
+}
