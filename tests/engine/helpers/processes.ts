@@ -30,7 +30,8 @@ export interface RestartPolicy {
 /**
  * Where a process runs: this host (`undefined`), or a node's network namespace, either with the node's own /etc
  * files (`ip netns exec`, which also mounts a fresh /sys and so hides the host's cgroup mounts) or with this host's
- * mounts (`nsenter --net`: what containerd and the kubelet need, which manage cgroups and resolve nothing).
+ * mounts (`nsenter --net`: what containerd and the kubelet need, which manage cgroups; their lookups, such as an
+ * image's registry, use this host's resolv.conf, whose servers the node's namespace makes unreachable: see Vpc.addHost).
  */
 export type Where = undefined | { readonly netns: string; readonly mounts: "node-etc" | "host" };
 
