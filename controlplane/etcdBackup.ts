@@ -16,7 +16,7 @@
  * network and the etcd client certificate the apiserver uses.
  */
 import { ETCD_CLIENT_PORT } from "../layout/cluster";
-import { nodePaths, nodeUnits, pkiFiles } from "../layout/node";
+import { ETCD_BACKUP_METRICS_FILE, ETCD_BACKUP_SUCCESS_METRIC, nodePaths, nodeUnits, pkiFiles } from "../layout/node";
 import { NodeFile, NodeFiles } from "./files";
 import { HELPERS, prologue, shellQuote } from "./scripts";
 
@@ -41,6 +41,8 @@ export interface EtcdScriptPaths {
     readonly envFile: string;
     /** Scratch space for a snapshot on its way out. */
     readonly workDir: string;
+    /** Where the backup records its success for node_exporter's textfile collector (the `EtcdBackupTooOld` alert). */
+    readonly metricsFile: string;
 }
 
 /** A controller's paths. */
@@ -50,6 +52,7 @@ export const CONTROLLER_ETCD_PATHS: EtcdScriptPaths = {
     clientKey: `${nodePaths.pkiDir}/${pkiFiles.etcdClientKey}`,
     envFile: nodePaths.etcdEnvFile,
     workDir: nodePaths.etcdBackupWorkDir,
+    metricsFile: ETCD_BACKUP_METRICS_FILE,
 };
 
 /** What both scripts are rendered from. */
@@ -65,6 +68,7 @@ export interface EtcdScriptInput {
 }
 
 const LOCAL_ENDPOINT = `https://127.0.0.1:${ETCD_CLIENT_PORT}`;
+const METRIC = ETCD_BACKUP_SUCCESS_METRIC;
 
 /** Shell functions both scripts share: etcdctl/etcdutl in the etcd image, and signed S3 requests with curl. */
 function etcdTools(input: EtcdScriptInput): string {
@@ -75,6 +79,7 @@ cert=${shellQuote(p.clientCert)}
 key=${shellQuote(p.clientKey)}
 env_file=${shellQuote(p.envFile)}
 work=${shellQuote(p.workDir)}
+metrics=${shellQuote(p.metricsFile)}
 endpoint=${shellQuote(input.bucket.endpoint)}
 region=${shellQuote(input.bucket.region)}
 prefix=${shellQuote(input.bucket.prefix)}
@@ -164,6 +169,11 @@ for object in "$name" "$name.sha256"; do
         s3 "$(sha256_of "\${work}/\${object}")" --upload-file "\${work}/\${object}" -- "\${endpoint}/\${prefix}\${object}" >/dev/null ||
         fail "the upload of \${prefix}\${object} was refused (the role may only put objects under \${prefix}, from the stage's VPC)"
 done
+step="record the backup in \${metrics}"
+mkdir -p -- "$(dirname -- "$metrics")"
+printf '# HELP %s %s\\n# TYPE %s gauge\\n%s %s\\n' ${METRIC} 'Unix time of the last etcd backup written and uploaded.' \\
+    ${METRIC} ${METRIC} "$(date +%s)" > "\${metrics}.tmp"
+mv -f -- "\${metrics}.tmp" "$metrics"
 step=done
 echo "\${what}: uploaded \${prefix}\${name} (revision \${revision}, $(stat -c %s -- "$file") bytes)"
 }

@@ -5,14 +5,14 @@
  * crash-looping and an app answering with errors. `promtool test rules` fires and silences each one in the tests.
  */
 import * as YAML from "yaml";
+import { ETCD_BACKUP_SUCCESS_METRIC } from "../layout/node";
 import { JOBS } from "./prometheusConfig";
 
 /**
- * The metric the etcd backup (issue 12) is to expose, through node_exporter's textfile collector on the node that
- * takes it (layout/node.ts NODE_EXPORTER_TEXTFILE_DIR): the Unix time of the last backup that was written and
- * uploaded completely. Until something exposes it, the backup alert cannot fire (docs/observability.md).
+ * The metric the etcd backup exposes through node_exporter's textfile collector on the controller that takes it
+ * (layout/node.ts; written by controlplane/etcdBackup.ts): the Unix time of the last backup written and uploaded.
  */
-export const BACKUP_SUCCESS_METRIC = "coreos_platform_etcd_backup_last_success_timestamp_seconds";
+export const BACKUP_SUCCESS_METRIC = ETCD_BACKUP_SUCCESS_METRIC;
 
 /** The recorded expiry of each certificate the program issues: one series per certificate (see renderCertificateRules). */
 export const CERTIFICATE_EXPIRY_METRIC = "coreos_platform_certificate_expiry_timestamp_seconds";

@@ -115,3 +115,10 @@ export const pkiFiles = {
  * wants Prometheus to see a number (the etcd backup's last success) writes it here (docs/observability.md).
  */
 export const NODE_EXPORTER_TEXTFILE_DIR = "/var/lib/node-exporter/textfile";
+
+/**
+ * The etcd backup's record for monitoring: the Unix time of the last backup written and uploaded completely, which the
+ * leader's `etcd-backup` writes (atomically) into its textfile file and the `EtcdBackupTooOld` alert reads.
+ */
+export const ETCD_BACKUP_SUCCESS_METRIC = "coreos_platform_etcd_backup_last_success_timestamp_seconds";
+export const ETCD_BACKUP_METRICS_FILE = `${NODE_EXPORTER_TEXTFILE_DIR}/etcd-backup.prom`;

@@ -16,8 +16,10 @@ import * as path from "path";
 import { ETCD_BACKUP_PREFIX } from "../../components/etcdBackup";
 import { physicalName, stageIdentity } from "../../components/common";
 import { ETCD_CLIENT_PORT } from "../../layout/cluster";
-import { nodePaths, pkiFiles } from "../../layout/node";
+import { ETCD_BACKUP_METRICS_FILE, nodePaths, pkiFiles } from "../../layout/node";
+import { BACKUP_SUCCESS_METRIC } from "../../k8s/alertRules";
 import { listStages, stageConfigFromFiles } from "../../tools/stageFiles";
+import { namesOfExposition } from "../observability/helpers";
 import { BootedMember, Override, RUNNER_ADDRESS, etcdMemberEnv, podmanShim, startEtcd, startEtcdMembers } from "./helpers/controlPlane";
 import { OssStandIn } from "./helpers/ossStandIn";
 import { Processes } from "./helpers/processes";
@@ -108,6 +110,7 @@ describe(`etcd backup and restore, on the real etcd 3.6 of stage ${STAGE}`, () =
                 key: `${pki}/${pkiFiles.etcdClientKey}`,
                 env_file: member.node.at(nodePaths.etcdEnvFile),
                 work: member.node.at(nodePaths.etcdBackupWorkDir),
+                metrics: member.node.at(ETCD_BACKUP_METRICS_FILE),
                 endpoint,
             };
             const backup = withVariables(files.get(nodePaths.etcdBackupScript)!, values, `${member.hostname} etcd-backup`);
@@ -158,6 +161,7 @@ describe(`etcd backup and restore, on the real etcd 3.6 of stage ${STAGE}`, () =
     });
 
     test("every controller runs the backup; only the leader saves, checks and uploads a snapshot, signed with the role's credentials", async () => {
+        const started = Math.floor(Date.now() / 1000);
         const runs = [];
         for (let i = 0; i < members.length; i++) runs.push(await runOnHost(members[i].host, backupScripts[i], [], { path: shim }));
         for (const r of runs)
@@ -182,6 +186,16 @@ describe(`etcd backup and restore, on the real etcd 3.6 of stage ${STAGE}`, () =
         // The scratch copy is gone from the leader.
         const leader = runs.indexOf(uploads[0]);
         expect(fs.readdirSync(members[leader].node.at(nodePaths.etcdBackupWorkDir))).toEqual([]);
+        // The leader recorded its success for node_exporter's textfile collector (the EtcdBackupTooOld alert reads it),
+        // as a whole file (no temporary left); the other members wrote none.
+        const records = members.map((m) => m.node.at(ETCD_BACKUP_METRICS_FILE));
+        expect(records.map((file) => fs.existsSync(file))).toEqual(members.map((_, i) => i === leader));
+        expect(fs.readdirSync(path.dirname(records[leader]))).toEqual([path.basename(records[leader])]);
+        const exposition = fs.readFileSync(records[leader], "utf8");
+        expect(namesOfExposition(exposition)).toEqual(new Set([BACKUP_SUCCESS_METRIC]));
+        const recorded = Number(new RegExp(`^${BACKUP_SUCCESS_METRIC} (\\d+)$`, "m").exec(exposition)?.[1]);
+        expect(recorded).toBeGreaterThanOrEqual(started);
+        expect(recorded).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
     }, 300000);
 
     test("an operator lists and fetches the backup from inside the VPC; the controllers' role cannot read it", async () => {

@@ -5,7 +5,7 @@
  * raises them: Node's own environment fails it (the failure the engine suite had), the engine environment passes
  * it, and the same rejection with another gRPC code still fails.
  */
-import { execFileSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -21,8 +21,8 @@ interface JestJson {
     testResults: { message: string; status: string }[];
 }
 
-/** Runs the fixture in a nested jest with the given environment; returns jest's JSON report. */
-function runFixture(testEnvironment: string, grpcCode: number): JestJson {
+/** Runs the fixture in a nested jest with the given environment; returns jest's JSON report (and its stderr). */
+function runFixture(testEnvironment: string, grpcCode: number): JestJson & { stderr: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "engine-env-"));
     const out = path.join(dir, "report.json");
     const config = {
@@ -31,17 +31,14 @@ function runFixture(testEnvironment: string, grpcCode: number): JestJson {
         testMatch: ["**/*.fixture.ts"],
         transform: { "^.+\\.ts$": [require.resolve("ts-jest"), { isolatedModules: true, diagnostics: false }] },
     };
+    // A failing fixture run exits non-zero; the report says why.
+    const run = spawnSync(
+        process.execPath,
+        [require.resolve("jest/bin/jest"), "--config", JSON.stringify(config), "--json", "--outputFile", out],
+        { cwd: root, env: { ...process.env, FIXTURE_GRPC_CODE: String(grpcCode) }, encoding: "utf8" },
+    );
     try {
-        execFileSync(
-            process.execPath,
-            [require.resolve("jest/bin/jest"), "--config", JSON.stringify(config), "--json", "--outputFile", out],
-            { cwd: root, env: { ...process.env, FIXTURE_GRPC_CODE: String(grpcCode) }, stdio: "pipe" },
-        );
-    } catch {
-        // A failing fixture run exits non-zero; the report says why.
-    }
-    try {
-        return JSON.parse(fs.readFileSync(out, "utf8")) as JestJson;
+        return { ...(JSON.parse(fs.readFileSync(out, "utf8")) as JestJson), stderr: run.stderr };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -63,6 +60,11 @@ test("the engine environment drops exactly that rejection", () => {
     expect(report.testResults[0].message).toBe("");
     expect(report.numPassedTests).toBe(2);
     expect(report.testResults[0].status).toBe("passed");
+    // Each one is named with the test it came in (a program run that lost a call registered less than it meant to).
+    expect(report.stderr).toContain("engine: 3 SDK call(s) cut off");
+    expect(report.stderr).toContain(" › a rejection inside a test: Resource monitor is terminating");
+    expect(report.stderr).toContain(" › a rejection inside a test: 14 UNAVAILABLE: No connection established");
+    expect(report.stderr).toContain(" › a later test, while the earlier rejection lands: Resource monitor is terminating");
 });
 
 test("the engine environment still fails a suite on the same rejections with another gRPC code", () => {

@@ -36,7 +36,8 @@ export function isMonitorTerminating(error: unknown): boolean {
 }
 
 export default class EngineEnvironment extends TestEnvironment {
-    private dropped = 0;
+    /** Each dropped rejection: the test running when it came, and its message. */
+    private readonly dropped: string[] = [];
 
     handleTestEvent(event: Circus.Event, state: Circus.State): void {
         // Runs after jest-circus's own handler has recorded the rejection: undo that record, as `rejectionHandled`
@@ -44,14 +45,18 @@ export default class EngineEnvironment extends TestEnvironment {
         if (event.name !== "error" || !event.promise || !isMonitorTerminating(event.error)) return;
         state.unhandledRejectionErrorByPromiseTarget.get(event.promise)?.delete(event.promise);
         state.unhandledRejectionErrorByPromiseTarget.delete(event.promise);
-        this.dropped++;
+        const test = state.currentlyRunningTest;
+        const where = test ? `${test.parent?.name ?? ""} › ${test.name}` : "outside any test";
+        this.dropped.push(`${where}: ${(event.error as Error).message.split("\n")[0]}`);
     }
 
     async teardown(): Promise<void> {
-        if (this.dropped > 0) {
+        if (this.dropped.length > 0) {
+            // Which test each came in: a program run of that test that lost a call registered less than it meant to.
             process.stderr.write(
-                `engine: ${this.dropped} SDK call(s) cut off by the engine's end (gRPC UNAVAILABLE or CANCELLED, such as ` +
-                    `"${MONITOR_TERMINATING}") dropped, as Pulumi's language host drops them\n`,
+                `engine: ${this.dropped.length} SDK call(s) cut off by the engine's end (gRPC UNAVAILABLE or CANCELLED, ` +
+                    `such as "${MONITOR_TERMINATING}") dropped, as Pulumi's language host drops them:\n` +
+                    this.dropped.map((d) => `  during ${d}\n`).join(""),
             );
         }
         await super.teardown();
