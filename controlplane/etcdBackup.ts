@@ -68,7 +68,6 @@ export interface EtcdScriptInput {
 }
 
 const LOCAL_ENDPOINT = `https://127.0.0.1:${ETCD_CLIENT_PORT}`;
-const METRIC = ETCD_BACKUP_SUCCESS_METRIC;
 
 /** Shell functions both scripts share: etcdctl/etcdutl in the etcd image, and signed S3 requests with curl. */
 function etcdTools(input: EtcdScriptInput): string {
@@ -171,8 +170,8 @@ for object in "$name" "$name.sha256"; do
 done
 step="record the backup in \${metrics}"
 mkdir -p -- "$(dirname -- "$metrics")"
-printf '# HELP %s %s\\n# TYPE %s gauge\\n%s %s\\n' ${METRIC} 'Unix time of the last etcd backup written and uploaded.' \\
-    ${METRIC} ${METRIC} "$(date +%s)" > "\${metrics}.tmp"
+printf '# HELP %s %s\\n# TYPE %s gauge\\n%s %s\\n' ${ETCD_BACKUP_SUCCESS_METRIC} 'Unix time of the last etcd backup written and uploaded.' \\
+    ${ETCD_BACKUP_SUCCESS_METRIC} ${ETCD_BACKUP_SUCCESS_METRIC} "$(date +%s)" > "\${metrics}.tmp"
 mv -f -- "\${metrics}.tmp" "$metrics"
 step=done
 echo "\${what}: uploaded \${prefix}\${name} (revision \${revision}, $(stat -c %s -- "$file") bytes)"

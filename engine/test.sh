@@ -36,6 +36,4 @@ if ! flock -n 9; then
   echo "engine: another engine run holds /tmp/coreos-platform-engine.lock; waiting for it" >&2
   flock 9
 fi
-status=0
-ENGINE_TOOLS_FILE=$tools_file ENGINE_CHECKERS_FILE=$checkers_file npx jest -c jest.engine.config.js --runInBand "$@" || status=$?
-exit "$status"
+ENGINE_TOOLS_FILE=$tools_file ENGINE_CHECKERS_FILE=$checkers_file npx jest -c jest.engine.config.js --runInBand "$@"

@@ -8,12 +8,6 @@ import * as YAML from "yaml";
 import { ETCD_BACKUP_SUCCESS_METRIC } from "../layout/node";
 import { JOBS } from "./prometheusConfig";
 
-/**
- * The metric the etcd backup exposes through node_exporter's textfile collector on the controller that takes it
- * (layout/node.ts; written by controlplane/etcdBackup.ts): the Unix time of the last backup written and uploaded.
- */
-export const BACKUP_SUCCESS_METRIC = ETCD_BACKUP_SUCCESS_METRIC;
-
 /** The recorded expiry of each certificate the program issues: one series per certificate (see renderCertificateRules). */
 export const CERTIFICATE_EXPIRY_METRIC = "coreos_platform_certificate_expiry_timestamp_seconds";
 
@@ -118,7 +112,7 @@ function platformAlerts(input: AlertRulesInput): { name: string; alerts: Alert[]
                 },
                 {
                     alert: "EtcdBackupTooOld",
-                    expr: `time() - max(${BACKUP_SUCCESS_METRIC}) > 86400`,
+                    expr: `time() - max(${ETCD_BACKUP_SUCCESS_METRIC}) > 86400`,
                     for: "15m",
                     severity: "warning",
                     summary: "The last etcd backup is more than a day old",

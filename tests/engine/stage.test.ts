@@ -940,10 +940,9 @@ describe.each(STAGES)("stage %s, on the real engine", (stage: string) => {
         const live = new Map<string, any>();
         for (const [namespace, refs] of byNamespace) {
             const args = ["get", ...refs, ...(namespace ? ["-n", namespace] : []), "--ignore-not-found", "-o", "json", ...flags];
-            const got = kubectlAttempt(tools, cp.adminKubeconfig, args);
-            if (got.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${got.stderr}`);
-            if (!got.stdout.trim()) continue;
-            const parsed = JSON.parse(got.stdout);
+            const out = kubectl(tools, cp.adminKubeconfig, args);
+            if (!out.trim()) continue;
+            const parsed = JSON.parse(out);
             for (const item of parsed.kind === "List" ? parsed.items : [parsed]) {
                 live.set(`${item.kind}/${item.metadata.namespace ?? ""}/${item.metadata.name}`, item);
             }

@@ -4,7 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parser } from "@prometheus-io/lezer-promql";
-import { BACKUP_SUCCESS_METRIC, CERTIFICATE_EXPIRY_METRIC, renderAlertRules } from "../../k8s/alertRules";
+import { CERTIFICATE_EXPIRY_METRIC, renderAlertRules } from "../../k8s/alertRules";
+import { ETCD_BACKUP_SUCCESS_METRIC } from "../../layout/node";
 import { DASHBOARDS } from "../../k8s/dashboards";
 import { find, renderStage, stageConfig } from "../k8s/helpers";
 
@@ -135,5 +136,5 @@ export const EXCEPTIONS: Readonly<Record<string, string>> = {
     process_cpu_usage: "Micrometer ProcessorMetrics",
     // The platform's own: a recording rule of the program's certificates, and the etcd backup's (issue 12).
     [CERTIFICATE_EXPIRY_METRIC]: "k8s/alertRules.ts renderCertificateRules",
-    [BACKUP_SUCCESS_METRIC]: "written by the etcd backup for node_exporter's textfile collector (tests/engine/etcdRestore.test.ts)",
+    [ETCD_BACKUP_SUCCESS_METRIC]: "written by the etcd backup for node_exporter's textfile collector (tests/engine/etcdRestore.test.ts)",
 };

@@ -174,8 +174,12 @@ export class Vpc {
     }
 }
 
+let nameservers: string[] | undefined;
+
 /** The IPv4 nameservers of this machine's /etc/resolv.conf, except loopback ones (refused at once in a namespace). */
 function machineNameservers(): string[] {
+    if (nameservers) return nameservers;
     const text = fs.existsSync("/etc/resolv.conf") ? fs.readFileSync("/etc/resolv.conf", "utf8") : "";
-    return [...text.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]).filter((a) => !a.startsWith("127."));
+    nameservers = [...text.matchAll(/^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/gm)].map((m) => m[1]).filter((a) => !a.startsWith("127."));
+    return nameservers;
 }
